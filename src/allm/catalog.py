@@ -1,0 +1,118 @@
+"""Model catalogs: what a model can do and what it costs, checked before any request is sent.
+
+A catalog is any object with ``lookup(provider, model_id) -> ModelRef | None``. Install one with
+``allm.configure(catalog=...)``. Without one, nothing is rejected and costs stay ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .config import get_settings
+from .data.messages import ImagePart
+from .data.models import ModelRef
+from .data.response import Usage
+from .errors import FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from .data.request import Request
+
+__all__ = ["ModelCatalog", "apply_costs", "check_capabilities", "resolve_model_ref"]
+
+
+@runtime_checkable
+class ModelCatalog(Protocol):
+    """Looks models up by provider and id."""
+
+    def lookup(self, provider: str | None, model_id: str) -> ModelRef | None:
+        """The model, or None when the catalog does not know it."""
+        ...
+
+
+def resolve_model_ref(model: Any, provider: str | None) -> ModelRef | None:
+    """The catalog's entry for ``model`` (a ``ModelRef`` passes through), or None."""
+    if isinstance(model, ModelRef):
+        return model
+    catalog = get_settings().catalog
+    if catalog is None or not isinstance(model, str):
+        return None
+    ref = catalog.lookup(provider, model)
+    return ref if isinstance(ref, ModelRef) else None
+
+
+def _flag(capabilities: Mapping[str, Any], name: str) -> Any:
+    value = capabilities.get(name)
+    if isinstance(value, Mapping):
+        return value.get("enabled")
+    return value
+
+
+def check_capabilities(request: Request, ref: ModelRef | None) -> None:
+    """Raise ``ValidationError("unsupported_capability")`` listing every feature the model lacks."""
+    if ref is None:
+        return
+    capabilities = ref.capabilities
+    errors: list[FieldError] = []
+    if request.tools and _flag(capabilities, "tools") is False:
+        errors.append((("tools",), "tools_disabled"))
+    response_format = request.response_format
+    if (
+        isinstance(response_format, Mapping)
+        and response_format.get("type") == "json_schema"
+        and _flag(capabilities, "json_native") is False
+    ):
+        errors.append((("response_format",), "json_native_disabled"))
+    if _flag(capabilities, "vision") is False:
+        for index, message in enumerate(request.messages):
+            if isinstance(message.content, tuple) and any(
+                isinstance(part, ImagePart) for part in message.content
+            ):
+                errors.append((("messages", index, "content"), "vision_disabled"))
+    limit = ref.limits.get("output")
+    if isinstance(limit, int) and request.max_tokens is not None and request.max_tokens > limit:
+        errors.append((("max_tokens",), "exceeds_model_limit"))
+    if errors:
+        raise ValidationError(
+            "unsupported_capability",
+            f"{ref.provider}:{ref.id} cannot serve this request: "
+            + "; ".join(f"{'.'.join(map(str, path))}: {reason}" for path, reason in errors),
+            errors=errors,
+        )
+
+
+def _cost(price: Any, tokens: int | None) -> float | None:
+    if not isinstance(price, int | float) or tokens is None:
+        return None
+    return price * tokens / 1_000_000
+
+
+def apply_costs(usage: Usage, ref: ModelRef | None) -> Usage:
+    """``usage`` with costs from the model's per-million prices; existing costs are kept.
+
+    Cached and cache-write input tokens are priced at their own rates when the catalog has them.
+    """
+    if ref is None or not ref.pricing:
+        return usage
+    pricing = ref.pricing
+    input_cost = usage.input_cost
+    if input_cost is None and usage.input_tokens is not None and "input" in pricing:
+        cached = usage.cached_input_tokens or 0
+        written = usage.cache_write_input_tokens or 0
+        plain = usage.input_tokens - cached - written
+        parts = [_cost(pricing["input"], plain)]
+        if cached:
+            parts.append(_cost(pricing.get("cached_input", pricing["input"]), cached))
+        if written:
+            parts.append(_cost(pricing.get("cache_write", pricing["input"]), written))
+        input_cost = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+    output_cost = usage.output_cost
+    if output_cost is None:
+        output_cost = _cost(pricing.get("output"), usage.output_tokens)
+    total = usage.total_cost
+    if total is None and input_cost is not None and output_cost is not None:
+        total = input_cost + output_cost
+    if (input_cost, output_cost, total) == (usage.input_cost, usage.output_cost, usage.total_cost):
+        return usage
+    return replace(usage, input_cost=input_cost, output_cost=output_cost, total_cost=total)

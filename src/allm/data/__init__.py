@@ -1,0 +1,49 @@
+"""Layer A: plain data. Frozen values that pickle and round-trip through ``allm.to_json``.
+
+Nothing here does I/O or imports the runtime; an engine, adapters and keys live in Layer B.
+"""
+
+from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
+from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
+from .models import ModelRef
+from .request import Request, json_schema
+from .response import FinishReason, Response, Usage
+from .results import (
+    RESERVED_HALT_REASONS,
+    ChatResult,
+    HaltReason,
+    Session,
+    SessionStatus,
+    StepResult,
+    Thread,
+)
+from .tools import Tool, ToolCall
+
+__all__ = [
+    "RESERVED_HALT_REASONS",
+    "ChatResult",
+    "FinishReason",
+    "HaltReason",
+    "Image",
+    "ImageDetail",
+    "ImageOperation",
+    "ImagePart",
+    "ImageRequest",
+    "ImageResponse",
+    "ImageSource",
+    "ImageUsage",
+    "Message",
+    "ModelRef",
+    "Request",
+    "Response",
+    "Role",
+    "Session",
+    "SessionStatus",
+    "StepResult",
+    "TextPart",
+    "Thread",
+    "Tool",
+    "ToolCall",
+    "Usage",
+    "json_schema",
+]

@@ -1,0 +1,47 @@
+"""What one model call asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .messages import Message
+from .tools import Tool, normalize_schema
+
+__all__ = ["Request", "ResponseFormat", "ToolChoice", "json_schema"]
+
+ToolChoice = Union[str, tuple[str, str], Mapping[str, Any], None]
+ResponseFormat = Union[str, Mapping[str, Any], None]
+
+
+def json_schema(name: str, schema: Mapping[str, Any], strict: bool = True) -> dict[str, Any]:
+    """A ``response_format`` asking for JSON that matches ``schema``."""
+    return {"type": "json_schema", "name": name, "schema": normalize_schema(schema), "strict": strict}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    """One model call: messages, tools and sampling parameters. Never validated on construction.
+
+    ``options`` are provider body parameters merged onto the wire as they are. ``stream`` is
+    informational: which function you call decides whether the call streams.
+    """
+
+    model: str | None = None
+    messages: tuple[Message, ...]
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    stream: bool = False
+    response_format: ResponseFormat = None
+    structured_finalize: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.messages, tuple):
+            object.__setattr__(self, "messages", tuple(self.messages))
+        if not isinstance(self.tools, tuple):
+            object.__setattr__(self, "tools", tuple(self.tools))

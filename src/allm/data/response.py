@@ -1,0 +1,89 @@
+"""What a model call produced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .messages import Message
+from .tools import ToolCall
+
+__all__ = ["FinishReason", "Response", "Usage"]
+
+
+class FinishReason(str, Enum):
+    """Why the model stopped; the same six values for every provider."""
+
+    STOP = "stop"
+    LENGTH = "length"
+    TOOL_CALLS = "tool_calls"
+    CONTENT_FILTER = "content_filter"
+    ERROR = "error"
+    OTHER = "other"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts and costs. ``None`` means the provider did not report it, never zero.
+
+    ``input_tokens`` includes cached and cache-write tokens and ``output_tokens`` includes
+    reasoning tokens, on every provider.
+    """
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+    input_cost: float | None = None
+    output_cost: float | None = None
+    total_cost: float | None = None
+    tool_usage: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The result of one model call.
+
+    After a failure mid-stream, ``finish_reason`` is ``"error"`` and ``metadata["error"]`` holds
+    the error; everything received before it (text, tool calls, usage) is kept.
+    """
+
+    id: str | None = None
+    request_id: str | None = None
+    model: str | None = None
+    message: Message | None = None
+    output_text: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    finish_reason: FinishReason | None = None
+    raw_finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    raw: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    reasoning: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tool_calls, tuple):
+            object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        if type(self.finish_reason) is str:
+            object.__setattr__(self, "finish_reason", FinishReason(self.finish_reason))
+
+    @property
+    def text(self) -> str | None:
+        """The output text, else a string message content, else ``None``."""
+        if self.output_text is not None:
+            return self.output_text
+        if self.message is not None and isinstance(self.message.content, str):
+            return self.message.content
+        return None
+
+    @property
+    def error(self) -> Any:
+        """The error folded into this response, if it failed mid-stream."""
+        return self.metadata.get("error")

@@ -1,0 +1,206 @@
+"""The engine: which adapter, model, tools and defaults a call runs with. Immutable and serializable.
+
+Keys never live on an engine; they are resolved at call time (see ``allm.keys``).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .data.tools import Tool
+from .errors import ConfigurationError
+from .retry import RetryPolicy, policy_from
+
+__all__ = ["ENGINE_FIELD_KEYS", "Engine", "new_id"]
+
+
+def new_id() -> str:
+    """A fresh 22-character URL-safe id (16 random bytes)."""
+    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode("ascii")
+
+
+# Call keywords that configure the engine itself; they never reach a provider as parameters.
+ENGINE_FIELD_KEYS = frozenset(
+    {
+        "adapter",
+        "adapter_opts",
+        "model",
+        "tools",
+        "tool_executor",
+        "tool_result_encoder",
+        "image_adapter",
+        "params",
+        "context",
+        "retry",
+        "middleware",
+        "metadata",
+        "api_key",
+        "id",
+    }
+)
+
+
+def _check_ref(value: Any, what: str, problems: list[str]) -> None:
+    if value is None or isinstance(value, str) or callable(value):
+        return
+    if isinstance(value, type) or hasattr(value, "stream") or hasattr(value, "generate"):
+        return
+    if hasattr(value, "execute") or hasattr(value, "encode"):
+        return
+    problems.append(f"{what} must be a class, an instance or a registered name, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """What a call runs with: adapter, adapter options, model, tools and defaults.
+
+    ``adapter`` and ``image_adapter`` take a class, an instance or a registered name (``"fake"``).
+    ``params`` are default request parameters; unknown names reach the provider as they are.
+    ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
+    overrides or a ``RetryPolicy``. Every helper returns a new engine with the same ``id``.
+    """
+
+    adapter: Any = None
+    adapter_opts: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_executor: Any = None
+    tool_result_encoder: Any = None
+    image_adapter: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    retry: Any = "default"
+    metadata: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_id)
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not isinstance(self.tools, tuple):
+            object.__setattr__(self, "tools", tuple(self.tools))
+        for item in self.tools:
+            if not isinstance(item, Tool):
+                problems.append(f"tools must hold Tool values, got {item!r}")
+        for name in ("adapter_opts", "params", "context", "metadata"):
+            if not isinstance(getattr(self, name), Mapping):
+                problems.append(f"{name} must be a mapping, got {getattr(self, name)!r}")
+        _check_ref(self.adapter, "adapter", problems)
+        _check_ref(self.image_adapter, "image_adapter", problems)
+        _check_ref(self.tool_executor, "tool_executor", problems)
+        _check_ref(self.tool_result_encoder, "tool_result_encoder", problems)
+        if isinstance(self.adapter, str):
+            from .adapters import registered_names
+
+            if self.adapter not in registered_names():
+                problems.append(
+                    f"unknown adapter name {self.adapter!r}; registered: {sorted(registered_names())}"
+                )
+        if problems:
+            raise ConfigurationError("invalid_adapter", problems=problems)
+        policy_from(self.retry)  # raises ConfigurationError listing every bad key
+
+    # -- helpers: each returns a new engine -------------------------------------------------------
+
+    def put_tool(self, tool: Tool) -> Engine:
+        """This engine with ``tool`` appended (no de-duplication)."""
+        return replace(self, tools=(*self.tools, tool))
+
+    def put_tools(self, tools: Iterable[Tool]) -> Engine:
+        """This engine with ``tools`` appended (no de-duplication)."""
+        return replace(self, tools=(*self.tools, *tools))
+
+    def put_param(self, name: str, value: Any) -> Engine:
+        """This engine with default parameter ``name`` set."""
+        return replace(self, params={**self.params, name: value})
+
+    def put_context(self, name: str, value: Any) -> Engine:
+        """This engine with context entry ``name`` set."""
+        return replace(self, context={**self.context, name: value})
+
+    def with_model(self, model: str | None) -> Engine:
+        """This engine with another default model."""
+        return replace(self, model=model)
+
+    def merge_opts(self, **opts: Any) -> Engine:
+        """This engine with ``model``, ``tools`` (merged by name), ``params`` and ``context`` applied."""
+        changes: dict[str, Any] = {}
+        if "model" in opts:
+            changes["model"] = opts["model"]
+        if "tools" in opts:
+            changes["tools"] = self.resolve_tools({"tools": opts["tools"]})
+        if "params" in opts:
+            changes["params"] = {**self.params, **opts["params"]}
+        if "context" in opts:
+            changes["context"] = {**self.context, **opts["context"]}
+        return replace(self, **changes)
+
+    # -- resolution: call keyword > engine --------------------------------------------------------
+
+    def resolve_model(self, opts: Mapping[str, Any]) -> Any:
+        """``opts["model"]`` if given, else the engine's model."""
+        model = opts.get("model")
+        return model if model is not None else self.model
+
+    def resolve_tools(self, opts: Mapping[str, Any], base: Iterable[Tool] | None = None) -> tuple[Tool, ...]:
+        """The engine's tools (or ``base``), with ``opts["tools"]`` replacing same-named ones in place
+        and appending new ones: ``[a, b, c] + [b', d] -> [a, b', c, d]``."""
+        current = tuple(self.tools if base is None else base)
+        extra = opts.get("tools")
+        if not extra:
+            return current
+        by_name = {item.name: item for item in extra}
+        merged = [by_name.pop(item.name, item) for item in current]
+        merged.extend(item for item in extra if item.name in by_name)
+        return tuple(merged)
+
+    def resolve_params(self, opts: Mapping[str, Any]) -> dict[str, Any]:
+        """The engine's params shallow-merged with ``opts`` (call wins), minus engine fields."""
+        merged = dict(self.params)
+        for key, value in opts.items():
+            if key not in ENGINE_FIELD_KEYS:
+                merged[key] = value
+        return merged
+
+    def retry_policy(self) -> RetryPolicy:
+        """The engine's retry setting as a policy."""
+        return policy_from(self.retry)
+
+    # -- serialization ----------------------------------------------------------------------------
+
+    def _to_json_data(
+        self, encode: Callable[[Any], Any], callable_ref: Callable[[Any, str], str]
+    ) -> dict[str, Any]:
+        from .adapters import name_of
+
+        data: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("adapter", "image_adapter", "tool_executor", "tool_result_encoder"):
+                data[f.name] = None if value is None else name_of(value, callable_ref)
+            elif f.name == "tools":
+                data[f.name] = [encode(item) for item in value]
+            else:
+                data[f.name] = encode(value)
+        return data
+
+    @classmethod
+    def _from_json_data(
+        cls, data: Mapping[str, Any], decode: Callable[[Any], Any], import_ref: Callable[[str], Any]
+    ) -> Engine:
+        from .adapters import registered_names
+
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in ("adapter", "image_adapter", "tool_executor", "tool_result_encoder"):
+                if value is None or (isinstance(value, str) and value in registered_names()):
+                    kwargs[key] = value
+                else:
+                    kwargs[key] = import_ref(value)
+            elif key == "tools":
+                kwargs[key] = tuple(decode(item) for item in value)
+            else:
+                kwargs[key] = decode(value)
+        return cls(**kwargs)

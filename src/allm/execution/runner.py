@@ -1,0 +1,277 @@
+"""The stream runner's pure part: every pre-flight check and option resolution, no I/O.
+
+``prepare`` turns ``(engine, request, **opts)`` into a ``Prepared`` call: the adapter, the final
+request, the adapter's ``Call``, the adapter's lazy generator and the stream filter. Anything wrong
+raises here, before a stream exists. The sync and async drivers only run what it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import validate
+from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
+from ..catalog import check_capabilities, resolve_model_ref
+from ..config import get_settings
+from ..data.messages import Message
+from ..data.models import ModelRef
+from ..data.request import Request
+from ..effects import Effect
+from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
+from ..errors import ConfigurationError, EngineError, ValidationError
+from ..events import Event, RawChunk, TextDelta, ToolCallDelta
+
+__all__ = [
+    "ORCHESTRATION_KEYS",
+    "REQUEST_FIELD_KEYS",
+    "STREAM_KEYS",
+    "EventFilter",
+    "Prepared",
+    "prepare",
+    "split_model_ref",
+]
+
+_log = logging.getLogger("allm")
+
+STREAM_KEYS = frozenset({"emit_text_deltas", "emit_tool_deltas", "include_raw_chunks", "on_event"})
+# Chat-loop options: meaningless for one request, and a function would break a JSON body.
+ORCHESTRATION_KEYS = frozenset(
+    {
+        "mode",
+        "max_turns",
+        "halt_when",
+        "on_tool_error",
+        "tool_timeout",
+        "max_concurrency",
+        "structured_finalize_nudge",
+        "tool_executor",
+        "tool_result_encoder",
+        "context",
+        "session_id",
+    }
+)
+# Call keywords that override the request's own fields (call keyword > request field > engine).
+REQUEST_FIELD_KEYS = frozenset(
+    {
+        "model",
+        "tools",
+        "tool_choice",
+        "temperature",
+        "max_tokens",
+        "response_format",
+        "structured_finalize",
+    }
+)
+_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming"})
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """What reaches the consumer: ``on_event`` sees every adapter event, then ``drop`` applies.
+
+    A dropped ``RawChunk`` that carries usage is let through anyway, so a fold always has usage.
+    """
+
+    on_event: Callable[[Event], Any] | None = None
+    drop: frozenset[type[Any]] = frozenset({RawChunk})
+
+    @classmethod
+    def from_opts(cls, opts: Mapping[str, Any], problems: list[str]) -> EventFilter:
+        drop: set[type[Any]] = set()
+        for key, event_type, default in (
+            ("emit_text_deltas", TextDelta, True),
+            ("emit_tool_deltas", ToolCallDelta, True),
+            ("include_raw_chunks", RawChunk, False),
+        ):
+            value = opts.get(key, default)
+            if not isinstance(value, bool):
+                problems.append(f"{key} must be a bool, got {value!r}")
+            elif not value:
+                drop.add(event_type)
+        on_event = opts.get("on_event")
+        if on_event is not None and not callable(on_event):
+            problems.append(f"on_event must be callable, got {on_event!r}")
+            on_event = None
+        return cls(on_event, frozenset(drop))
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A call that passed pre-flight: run ``plan`` through a driver with ``event_filter``."""
+
+    adapter: Any
+    request: Request
+    call: Call
+    plan: Iterator[Event | Effect]
+    event_filter: EventFilter
+    model_ref: ModelRef | None
+
+
+def split_model_ref(model: Any) -> tuple[str | None, Any]:
+    """``("openai", "gpt-4o")`` for ``"openai:gpt-4o"``, ``"gpt-4o@openai"`` or a pair; else
+    ``(None, model)``. Only registered provider names count, so ``"llama3:8b"`` stays whole."""
+    names = registered_names()
+    if isinstance(model, ModelRef):
+        return model.provider, model.id
+    if isinstance(model, tuple) and len(model) == 2 and all(isinstance(p, str) for p in model):
+        return model[0], model[1]
+    if isinstance(model, str):
+        provider, sep, rest = model.partition(":")
+        if sep and provider in names and rest:
+            return provider, rest
+        rest, sep, provider = model.rpartition("@")
+        if sep and provider in names and rest:
+            return provider, rest
+    return None, model
+
+
+def _coerce_request(request: Any) -> Request:
+    if isinstance(request, Request):
+        return request
+    if isinstance(request, Sequence) and not isinstance(request, str | bytes) and all(
+        isinstance(item, Message) for item in request
+    ):
+        return Request(messages=tuple(request))
+    raise ValidationError(
+        "invalid_request",
+        f"expected a Request or a list of Messages, got {type(request).__name__}",
+        errors=[((), "not_a_request")],
+    )
+
+
+def resolve_engine_adapter(engine: Engine, model: Any) -> tuple[Any, Any]:
+    """The adapter object and the model id to send, from the engine and the resolved model."""
+    provider, model_id = split_model_ref(model)
+    if engine.adapter is None:
+        if provider is None:
+            raise EngineError(
+                "missing_adapter",
+                "the engine has no adapter; set Engine(adapter=...) or use a 'provider:model' model",
+            )
+        return resolve_adapter(provider), model_id
+    adapter = resolve_adapter(engine.adapter)
+    if provider is not None and provider == getattr(adapter, "name", None):
+        return adapter, model_id
+    return adapter, model
+
+
+def build_request(engine: Engine, request: Request, opts: Mapping[str, Any], model: Any) -> Request:
+    """The request with call keywords over its fields over engine params over settings."""
+    settings_params = get_settings().params
+    changes: dict[str, Any] = {"model": model if not isinstance(model, ModelRef) else model.id}
+    for key in ("tool_choice", "temperature", "max_tokens", "response_format"):
+        if key in opts:
+            changes[key] = opts[key]
+        elif getattr(request, key) is None:
+            for defaults in (engine.params, settings_params):
+                if defaults.get(key) is not None:
+                    changes[key] = defaults[key]
+                    break
+    if "structured_finalize" in opts:
+        changes["structured_finalize"] = bool(opts["structured_finalize"])
+    base_tools = request.tools or engine.tools
+    tools = engine.resolve_tools({"tools": opts.get("tools")}, base=base_tools)
+    if tools != request.tools:
+        changes["tools"] = tools
+    return replace(request, **changes)
+
+
+def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
+    """Every pre-flight step of a streaming call, in order; raises on the first failing stage."""
+    if not isinstance(engine, Engine):
+        raise ConfigurationError("invalid_option", problems=[f"engine must be an Engine, got {engine!r}"])
+    request = _coerce_request(request)
+    model = opts.get("model") or request.model or engine.model
+    adapter, model = resolve_engine_adapter(engine, model)
+    if not callable(getattr(adapter, "stream", None)):
+        raise EngineError(
+            "missing_stream_adapter",
+            f"adapter {adapter!r} cannot stream",
+            provider=getattr(adapter, "name", None),
+        )
+    problems: list[str] = []
+    event_filter = EventFilter.from_opts(opts, problems)
+    if problems:
+        raise ConfigurationError("invalid_option", problems=problems)
+    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
+    plan = adapter.stream(final, call)
+    return Prepared(adapter, final, call, plan, event_filter, model_ref)
+
+
+def prepare_generate(
+    engine: Any, request: Any, opts: Mapping[str, Any], request_id: str
+) -> tuple[Any, Request, Call, ModelRef | None]:
+    """Pre-flight of the non-streaming path: the same checks, against ``adapter.generate``."""
+    if not isinstance(engine, Engine):
+        raise ConfigurationError("invalid_option", problems=[f"engine must be an Engine, got {engine!r}"])
+    request = _coerce_request(request)
+    model = opts.get("model") or request.model or engine.model
+    adapter, model = resolve_engine_adapter(engine, model)
+    if not callable(getattr(adapter, "generate", None)):
+        raise EngineError(
+            "missing_adapter",
+            f"adapter {adapter!r} has no non-streaming path; call generate() without streaming=False",
+            provider=getattr(adapter, "name", None),
+        )
+    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
+    return adapter, final, call, model_ref
+
+
+def _resolve_call(
+    engine: Engine,
+    adapter: Any,
+    request: Request,
+    opts: Mapping[str, Any],
+    request_id: str,
+    model: Any,
+) -> tuple[Request, Call, ModelRef | None]:
+    final = build_request(engine, request, opts, model)
+    validate.request(final)
+    model_ref = resolve_model_ref(final.model, getattr(adapter, "name", None))
+    check_capabilities(final, model_ref)
+    needs_finalize = getattr(adapter, "requires_structured_finalize", None)
+    if callable(needs_finalize) and not final.structured_finalize and needs_finalize(final):
+        final = replace(final, structured_finalize=True)
+    stripped = sorted(key for key in opts if key in ORCHESTRATION_KEYS)
+    if stripped:
+        _log.debug("request %s: ignoring chat-loop options %s", request_id, stripped)
+    adapter_opts = dict(engine.adapter_opts)
+    call_adapter_opts = opts.get("adapter_opts")
+    if call_adapter_opts:
+        adapter_opts.update(call_adapter_opts)
+    for key in TRANSPORT_KEYS:
+        if key in opts:
+            adapter_opts[key] = opts[key]
+    adapter_opts.setdefault("cursor_key", engine.id)
+    params = dict(get_settings().params)
+    params.update(engine.resolve_params({}))
+    for key, value in opts.items():
+        if key in ENGINE_FIELD_KEYS or key in REQUEST_FIELD_KEYS or key in STREAM_KEYS:
+            continue
+        if key in ORCHESTRATION_KEYS or key in _CONTROL_KEYS or key in TRANSPORT_KEYS:
+            continue
+        params[key] = value
+    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS:
+        params.pop(key, None)
+    call = Call(
+        request_id=request_id,
+        engine=engine,
+        params=params,
+        adapter_opts=adapter_opts,
+        api_key=opts.get("api_key") or None,
+        retry=engine.retry_policy(),
+    )
+    return final, call, model_ref
+
+
+def request_id_from(opts: Mapping[str, Any]) -> str:
+    """The caller's ``request_id``, or a fresh one."""
+    given = opts.get("request_id")
+    if given is None:
+        return new_id()
+    if not isinstance(given, str) or not given:
+        raise ConfigurationError("invalid_option", problems=["request_id must be a non-empty str"])
+    return given

@@ -1,0 +1,269 @@
+"""Opt-in validation of Layer A values. Each check collects every problem before raising.
+
+Each ``errors_*`` function returns ``(path, reason)`` pairs; each plain function raises one
+``ValidationError`` listing all of them, or returns ``None`` when the value is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .data.images import ImageRequest
+from .data.messages import Image, ImagePart, Message, Role, TextPart
+from .data.models import ModelRef
+from .data.request import Request
+from .data.results import Session, SessionStatus, Thread
+from .data.tools import RESERVED_TOOL_NAMES, TOOL_NAME_PATTERN, Tool, ToolCall
+from .errors import FieldError, Path, ValidationError
+
+__all__ = [
+    "errors_image_request",
+    "errors_message",
+    "errors_request",
+    "errors_session",
+    "errors_thread",
+    "errors_tool",
+    "image_request",
+    "message",
+    "request",
+    "session",
+    "thread",
+    "tool",
+]
+
+_ROLES = frozenset(role.value for role in Role)
+_TOOL_CHOICE_MODES = frozenset({"auto", "none", "required"})
+_STATUSES = frozenset(status.value for status in SessionStatus)
+
+
+def _raise_if(reason: str, errors: list[FieldError]) -> None:
+    if errors:
+        raise ValidationError(reason, errors=errors)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def errors_message(msg: Any, path: Path = ()) -> list[FieldError]:
+    """Problems with one message."""
+    if not isinstance(msg, Message):
+        return [(path, "not_a_message")]
+    errors: list[FieldError] = []
+    role = msg.role
+    if not isinstance(role, str) or role not in _ROLES:
+        errors.append(((*path, "role"), "unknown"))
+    content = msg.content
+    if isinstance(content, tuple):
+        for index, part in enumerate(content):
+            if isinstance(part, dict):
+                # A raw provider-shaped part: the typed ImagePart / TextPart are the only content.
+                errors.append(((*path, "content", index), "vision_not_in_v0_2"))
+            elif not isinstance(part, TextPart | ImagePart):
+                errors.append(((*path, "content", index), "invalid_part_type"))
+            elif isinstance(part, ImagePart) and not isinstance(part.image, Image):
+                errors.append(((*path, "content", index, "image"), "invalid_type"))
+    elif not isinstance(content, str):
+        errors.append(((*path, "content"), "invalid_type"))
+    if role == "tool" and not msg.tool_call_id:
+        errors.append(((*path, "tool_call_id"), "required"))
+    for index, call in enumerate(msg.tool_calls):
+        if not isinstance(call, ToolCall):
+            errors.append(((*path, "tool_calls", index), "invalid_type"))
+    if not isinstance(msg.metadata, Mapping):
+        errors.append(((*path, "metadata"), "not_a_map"))
+    return errors
+
+
+def errors_tool(value: Any, path: Path = ()) -> list[FieldError]:
+    """Problems with one tool definition."""
+    if not isinstance(value, Tool):
+        return [(path, "not_a_tool")]
+    errors: list[FieldError] = []
+    name = value.name
+    if not isinstance(name, str) or not name:
+        errors.append(((*path, "name"), "empty"))
+    elif not TOOL_NAME_PATTERN.match(name):
+        errors.append(((*path, "name"), "invalid_format"))
+    elif name in RESERVED_TOOL_NAMES:
+        errors.append(((*path, "name"), "reserved_tool_name"))
+    if not isinstance(value.description, str):
+        errors.append(((*path, "description"), "not_a_string"))
+    if not isinstance(value.schema, Mapping):
+        errors.append(((*path, "schema"), "not_a_map"))
+    return errors
+
+
+def _errors_response_format(value: Any) -> list[FieldError]:
+    if value is None or value == "text":
+        return []
+    if not isinstance(value, Mapping):
+        return [(("response_format",), "invalid_shape")]
+    if value.get("type") == "json_schema":
+        errors: list[FieldError] = []
+        if not isinstance(value.get("name"), str) or not value.get("name"):
+            errors.append((("response_format", "name"), "required"))
+        if not isinstance(value.get("schema"), Mapping):
+            errors.append((("response_format", "schema"), "not_a_map"))
+        return errors
+    return []
+
+
+def _is_json_schema_format(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get("type") == "json_schema"
+
+
+def errors_request(req: Any) -> list[FieldError]:
+    """Problems with a request: messages, tools, sampling parameters, formats."""
+    if not isinstance(req, Request):
+        return [((), "not_a_request")]
+    errors: list[FieldError] = []
+    if not isinstance(req.model, str | ModelRef | tuple | type(None)):
+        errors.append((("model",), "invalid_type"))
+    if not req.messages:
+        errors.append((("messages",), "empty"))
+    for index, msg in enumerate(req.messages):
+        errors.extend(errors_message(msg, ("messages", index)))
+    seen: set[str] = set()
+    for index, item in enumerate(req.tools):
+        errors.extend(errors_tool(item, ("tools", index)))
+        if isinstance(item, Tool) and isinstance(item.name, str):
+            if item.name in seen:
+                errors.append((("tools", index, "name"), "duplicate_name"))
+            seen.add(item.name)
+    choice = req.tool_choice
+    if isinstance(choice, str):
+        if choice not in _TOOL_CHOICE_MODES and choice not in seen:
+            errors.append((("tool_choice",), "unknown_tool"))
+    elif isinstance(choice, tuple):
+        if len(choice) != 2 or choice[0] != "tool" or not isinstance(choice[1], str):
+            errors.append((("tool_choice",), "invalid_shape"))
+        elif choice[1] not in seen:
+            errors.append((("tool_choice",), "unknown_tool"))
+    elif choice is not None and not isinstance(choice, Mapping):
+        errors.append((("tool_choice",), "invalid_shape"))
+    if req.temperature is not None:
+        if not _is_number(req.temperature):
+            errors.append((("temperature",), "invalid_type"))
+        elif not 0.0 <= req.temperature <= 2.0:
+            errors.append((("temperature",), "out_of_range"))
+    if req.max_tokens is not None and (
+        not isinstance(req.max_tokens, int) or isinstance(req.max_tokens, bool) or req.max_tokens <= 0
+    ):
+        errors.append((("max_tokens",), "must_be_positive"))
+    errors.extend(_errors_response_format(req.response_format))
+    if req.structured_finalize and not _is_json_schema_format(req.response_format):
+        errors.append((("structured_finalize",), "requires_json_schema"))
+    if not isinstance(req.options, Mapping):
+        errors.append((("options",), "not_a_map"))
+    if not isinstance(req.metadata, Mapping):
+        errors.append((("metadata",), "not_a_map"))
+    return errors
+
+
+def errors_thread(value: Any) -> list[FieldError]:
+    """Problems with a thread's messages."""
+    if not isinstance(value, Thread):
+        return [(("thread",), "invalid_type")]
+    errors: list[FieldError] = []
+    for index, msg in enumerate(value.messages):
+        errors.extend(errors_message(msg, ("messages", index)))
+    return errors
+
+
+def errors_session(value: Any) -> list[FieldError]:
+    """Problems with a session: its thread, and status against its pending fields."""
+    if not isinstance(value, Session):
+        return [(("session",), "invalid_type")]
+    errors = [(("thread", *path), reason) for path, reason in errors_thread(value.thread)]
+    status = value.status
+    if not isinstance(status, str) or status not in _STATUSES:
+        errors.append((("status",), "unknown"))
+    elif status == "awaiting_user":
+        if not value.pending_question:
+            errors.append((("pending_question",), "required_for_status"))
+        if not value.pending_tool_call_id:
+            errors.append((("pending_tool_call_id",), "required_for_status"))
+    elif status == "awaiting_tools":
+        if not value.pending_tool_calls:
+            errors.append((("pending_tool_calls",), "required_for_status"))
+    elif status == "error":
+        if "error" not in value.metadata:
+            errors.append((("metadata",), "error_required_for_status"))
+    if status != "awaiting_user" and (value.pending_question or value.pending_tool_call_id):
+        errors.append((("pending_question",), "forbidden_for_status"))
+    if status != "awaiting_tools" and value.pending_tool_calls:
+        errors.append((("pending_tool_calls",), "forbidden_for_status"))
+    return errors
+
+
+_IMAGE_OPERATIONS = frozenset({"generate", "edit", "variation"})
+_IMAGE_FORMATS = frozenset({"binary", "base64", "url"})
+
+
+def errors_image_request(value: Any) -> list[FieldError]:
+    """Problems with an image request: operation arity, prompt, count, formats."""
+    if not isinstance(value, ImageRequest):
+        return [((), "not_an_image_request")]
+    errors: list[FieldError] = []
+    operation = value.operation
+    has_prompt = isinstance(value.prompt, str) and bool(value.prompt.strip())
+    images = len(value.input_images)
+    if operation not in _IMAGE_OPERATIONS:
+        errors.append((("operation",), "unknown"))
+    elif operation == "generate":
+        if not has_prompt:
+            errors.append((("prompt",), "required_for_operation"))
+        if images:
+            errors.append((("input_images",), "forbidden_for_operation"))
+    elif operation == "edit":
+        if not has_prompt:
+            errors.append((("prompt",), "required_for_operation"))
+        if not 1 <= images <= 2:
+            errors.append((("input_images",), "one_or_two_required"))
+    else:
+        if images != 1:
+            errors.append((("input_images",), "exactly_one_required"))
+        if value.prompt is not None:
+            errors.append((("prompt",), "forbidden_for_operation"))
+    if value.mask is not None and not images:
+        errors.append((("mask",), "requires_input_image"))
+    if not isinstance(value.n, int) or isinstance(value.n, bool) or value.n < 1:
+        errors.append((("n",), "must_be_positive"))
+    if value.response_format not in _IMAGE_FORMATS:
+        errors.append((("response_format",), "unknown"))
+    for index, image in enumerate(value.input_images):
+        if not isinstance(image, Image):
+            errors.append((("input_images", index), "invalid_type"))
+    return errors
+
+
+def request(value: Any) -> None:
+    """Raise ``ValidationError("invalid_request")`` listing every problem of ``value``."""
+    _raise_if("invalid_request", errors_request(value))
+
+
+def message(value: Any) -> None:
+    """Raise ``ValidationError("invalid_message")`` listing every problem of ``value``."""
+    _raise_if("invalid_message", errors_message(value))
+
+
+def tool(value: Any) -> None:
+    """Raise ``ValidationError("invalid_tool")`` listing every problem of ``value``."""
+    _raise_if("invalid_tool", errors_tool(value))
+
+
+def thread(value: Any) -> None:
+    """Raise ``ValidationError("invalid_thread")`` listing every problem of ``value``."""
+    _raise_if("invalid_thread", errors_thread(value))
+
+
+def session(value: Any) -> None:
+    """Raise ``ValidationError("invalid_session")`` listing every problem of ``value``."""
+    _raise_if("invalid_session", errors_session(value))
+
+
+def image_request(value: Any) -> None:
+    """Raise ``ValidationError("invalid_image_request")`` listing every problem of ``value``."""
+    _raise_if("invalid_image_request", errors_image_request(value))
