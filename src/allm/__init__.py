@@ -6,65 +6,158 @@ Layers, as the folders show them:
 * B, runtime (``allm.engine``, ``allm.adapters``, ``allm.providers``, ``allm.keys``, ``allm.retry``,
   ``allm.telemetry``, ``allm.catalog``, ``allm.config``)
 * C, stateless execution (``allm.execution``): ``generate`` is the fold of ``stream_generate``.
+
+Names are imported on first use, so ``import allm`` costs almost nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from . import errors, events, keys, telemetry, validate
 from ._version import __version__
-from .codec import from_json, to_json
-from .config import configure
-from .data import (
-    ChatResult,
-    FinishReason,
-    HaltReason,
-    Image,
-    ImagePart,
-    ImageRequest,
-    ImageResponse,
-    ImageUsage,
-    Message,
-    ModelRef,
-    Request,
-    Response,
-    Role,
-    Session,
-    SessionStatus,
-    StepResult,
-    TextPart,
-    Thread,
-    Tool,
-    ToolCall,
-    Usage,
-    json_schema,
+
+if TYPE_CHECKING:
+    from . import errors, events, keys, telemetry, validate
+    from .codec import from_json, to_json
+    from .config import configure
+    from .data import (
+        ChatResult,
+        FinishReason,
+        HaltReason,
+        Image,
+        ImagePart,
+        ImageRequest,
+        ImageResponse,
+        ImageUsage,
+        Message,
+        ModelRef,
+        Request,
+        Response,
+        Role,
+        Session,
+        SessionStatus,
+        StepResult,
+        TextPart,
+        Thread,
+        Tool,
+        ToolCall,
+        Usage,
+        json_schema,
+    )
+    from .data.constructors import assistant, request, system, tool, tool_result, user
+    from .data.messages import ContentPart
+    from .engine import Engine
+    from .errors import (
+        AdapterError,
+        AllmError,
+        EngineError,
+        ImageAdapterError,
+        SessionError,
+        SessionStateError,
+        StreamError,
+        ToolError,
+        ValidationError,
+    )
+    from .execution.api import agenerate, astream_generate, generate, stream_generate, unwrap
+    from .execution.collector import StreamCollector
+    from .execution.streams import AsyncEventStream, EventStream
+
+_DATA = "allm.data"
+_ERRORS = "allm.errors"
+_CONSTRUCTORS = "allm.data.constructors"
+_API = "allm.execution.api"
+
+# public name -> the module that defines it
+_LAZY: dict[str, str] = {
+    # Layer A: data and its constructors
+    "ChatResult": _DATA,
+    "ContentPart": "allm.data.messages",
+    "FinishReason": _DATA,
+    "HaltReason": _DATA,
+    "Image": _DATA,
+    "ImagePart": _DATA,
+    "ImageRequest": _DATA,
+    "ImageResponse": _DATA,
+    "ImageUsage": _DATA,
+    "Message": _DATA,
+    "ModelRef": _DATA,
+    "Request": _DATA,
+    "Response": _DATA,
+    "Role": _DATA,
+    "Session": _DATA,
+    "SessionStatus": _DATA,
+    "StepResult": _DATA,
+    "TextPart": _DATA,
+    "Thread": _DATA,
+    "Tool": _DATA,
+    "ToolCall": _DATA,
+    "Usage": _DATA,
+    "assistant": _CONSTRUCTORS,
+    "from_json": "allm.codec",
+    "json_schema": _DATA,
+    "request": _CONSTRUCTORS,
+    "system": _CONSTRUCTORS,
+    "to_json": "allm.codec",
+    "tool": _CONSTRUCTORS,
+    "tool_result": _CONSTRUCTORS,
+    "user": _CONSTRUCTORS,
+    # errors
+    "AdapterError": _ERRORS,
+    "AllmError": _ERRORS,
+    "EngineError": _ERRORS,
+    "ImageAdapterError": _ERRORS,
+    "SessionError": _ERRORS,
+    "SessionStateError": _ERRORS,
+    "StreamError": _ERRORS,
+    "ToolError": _ERRORS,
+    "ValidationError": _ERRORS,
+    # Layer B
+    "Engine": "allm.engine",
+    "configure": "allm.config",
+    # Layer C
+    "AsyncEventStream": "allm.execution.streams",
+    "EventStream": "allm.execution.streams",
+    "StreamCollector": "allm.execution.collector",
+    "agenerate": _API,
+    "astream_generate": _API,
+    "generate": _API,
+    "stream_generate": _API,
+    "unwrap": _API,
+}
+_SUBMODULES = frozenset(
+    {
+        "adapters",
+        "catalog",
+        "codec",
+        "config",
+        "data",
+        "effects",
+        "engine",
+        "errors",
+        "events",
+        "execution",
+        "keys",
+        "providers",
+        "retry",
+        "telemetry",
+        "validate",
+    }
 )
-from .data.messages import ContentPart, tool_result_content
-from .engine import Engine
-from .errors import (
-    AdapterError,
-    AllmError,
-    EngineError,
-    ImageAdapterError,
-    SessionError,
-    SessionStateError,
-    StreamError,
-    ToolError,
-    ValidationError,
-)
-from .execution.api import agenerate, astream_generate, generate, stream_generate, unwrap
-from .execution.collector import StreamCollector
-from .execution.streams import AsyncEventStream, EventStream
 
 __all__ = [
-    # Layer A: data and its constructors
+    "AdapterError",
+    "AllmError",
+    "AsyncEventStream",
     "ChatResult",
     "ContentPart",
+    "Engine",
+    "EngineError",
+    "EventStream",
     "FinishReason",
     "HaltReason",
     "Image",
+    "ImageAdapterError",
     "ImagePart",
     "ImageRequest",
     "ImageResponse",
@@ -75,89 +168,54 @@ __all__ = [
     "Response",
     "Role",
     "Session",
+    "SessionError",
+    "SessionStateError",
     "SessionStatus",
     "StepResult",
+    "StreamCollector",
+    "StreamError",
     "TextPart",
     "Thread",
     "Tool",
     "ToolCall",
+    "ToolError",
     "Usage",
+    "ValidationError",
+    "__version__",
+    "agenerate",
     "assistant",
+    "astream_generate",
+    "configure",
+    "errors",
+    "events",
     "from_json",
+    "generate",
     "json_schema",
+    "keys",
     "request",
+    "stream_generate",
     "system",
+    "telemetry",
     "to_json",
     "tool",
     "tool_result",
-    "user",
-    # errors
-    "AdapterError",
-    "AllmError",
-    "EngineError",
-    "ImageAdapterError",
-    "SessionError",
-    "SessionStateError",
-    "StreamError",
-    "ToolError",
-    "ValidationError",
-    # Layer B
-    "Engine",
-    "configure",
-    # Layer C
-    "AsyncEventStream",
-    "EventStream",
-    "StreamCollector",
-    "agenerate",
-    "astream_generate",
-    "generate",
-    "stream_generate",
     "unwrap",
-    # submodules
-    "errors",
-    "events",
-    "keys",
-    "telemetry",
+    "user",
     "validate",
-    "__version__",
 ]
 
 
-def system(text: str) -> Message:
-    """A system message."""
-    return Message(Role.SYSTEM, text)
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is not None:
+        value = getattr(importlib.import_module(module_name), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"allm.{name}")
+    else:
+        raise AttributeError(f"module 'allm' has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
-def user(content: str | Sequence[ContentPart]) -> Message:
-    """A user message: text, or a list of ``TextPart`` / ``ImagePart``."""
-    return Message(Role.USER, content if isinstance(content, str) else tuple(content))
-
-
-def assistant(content: str | Sequence[ContentPart]) -> Message:
-    """An assistant message."""
-    return Message(Role.ASSISTANT, content if isinstance(content, str) else tuple(content))
-
-
-def tool_result(tool_call_id: str, content: Any) -> Message:
-    """A tool message answering ``tool_call_id``; a mapping (or any JSON value) becomes JSON text."""
-    return Message(Role.TOOL, tool_result_content(content), tool_call_id=tool_call_id)
-
-
-def tool(
-    *,
-    name: str,
-    description: str,
-    schema: Mapping[str, Any],
-    handler: Any = None,
-    manual: bool = False,
-    metadata: Mapping[str, Any] | None = None,
-) -> Tool:
-    """A tool definition. ``name``, ``description`` and ``schema`` are required."""
-    return Tool(name, description, dict(schema), handler, manual, dict(metadata or {}))
-
-
-def request(messages: Sequence[Message] | Thread, **fields: Any) -> Request:
-    """A ``Request`` (not validated; the runner validates before sending)."""
-    if isinstance(messages, Thread):
-        messages = messages.messages
-    return Request(messages=tuple(messages), **fields)
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

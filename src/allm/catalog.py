@@ -100,13 +100,15 @@ def apply_costs(usage: Usage, ref: ModelRef | None) -> Usage:
     if input_cost is None and usage.input_tokens is not None and "input" in pricing:
         cached = usage.cached_input_tokens or 0
         written = usage.cache_write_input_tokens or 0
-        plain = usage.input_tokens - cached - written
+        plain = max(usage.input_tokens - cached - written, 0)
         parts = [_cost(pricing["input"], plain)]
         if cached:
             parts.append(_cost(pricing.get("cached_input", pricing["input"]), cached))
         if written:
             parts.append(_cost(pricing.get("cache_write", pricing["input"]), written))
-        input_cost = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+        input_cost = (
+            None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+        )
     output_cost = usage.output_cost
     if output_cost is None:
         output_cost = _cost(pricing.get("output"), usage.output_tokens)

@@ -143,17 +143,18 @@ def _encode_dataclass(value: Any) -> dict[str, Any]:
     if custom is not None:
         return {_TAG: tag, "data": custom(value, _encode_any, _callable_ref)}
     data: dict[str, Any] = {}
-    for f in dataclasses.fields(value):
-        item = getattr(value, f.name)
-        if tag == "ImageSource" and f.name == "value" and isinstance(item, bytes):
-            data[f.name] = base64.b64encode(item).decode("ascii")
-        elif tag == "Tool" and f.name == "handler" and item is not None:
-            data[f.name] = _callable_ref(item, "tool handler")
-        elif isinstance(item, tuple):
+    for name, kind, _ in _plan_for(cls):
+        item = getattr(value, name)
+        if tag == "ImageSource" and name == "value" and isinstance(item, bytes):
+            data[name] = base64.b64encode(item).decode("ascii")
+        elif tag == "Tool" and name == "handler" and item is not None:
+            data[name] = _callable_ref(item, "tool handler")
+        elif kind == "tuple" and isinstance(item, tuple):
             # A declared tuple field is a plain array; its type says how to read it back.
-            data[f.name] = [_encode_any(element) for element in item]
+            # A tuple in a free-form field (``raw``, a raw chunk's data) stays tagged.
+            data[name] = [_encode_any(element) for element in item]
         else:
-            data[f.name] = _encode_any(item)
+            data[name] = _encode_any(item)
     return {_TAG: tag, "data": data}
 
 
@@ -266,7 +267,9 @@ def _decode_struct(cls: type[Any], data: dict[str, Any], path: tuple[str | int, 
     custom = getattr(cls, "_from_json_data", None)
     if custom is not None:
         try:
-            return custom(data, lambda item: _decode_any(item, path), lambda ref: _import_ref(ref, path))
+            return custom(
+                data, lambda item: _decode_any(item, path), lambda ref: _import_ref(ref, path)
+            )
         except (TypeError, KeyError) as exc:
             raise _DecodeFailure(path, "malformed_struct", f"{cls.__name__}: {exc}") from exc
     kwargs: dict[str, Any] = {}
@@ -308,7 +311,9 @@ def _decode_image_source_value(data: dict[str, Any], raw: Any) -> Any:
         try:
             return base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise _DecodeFailure(("source",), "invalid_base64", "binary source is not base64") from exc
+            raise _DecodeFailure(
+                ("source",), "invalid_base64", "binary source is not base64"
+            ) from exc
     return raw
 
 
@@ -361,8 +366,14 @@ def _validation_error(failure: _DecodeFailure) -> ValidationError:
         return ValidationError(
             "invalid_request", message, errors=[(("source",), failure.reason)], metadata=metadata
         )
-    head = failure.path[:1] if failure.path and failure.path[0] in ("format", "data", "v", "json") else ("data",)
-    return ValidationError("invalid_request", message, errors=[(head, failure.reason)], metadata=metadata)
+    head = (
+        failure.path[:1]
+        if failure.path and failure.path[0] in ("format", "data", "v", "json")
+        else ("data",)
+    )
+    return ValidationError(
+        "invalid_request", message, errors=[(head, failure.reason)], metadata=metadata
+    )
 
 
 def from_json(text: str | bytes, as_: type[T] | None = None) -> Any:
@@ -374,4 +385,3 @@ def from_json(text: str | bytes, as_: type[T] | None = None) -> Any:
             "invalid_request", f"malformed JSON: {exc}", errors=[(("json",), "malformed")]
         ) from None
     return decode(data, as_)
-

@@ -144,7 +144,9 @@ class Engine:
         model = opts.get("model")
         return model if model is not None else self.model
 
-    def resolve_tools(self, opts: Mapping[str, Any], base: Iterable[Tool] | None = None) -> tuple[Tool, ...]:
+    def resolve_tools(
+        self, opts: Mapping[str, Any], base: Iterable[Tool] | None = None
+    ) -> tuple[Tool, ...]:
         """The engine's tools (or ``base``), with ``opts["tools"]`` replacing same-named ones in place
         and appending new ones: ``[a, b, c] + [b', d] -> [a, b', c, d]``."""
         current = tuple(self.tools if base is None else base)

@@ -131,8 +131,7 @@ class AllmError(Exception):
         reason = reason if reason is not None else self.default_reason
         if reason is None or reason not in self.reasons:
             raise ValueError(
-                f"{type(self).__name__}: reason {reason!r} is not one of "
-                f"{sorted(self.reasons)}"
+                f"{type(self).__name__}: reason {reason!r} is not one of {sorted(self.reasons)}"
             )
         if self.default_reason is not None and reason != self.default_reason:
             raise ValueError(
@@ -148,6 +147,9 @@ class AllmError(Exception):
             setattr(self, name, self._coerce_field(name, fields.get(name)))
         self.message = message if message is not None else self._default_message()
         super().__init__(self.message)
+        # OSError subclasses (TimeoutError, ConnectionError) take their args from __new__, which
+        # we override; set them here so str(error) is the message for every kind.
+        self.args = (self.message,)
 
     @classmethod
     def legal_reasons(cls) -> frozenset[str]:

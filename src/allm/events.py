@@ -17,14 +17,15 @@ Token usage travels as ``RawChunk(("usage", {Usage field: value}))``; it passes 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import Any, ClassVar
 
 from .data.messages import Message
+from .data.response import FinishReason, Response
+from .data.results import ChatResult, Thread
 from .data.tools import ToolCall
 
-if TYPE_CHECKING:
-    from .data.response import FinishReason, Response
-    from .data.results import ChatResult, Thread
+# The field types above are imported at run time, not under TYPE_CHECKING: ``allm.codec`` reads
+# them with ``typing.get_type_hints`` to decode events from JSON.
 
 __all__ = [
     "ADAPTER_EVENT_TYPES",
@@ -228,26 +229,26 @@ class ErrorEvent:
     error: Any
 
 
-Event = Union[
-    MessageStarted,
-    TextDelta,
-    TextCompleted,
-    ReasoningDelta,
-    ReasoningCompleted,
-    ToolCallStarted,
-    ToolCallDelta,
-    ToolCallCompleted,
-    ToolExecutionStarted,
-    ToolExecutionCompleted,
-    ToolResultEncoded,
-    AskUserRequested,
-    ToolHalt,
-    MessageCompleted,
-    StepCompleted,
-    ChatCompleted,
-    RawChunk,
-    ErrorEvent,
-]
+Event = (
+    MessageStarted
+    | TextDelta
+    | TextCompleted
+    | ReasoningDelta
+    | ReasoningCompleted
+    | ToolCallStarted
+    | ToolCallDelta
+    | ToolCallCompleted
+    | ToolExecutionStarted
+    | ToolExecutionCompleted
+    | ToolResultEncoded
+    | AskUserRequested
+    | ToolHalt
+    | MessageCompleted
+    | StepCompleted
+    | ChatCompleted
+    | RawChunk
+    | ErrorEvent
+)
 
 EVENT_TYPES: tuple[type[Event], ...] = (
     MessageStarted,

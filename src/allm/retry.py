@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar
 
 from . import telemetry
 from .effects import Effect, Sleep
@@ -54,7 +54,7 @@ class RetryPolicy:
         jitter_ms = round(jitter * self.jitter_ms)
         if self.respect_retry_after and suggested_ms is not None and suggested_ms > 0:
             return suggested_ms + jitter_ms
-        backoff = min(self.max_delay_ms, self.base_delay_ms * 2 ** (attempt - 1)) + jitter_ms
+        backoff: int = min(self.max_delay_ms, self.base_delay_ms * 2 ** (attempt - 1)) + jitter_ms
         return max(suggested_ms or 0, backoff)
 
 
@@ -111,7 +111,7 @@ class Fail:
     error: Any
 
 
-Outcome = Union[Ok[T], Retry, Fail]
+Outcome = Ok[T] | Retry | Fail
 Attempt = Callable[[int], Generator[Effect, Any, "Outcome[T]"]]
 
 
@@ -141,4 +141,3 @@ def retrying(
         )
         yield Sleep(delay / 1000)
         number += 1
-

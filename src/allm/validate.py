@@ -84,7 +84,7 @@ def errors_tool(value: Any, path: Path = ()) -> list[FieldError]:
     name = value.name
     if not isinstance(name, str) or not name:
         errors.append(((*path, "name"), "empty"))
-    elif not TOOL_NAME_PATTERN.match(name):
+    elif not TOOL_NAME_PATTERN.fullmatch(name):  # match() would let "name\n" through
         errors.append(((*path, "name"), "invalid_format"))
     elif name in RESERVED_TOOL_NAMES:
         errors.append(((*path, "name"), "reserved_tool_name"))
@@ -149,7 +149,9 @@ def errors_request(req: Any) -> list[FieldError]:
         elif not 0.0 <= req.temperature <= 2.0:
             errors.append((("temperature",), "out_of_range"))
     if req.max_tokens is not None and (
-        not isinstance(req.max_tokens, int) or isinstance(req.max_tokens, bool) or req.max_tokens <= 0
+        not isinstance(req.max_tokens, int)
+        or isinstance(req.max_tokens, bool)
+        or req.max_tokens <= 0
     ):
         errors.append((("max_tokens",), "must_be_positive"))
     errors.extend(_errors_response_format(req.response_format))
@@ -188,9 +190,8 @@ def errors_session(value: Any) -> list[FieldError]:
     elif status == "awaiting_tools":
         if not value.pending_tool_calls:
             errors.append((("pending_tool_calls",), "required_for_status"))
-    elif status == "error":
-        if "error" not in value.metadata:
-            errors.append((("metadata",), "error_required_for_status"))
+    elif status == "error" and "error" not in value.metadata:
+        errors.append((("metadata",), "error_required_for_status"))
     if status != "awaiting_user" and (value.pending_question or value.pending_tool_call_id):
         errors.append((("pending_question",), "forbidden_for_status"))
     if status != "awaiting_tools" and value.pending_tool_calls:

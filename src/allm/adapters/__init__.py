@@ -164,6 +164,10 @@ def name_of(adapter: Any, callable_ref: Callable[[Any, str], str]) -> str:
         return adapter
     cls = adapter if isinstance(adapter, type) else type(adapter)
     for name, target in _registry.items():
-        if target is cls or (isinstance(target, str) and target == f"{cls.__module__}:{cls.__qualname__}"):
+        if target is cls or (
+            isinstance(target, str) and target == f"{cls.__module__}:{cls.__qualname__}"
+        ):
             return name
-    return callable_ref(cls if not callable(adapter) or isinstance(adapter, type) else adapter, "adapter")
+    return callable_ref(
+        cls if not callable(adapter) or isinstance(adapter, type) else adapter, "adapter"
+    )

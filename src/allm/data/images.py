@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from .messages import Image, ImagePart
 
 __all__ = ["ImageOperation", "ImageRequest", "ImageResponse", "ImageUsage"]
 
 ImageOperation = Literal["generate", "edit", "variation"]
-ImageSize = Union[tuple[int, int], str, None]
+ImageSize = tuple[int, int] | str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

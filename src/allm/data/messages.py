@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from ..errors import ValidationError
 from .tools import ToolCall
@@ -187,8 +187,8 @@ class ImagePart:
         return self.image.to_data_uri()
 
 
-ContentPart = Union[TextPart, ImagePart]
-Content = Union[str, tuple[ContentPart, ...]]
+ContentPart = TextPart | ImagePart
+Content = str | tuple[ContentPart, ...]
 
 
 @dataclass(frozen=True, slots=True)

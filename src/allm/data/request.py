@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from .messages import Message
 from .tools import Tool, normalize_schema
 
 __all__ = ["Request", "ResponseFormat", "ToolChoice", "json_schema"]
 
-ToolChoice = Union[str, tuple[str, str], Mapping[str, Any], None]
-ResponseFormat = Union[str, Mapping[str, Any], None]
+ToolChoice = str | tuple[str, str] | Mapping[str, Any] | None
+ResponseFormat = str | Mapping[str, Any] | None
 
 
 def json_schema(name: str, schema: Mapping[str, Any], strict: bool = True) -> dict[str, Any]:
     """A ``response_format`` asking for JSON that matches ``schema``."""
-    return {"type": "json_schema", "name": name, "schema": normalize_schema(schema), "strict": strict}
+    return {
+        "type": "json_schema",
+        "name": name,
+        "schema": normalize_schema(schema),
+        "strict": strict,
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

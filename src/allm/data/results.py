@@ -22,6 +22,10 @@ __all__ = [
 ]
 
 
+def _content(content: Content | list[Any]) -> Content:
+    return content if isinstance(content, str) else tuple(content)
+
+
 @dataclass(frozen=True, slots=True)
 class Thread:
     """An ordered conversation. Every helper returns a new thread."""
@@ -52,11 +56,11 @@ class Thread:
 
     def add_user(self, content: Content | list[Any]) -> Thread:
         """This thread with a user message appended."""
-        return self.add_message(Message(Role.USER, content))
+        return self.add_message(Message(Role.USER, _content(content)))
 
     def add_assistant(self, content: Content | list[Any]) -> Thread:
         """This thread with an assistant message appended."""
-        return self.add_message(Message(Role.ASSISTANT, content))
+        return self.add_message(Message(Role.ASSISTANT, _content(content)))
 
     def last_message(self) -> Message | None:
         """The final message, or ``None`` for an empty thread."""
@@ -83,7 +87,9 @@ class HaltReason(str, Enum):
 
 
 # A handler halting with one of these would be indistinguishable from allm's own halts.
-RESERVED_HALT_REASONS = frozenset({"ask_user", "max_turns", "halt_when", "tool_error", "cancelled", "completed"})
+RESERVED_HALT_REASONS = frozenset(
+    {"ask_user", "max_turns", "halt_when", "tool_error", "cancelled", "completed"}
+)
 
 
 @dataclass(frozen=True, slots=True)

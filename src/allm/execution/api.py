@@ -13,9 +13,10 @@ from typing import Any
 
 from .. import telemetry
 from ..catalog import apply_costs
+from ..config import get_settings
 from ..data.models import ModelRef
 from ..data.response import FinishReason, Response
-from ..errors import AllmError, NonStopFinishError
+from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
 from .collector import StreamCollector
 from .runner import prepare, prepare_generate, request_id_from
@@ -24,8 +25,11 @@ from .streams import AsyncEventStream, EventStream
 __all__ = ["agenerate", "astream_generate", "generate", "stream_generate", "unwrap"]
 
 
-def _span_metadata(engine: Any, request: Any, opts: dict[str, Any], request_id: str) -> dict[str, Any]:
+def _span_metadata(
+    engine: Any, request: Any, opts: dict[str, Any], request_id: str
+) -> dict[str, Any]:
     model = opts.get("model") or getattr(request, "model", None) or getattr(engine, "model", None)
+    model = model or get_settings().params.get("model")
     return {"request_id": request_id, "engine": engine, "model": model}
 
 
@@ -78,8 +82,11 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
             response = stream_generate(engine, request, **opts).collect()
         else:
             adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
+            plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
             try:
-                response = _sync.run(adapter.generate(final, call))
+                response = _sync.run(plan)
+            except ConfigurationError:
+                raise  # a programmer error (a bad option or script) is never data
             except AllmError as exc:
                 response = _failed(exc, request_id)
             response = _with_costs(replace(response, request_id=request_id), model_ref)
@@ -117,8 +124,11 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
             response = await stream.collect()
         else:
             adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
+            plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
             try:
-                response = await _async.run(adapter.generate(final, call))
+                response = await _async.run(plan)
+            except ConfigurationError:
+                raise  # a programmer error (a bad option or script) is never data
             except AllmError as exc:
                 response = _failed(exc, request_id)
             response = _with_costs(replace(response, request_id=request_id), model_ref)
@@ -135,7 +145,9 @@ def unwrap(response: Response) -> str:
             raise error
         raise NonStopFinishError("non_stop_finish", finish_reason="error", cause=error)
     if reason is not FinishReason.STOP:
-        raise NonStopFinishError("non_stop_finish", finish_reason=None if reason is None else reason.value)
+        raise NonStopFinishError(
+            "non_stop_finish", finish_reason=None if reason is None else reason.value
+        )
     text = response.text
     if text is None:
         message = response.message

@@ -48,7 +48,10 @@ class StreamCollector:
     __slots__ = (
         "_dispatch",
         "chat_result",
-        "current_text",
+        "_argument_parts",
+        "_calls",
+        "_reasoning_parts",
+        "_text_parts",
         "done",
         "error",
         "finish_reason",
@@ -58,12 +61,10 @@ class StreamCollector:
         "raw_finish_reason",
         "reasoning_blocks",
         "reasoning_done",
-        "reasoning_text",
         "request_id",
         "saw_reasoning",
         "steps",
         "thread",
-        "tool_calls",
         "tool_results",
         "usage",
     )
@@ -97,12 +98,15 @@ class StreamCollector:
         }
 
     def _reset_step(self) -> None:
-        self.current_text = ""
+        # Fragments are joined once, on read: `str +=` on an attribute copies the whole text.
+        self._text_parts: list[str] = []
         self.reasoning_done: list[str] = []
-        self.reasoning_text = ""
+        self._reasoning_parts: list[str] = []
         self.reasoning_blocks: list[dict[str, Any]] = []
         self.saw_reasoning = False
-        self.tool_calls: dict[str, ToolCall] = {}
+        # Calls by id in first-seen order; argument fragments are kept apart until read.
+        self._calls: dict[str, ToolCall] = {}
+        self._argument_parts: dict[str, list[str]] = {}
         self.tool_results: list[Message] = []
         self.halt: tuple[Any, ...] | None = None
         self.finish_reason: FinishReason | None = None
@@ -128,39 +132,43 @@ class StreamCollector:
         return self
 
     def _text_delta(self, event: TextDelta) -> None:
-        self.current_text += event.delta
+        self._text_parts.append(event.delta)
 
     def _text_completed(self, event: TextCompleted) -> None:
-        self.current_text = event.text
+        self._text_parts = [event.text]
 
     def _reasoning_delta(self, event: ReasoningDelta) -> None:
         self.saw_reasoning = True
-        self.reasoning_text += event.delta
+        self._reasoning_parts.append(event.delta)
 
     def _reasoning_completed(self, event: ReasoningCompleted) -> None:
         # One block is complete: its text is authoritative for the deltas since the last block.
         self.saw_reasoning = True
         self.reasoning_done.append(event.text)
-        self.reasoning_text = ""
-        self.reasoning_blocks.append({"text": event.text, "signature": event.signature, "id": event.id})
+        self._reasoning_parts = []
+        self.reasoning_blocks.append(
+            {"text": event.text, "signature": event.signature, "id": event.id}
+        )
 
     def _tool_call_started(self, event: ToolCallStarted) -> None:
-        if event.id not in self.tool_calls:
-            self.tool_calls[event.id] = ToolCall(event.id, event.name, {}, "")
+        if event.id not in self._calls:
+            self._calls[event.id] = ToolCall(event.id, event.name, {}, "")
 
     def _tool_call_delta(self, event: ToolCallDelta) -> None:
-        current = self.tool_calls.get(event.id)
-        if current is None:
-            self.tool_calls[event.id] = ToolCall(event.id, "", {}, event.arguments_delta)
+        if event.id not in self._calls:
+            self._calls[event.id] = ToolCall(event.id, "", {}, "")
+        parts = self._argument_parts.get(event.id)
+        if parts is None:
+            self._argument_parts[event.id] = [event.arguments_delta]
         else:
-            raw = (current.raw_arguments or "") + event.arguments_delta
-            self.tool_calls[event.id] = ToolCall(current.id, current.name, {}, raw, current.metadata)
+            parts.append(event.arguments_delta)
 
     def _tool_call_completed(self, event: ToolCallCompleted) -> None:
         # A dict keeps first-insertion order, so overwriting never moves the call.
-        self.tool_calls[event.id] = ToolCall(
+        self._calls[event.id] = ToolCall(
             event.id, event.name, event.arguments, event.raw_arguments, event.metadata
         )
+        self._argument_parts.pop(event.id, None)
 
     def _message_completed(self, event: MessageCompleted) -> None:
         self.last_message = event.message
@@ -243,6 +251,32 @@ class StreamCollector:
         return {"halted_reason": reason, "halt_tool_call_id": call_id, "halt_result": result}
 
     # -- projections ------------------------------------------------------------------------------
+
+    @property
+    def tool_calls(self) -> dict[str, ToolCall]:
+        """The tool calls folded so far, by id, in first-seen order."""
+        for call_id, parts in self._argument_parts.items():
+            call = self._calls[call_id]
+            raw = (call.raw_arguments or "") + "".join(parts)
+            self._calls[call_id] = ToolCall(call.id, call.name, {}, raw, call.metadata)
+        self._argument_parts.clear()
+        return self._calls
+
+    @property
+    def current_text(self) -> str:
+        """The answer text folded so far."""
+        parts = self._text_parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    @property
+    def reasoning_text(self) -> str:
+        """The reasoning text of the block in progress."""
+        parts = self._reasoning_parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
 
     @property
     def reasoning(self) -> str | None:

@@ -131,8 +131,10 @@ def split_model_ref(model: Any) -> tuple[str | None, Any]:
 def _coerce_request(request: Any) -> Request:
     if isinstance(request, Request):
         return request
-    if isinstance(request, Sequence) and not isinstance(request, str | bytes) and all(
-        isinstance(item, Message) for item in request
+    if (
+        isinstance(request, Sequence)
+        and not isinstance(request, str | bytes)
+        and all(isinstance(item, Message) for item in request)
     ):
         return Request(messages=tuple(request))
     raise ValidationError(
@@ -182,9 +184,11 @@ def build_request(engine: Engine, request: Request, opts: Mapping[str, Any], mod
 def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
     """Every pre-flight step of a streaming call, in order; raises on the first failing stage."""
     if not isinstance(engine, Engine):
-        raise ConfigurationError("invalid_option", problems=[f"engine must be an Engine, got {engine!r}"])
+        raise ConfigurationError(
+            "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
+        )
     request = _coerce_request(request)
-    model = opts.get("model") or request.model or engine.model
+    model = opts.get("model") or request.model or engine.model or get_settings().params.get("model")
     adapter, model = resolve_engine_adapter(engine, model)
     if not callable(getattr(adapter, "stream", None)):
         raise EngineError(
@@ -206,9 +210,11 @@ def prepare_generate(
 ) -> tuple[Any, Request, Call, ModelRef | None]:
     """Pre-flight of the non-streaming path: the same checks, against ``adapter.generate``."""
     if not isinstance(engine, Engine):
-        raise ConfigurationError("invalid_option", problems=[f"engine must be an Engine, got {engine!r}"])
+        raise ConfigurationError(
+            "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
+        )
     request = _coerce_request(request)
-    model = opts.get("model") or request.model or engine.model
+    model = opts.get("model") or request.model or engine.model or get_settings().params.get("model")
     adapter, model = resolve_engine_adapter(engine, model)
     if not callable(getattr(adapter, "generate", None)):
         raise EngineError(

@@ -36,7 +36,7 @@ import threading
 import warnings
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Union
+from typing import Any
 
 from .._json import JSONDecodeError, dumps, loads
 from ..adapters import Call
@@ -190,19 +190,19 @@ class HarnessOk:
     payload: dict[str, Any]
 
 
-Entry = Union[
-    Text,
-    Reasoning,
-    ToolCallEntry,
-    ToolCallDeltaEntry,
-    UsageEntry,
-    RawChunkEntry,
-    Finish,
-    Error,
-    Delay,
-    PreflightError,
-    HarnessOk,
-]
+Entry = (
+    Text
+    | Reasoning
+    | ToolCallEntry
+    | ToolCallDeltaEntry
+    | UsageEntry
+    | RawChunkEntry
+    | Finish
+    | Error
+    | Delay
+    | PreflightError
+    | HarnessOk
+)
 
 
 def text(value: str) -> Text:
@@ -351,7 +351,9 @@ def _parse_entry(raw: Any, where: str, problems: list[str]) -> Entry | None:
             if kind == "preflight_error":
                 entry = PreflightError(args[0], values)
             else:
-                entry = Error(args[0], "adapter" if kind == "error_event" else "stream", values, False)
+                entry = Error(
+                    args[0], "adapter" if kind == "error_event" else "stream", values, False
+                )
         elif kind in ("delay", "sleep") and len(args) == 1 and isinstance(args[0], int | float):
             if kind == "sleep" and not _warned_sleep:
                 _warned_sleep = True
@@ -380,7 +382,9 @@ def _check_entry(entry: Entry, where: str, problems: list[str]) -> None:
         if unknown:
             problems.append(f"{where}: usage has unknown field(s) {sorted(unknown)}")
     elif isinstance(entry, Finish):
-        if entry.reason is not None and entry.reason not in _FINISH_REASONS:
+        if entry.reason is not None and (
+            not isinstance(entry.reason, str) or entry.reason not in _FINISH_REASONS
+        ):
             problems.append(f"{where}: unknown finish reason {entry.reason!r}")
     elif isinstance(entry, Delay):
         if entry.ms < 0:
@@ -388,8 +392,12 @@ def _check_entry(entry: Entry, where: str, problems: list[str]) -> None:
     elif isinstance(entry, Error | PreflightError) and not (
         isinstance(entry, Error) and entry.scripted
     ):
-        legal = StreamError.reasons if getattr(entry, "kind", "adapter") == "stream" else AdapterError.reasons
-        if entry.reason not in legal:
+        legal = (
+            StreamError.reasons
+            if getattr(entry, "kind", "adapter") == "stream"
+            else AdapterError.reasons
+        )
+        if not isinstance(entry.reason, str) or entry.reason not in legal:
             problems.append(f"{where}: unknown error reason {entry.reason!r}")
 
 
@@ -499,8 +507,12 @@ class Fake:
             return list(value) if _is_list_of_lists(value) else [value]
         if opts.get("scripts") is not None:
             scripts = opts["scripts"]
-            if not isinstance(scripts, Sequence) or not all(isinstance(s, Sequence) for s in scripts):
-                raise ConfigurationError("invalid_script", problems=["scripts must be a list of lists"])
+            if not isinstance(scripts, Sequence) or not all(
+                isinstance(s, Sequence) for s in scripts
+            ):
+                raise ConfigurationError(
+                    "invalid_script", problems=["scripts must be a list of lists"]
+                )
             return list(scripts)
         if opts.get("script") is not None:
             return [opts["script"]]
@@ -520,11 +532,15 @@ class Fake:
                 cursor.attempts += 1
                 return None
             if scripts is None:
-                raise _no_script(call, "no scripted response: the engine's adapter_opts has no script")
+                raise _no_script(
+                    call, "no scripted response: the engine's adapter_opts has no script"
+                )
             if cursor.position >= len(scripts):
                 raise _no_script(call, f"no scripted response: all {len(scripts)} script(s) used")
             index = cursor.position
-            entries = parse_script(scripts[index], f"scripts[{index}]" if len(scripts) > 1 else "script")
+            entries = parse_script(
+                scripts[index], f"scripts[{index}]" if len(scripts) > 1 else "script"
+            )
             cursor.position += 1
         return entries
 
@@ -563,7 +579,9 @@ class Fake:
             raise AdapterError(first.reason, provider="fake", **_error_fields(first.fields))
         observer = call.opt("cleanup_observer")
         if observer is not None and not callable(observer):
-            raise ConfigurationError("invalid_option", problems=["cleanup_observer must be callable"])
+            raise ConfigurationError(
+                "invalid_option", problems=["cleanup_observer must be callable"]
+            )
         return self._replay(request, call, entries, usage_override, observer)
 
     def _replay(
@@ -592,7 +610,13 @@ class Fake:
     def generate(self, request: Request, call: Call) -> Generator[Effect, Any, Response]:
         """Replay the script as one whole response, under the call's retry policy."""
         usage_override = self._usage_override(call)
-        self._scripts(call, streaming=False)  # fails now on a script/scripts clash
+        scripts = self._scripts(call, streaming=False)  # fails now on a script/scripts clash
+        fail_until = call.opt("retry_until_call")
+        cursor = self.cursor(call)
+        failing = isinstance(fail_until, int) and cursor.attempts < fail_until - 1
+        if not failing and (scripts is None or cursor.position >= len(scripts)):
+            # Out of script is a pre-flight failure, exactly as on the streaming path.
+            raise _no_script(call, "no scripted response: the script is used up or missing")
         return self._generate(request, call, usage_override)
 
     def _generate(
@@ -606,7 +630,9 @@ class Fake:
             except AdapterError as exc:
                 return Fail(exc)
             if entries is None:
-                return Retry(AdapterError("timeout", "scripted transient timeout", provider="fake"), 0)
+                return Retry(
+                    AdapterError("timeout", "scripted transient timeout", provider="fake"), 0
+                )
             return (yield from _build_response(entries, call, usage_override))
 
         policy = call.retry or NO_RETRY
@@ -628,7 +654,7 @@ def _make_error(entry: Error) -> AllmError:
     if entry.kind == "stream":
         kwargs = {k: v for k, v in _error_fields(entry.fields).items() if k == "message"}
         return StreamError(entry.reason, provider="fake", **kwargs)
-    if entry.reason in AdapterError.reasons:
+    if isinstance(entry.reason, str) and entry.reason in AdapterError.reasons:
         return AdapterError(entry.reason, provider="fake", **_error_fields(entry.fields))
     return AdapterError("unknown", provider="fake", cause=entry.reason)
 
@@ -648,7 +674,9 @@ class _ToolCallBuffer:
     def add_delta(self, entry: ToolCallDeltaEntry) -> None:
         current = self.calls.get(entry.id) or ToolCall(entry.id, "", {}, "")
         raw = (current.raw_arguments or "") + entry.arguments_delta
-        self.calls[entry.id] = ToolCall(current.id, current.name, current.arguments, raw, current.metadata)
+        self.calls[entry.id] = ToolCall(
+            current.id, current.name, current.arguments, raw, current.metadata
+        )
 
     def finished(self) -> tuple[ToolCall, ...]:
         result = []
@@ -661,7 +689,9 @@ class _ToolCallBuffer:
                     parsed = None
                 if isinstance(parsed, dict):
                     arguments = parsed
-            result.append(ToolCall(call.id, call.name, arguments, call.raw_arguments, call.metadata))
+            result.append(
+                ToolCall(call.id, call.name, arguments, call.raw_arguments, call.metadata)
+            )
         return tuple(result)
 
 
@@ -696,7 +726,9 @@ def _stream_entries(
             call = buffer.add(entry)
             completed[call.id] = call
             yield ToolCallStarted(call.id, call.name)
-            yield ToolCallCompleted(call.id, call.name, call.arguments, call.raw_arguments, call.metadata)
+            yield ToolCallCompleted(
+                call.id, call.name, call.arguments, call.raw_arguments, call.metadata
+            )
         elif kind is ToolCallDeltaEntry:
             assert isinstance(entry, ToolCallDeltaEntry)
             buffer.add_delta(entry)
@@ -723,7 +755,9 @@ def _stream_entries(
     if usage_override is not None:
         yield RawChunk(("usage", dict(usage_override)))
     message = Message(Role.ASSISTANT, full_text, tool_calls=tuple(completed.values()))
-    yield MessageCompleted(message, FinishReason(finish_reason) if finished and finish_reason else None)
+    yield MessageCompleted(
+        message, FinishReason(finish_reason) if finished and finish_reason else None
+    )
 
 
 def _build_response(
@@ -753,7 +787,10 @@ def _build_response(
             if entry.scripted:
                 return Fail(
                     AdapterError(
-                        "unknown", "scripted error", provider="fake", cause=entry.reason,
+                        "unknown",
+                        "scripted error",
+                        provider="fake",
+                        cause=entry.reason,
                         request_id=call.request_id,
                     )
                 )

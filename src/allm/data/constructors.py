@@ -1,0 +1,53 @@
+"""Constructors on the package: ``allm.user("hi")`` and friends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .messages import ContentPart, Message, Role, tool_result_content
+from .request import Request
+from .results import Thread
+from .tools import Tool
+
+__all__ = ["assistant", "request", "system", "tool", "tool_result", "user"]
+
+
+def system(text: str) -> Message:
+    """A system message."""
+    return Message(Role.SYSTEM, text)
+
+
+def user(content: str | Sequence[ContentPart]) -> Message:
+    """A user message: text, or a list of ``TextPart`` / ``ImagePart``."""
+    return Message(Role.USER, content if isinstance(content, str) else tuple(content))
+
+
+def assistant(content: str | Sequence[ContentPart]) -> Message:
+    """An assistant message."""
+    return Message(Role.ASSISTANT, content if isinstance(content, str) else tuple(content))
+
+
+def tool_result(tool_call_id: str, content: Any) -> Message:
+    """A tool message answering ``tool_call_id``; a mapping (or any JSON value) becomes JSON text."""
+    return Message(Role.TOOL, tool_result_content(content), tool_call_id=tool_call_id)
+
+
+def tool(
+    *,
+    name: str,
+    description: str,
+    schema: Mapping[str, Any],
+    handler: Any = None,
+    manual: bool = False,
+    metadata: Mapping[str, Any] | None = None,
+) -> Tool:
+    """A tool definition. ``name``, ``description`` and ``schema`` are required."""
+    return Tool(name, description, dict(schema), handler, manual, dict(metadata or {}))
+
+
+def request(messages: Sequence[Message] | Thread, **fields: Any) -> Request:
+    """A ``Request`` (not validated; the runner validates before sending)."""
+    if isinstance(messages, Thread):
+        messages = messages.messages
+    return Request(messages=tuple(messages), **fields)
