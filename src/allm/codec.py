@@ -185,7 +185,7 @@ def _atom_failure(detail: str, path: tuple[str | int, ...]) -> _DecodeFailure:
 
 
 def _plan_for(cls: type[Any]) -> tuple[tuple[str, str, Any], ...]:
-    """Per field: how to read it back (``tuple``, ``enum`` with its class, or ``any``)."""
+    """Per field: how to read it back (``tuple``, ``enum`` / ``literal`` with its values, ``any``)."""
     plan = _field_plans.get(cls)
     if plan is not None:
         return plan
@@ -200,6 +200,8 @@ def _plan_for(cls: type[Any]) -> tuple[tuple[str, str, Any], ...]:
                 kind = "tuple"
             elif isinstance(member, type) and issubclass(member, enum.Enum):
                 kind, extra = "enum", member
+            elif origin is typing.Literal:
+                kind, extra = "literal", frozenset(typing.get_args(member))
         entries.append((f.name, kind, extra))
     plan = tuple(entries)
     _field_plans[cls] = plan
@@ -286,6 +288,11 @@ def _decode_struct(cls: type[Any], data: dict[str, Any], path: tuple[str | int, 
             kwargs[name] = _import_ref(raw, field_path)
         elif kind == "tuple" and isinstance(raw, list):
             kwargs[name] = tuple(_decode_any(item, (*field_path, i)) for i, item in enumerate(raw))
+        elif kind == "literal" and isinstance(raw, str):
+            if raw not in extra:
+                detail = f"{raw!r} is not one of {sorted(extra)}"
+                raise _atom_failure(detail, field_path)
+            kwargs[name] = raw
         elif kind == "enum" and isinstance(raw, str):
             try:
                 kwargs[name] = extra(raw)

@@ -204,6 +204,10 @@ class StepCompleted:
     mode: str = "auto"
     manual_tool_calls: tuple[ToolCall, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.manual_tool_calls, tuple):
+            object.__setattr__(self, "manual_tool_calls", tuple(self.manual_tool_calls))
+
 
 @dataclass(frozen=True, slots=True)
 class ChatCompleted:

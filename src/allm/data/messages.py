@@ -106,7 +106,8 @@ class Image:
         head, sep, data = uri.partition(",")
         if not (sep and head.startswith("data:") and head.endswith(";base64")):
             raise _source_error("invalid_data_uri", f"not a base64 data URI: {uri[:40]!r}")
-        return cls.from_base64(data, head[len("data:") : -len(";base64")] or "")
+        mime_type = head[len("data:") : -len(";base64")] or None
+        return cls(ImageSource("base64", data), mime_type)
 
     def to_bytes(self) -> bytes:
         """The image's bytes. Reads a file source; a URL source raises ``remote_source``."""

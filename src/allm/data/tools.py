@@ -10,7 +10,8 @@ from typing import Any
 
 __all__ = ["RESERVED_TOOL_NAMES", "TOOL_NAME_PATTERN", "Tool", "ToolCall", "normalize_schema"]
 
-TOOL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Use with fullmatch: `$` alone would accept a trailing newline.
+TOOL_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # These collide with tool_choice values, so a tool may not be named after them.
 RESERVED_TOOL_NAMES = frozenset({"auto", "none", "required"})
 
