@@ -192,7 +192,8 @@ def _plan_for(cls: type[Any]) -> tuple[tuple[str, str, Any], ...]:
     hints = typing.get_type_hints(cls)
     entries = []
     for f in dataclasses.fields(cls):
-        kind, extra = "any", None
+        kind: str = "any"
+        extra: Any = None
         hint = hints.get(f.name)
         for member in _union_members(hint):
             origin = typing.get_origin(member)

@@ -46,12 +46,12 @@ class StreamCollector:
     """
 
     __slots__ = (
-        "_dispatch",
-        "chat_result",
         "_argument_parts",
         "_calls",
+        "_dispatch",
         "_reasoning_parts",
         "_text_parts",
+        "chat_result",
         "done",
         "error",
         "finish_reason",
