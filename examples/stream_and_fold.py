@@ -1,6 +1,6 @@
 """Stream a scripted answer, then fold a failing stream into a response. Offline.
 
-    python examples/stream_and_fold.py
+python examples/stream_and_fold.py
 """
 
 from __future__ import annotations

@@ -17,9 +17,12 @@ from .results import (
     StepResult,
     Thread,
 )
-from .tools import Tool, ToolCall
+from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
 
 __all__ = [
+    "AskUser",
+    "Halt",
+    "ToolFailure",
     "RESERVED_HALT_REASONS",
     "ChatResult",
     "FinishReason",

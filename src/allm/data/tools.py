@@ -8,7 +8,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RESERVED_TOOL_NAMES", "TOOL_NAME_PATTERN", "Tool", "ToolCall", "normalize_schema"]
+__all__ = [
+    "RESERVED_TOOL_NAMES",
+    "TOOL_NAME_PATTERN",
+    "AskUser",
+    "Halt",
+    "Tool",
+    "ToolCall",
+    "ToolFailure",
+    "normalize_schema",
+]
 
 # Use with fullmatch: `$` alone would accept a trailing newline.
 TOOL_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -83,3 +92,34 @@ def _arity(function: Callable[..., Any]) -> int:
     if any(p.kind is p.VAR_POSITIONAL for p in parameters):
         return 2
     return len(positional)
+
+
+# -- what a tool handler may return besides a plain value --------------------------------------
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class AskUser:
+    """Pause the chat loop and ask the user ``question``; ``opts`` are hints passed through as is
+    (``choices``, ``timeout_ms``, ...)."""
+
+    question: str
+    opts: dict[str, Any]
+
+    def __init__(self, question: str, opts: Mapping[str, Any] | None = None, **more: Any) -> None:
+        object.__setattr__(self, "question", question)
+        object.__setattr__(self, "opts", {**(opts or {}), **more})
+
+
+@dataclass(frozen=True, slots=True)
+class Halt:
+    """Stop the chat loop with ``reason``; ``result`` is encoded as the tool's answer."""
+
+    reason: str
+    result: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFailure:
+    """A failure the tool reports to the model (unlike raising, which is a crash)."""
+
+    reason: Any
