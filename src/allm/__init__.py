@@ -45,8 +45,9 @@ if TYPE_CHECKING:
         Usage,
         json_schema,
     )
-    from .data.constructors import assistant, request, system, tool, tool_result, user
+    from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.tools import AskUser, Halt, ToolFailure
     from .engine import Engine
     from .errors import (
         AdapterError,
@@ -60,13 +61,16 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from .execution.api import agenerate, astream_generate, generate, stream_generate, unwrap
+    from .execution.chat import achat, astep, astream, astream_step, chat, step, stream, stream_step
     from .execution.collector import StreamCollector
     from .execution.streams import AsyncEventStream, EventStream
+    from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
 _ERRORS = "allm.errors"
 _CONSTRUCTORS = "allm.data.constructors"
 _API = "allm.execution.api"
+_CHAT = "allm.execution.chat"
 
 # public name -> the module that defines it
 _LAZY: dict[str, str] = {
@@ -99,7 +103,19 @@ _LAZY: dict[str, str] = {
     "request": _CONSTRUCTORS,
     "system": _CONSTRUCTORS,
     "to_json": "allm.codec",
-    "tool": _CONSTRUCTORS,
+    "tool": "allm.tooling",
+    "ToolContext": "allm.tooling",
+    "AskUser": _DATA,
+    "Halt": _DATA,
+    "ToolFailure": _DATA,
+    "step": _CHAT,
+    "astep": _CHAT,
+    "stream_step": _CHAT,
+    "astream_step": _CHAT,
+    "chat": _CHAT,
+    "achat": _CHAT,
+    "stream": _CHAT,
+    "astream": _CHAT,
     "tool_result": _CONSTRUCTORS,
     "user": _CONSTRUCTORS,
     # errors
@@ -141,6 +157,7 @@ _SUBMODULES = frozenset(
         "providers",
         "retry",
         "telemetry",
+        "tooling",
         "validate",
     }
 )
@@ -148,6 +165,7 @@ _SUBMODULES = frozenset(
 __all__ = [
     "AdapterError",
     "AllmError",
+    "AskUser",
     "AsyncEventStream",
     "ChatResult",
     "ContentPart",
@@ -155,6 +173,7 @@ __all__ = [
     "EngineError",
     "EventStream",
     "FinishReason",
+    "Halt",
     "HaltReason",
     "Image",
     "ImageAdapterError",
@@ -178,13 +197,20 @@ __all__ = [
     "Thread",
     "Tool",
     "ToolCall",
+    "ToolContext",
     "ToolError",
+    "ToolFailure",
     "Usage",
     "ValidationError",
     "__version__",
+    "achat",
     "agenerate",
     "assistant",
+    "astep",
+    "astream",
     "astream_generate",
+    "astream_step",
+    "chat",
     "configure",
     "errors",
     "events",
@@ -193,7 +219,10 @@ __all__ = [
     "json_schema",
     "keys",
     "request",
+    "step",
+    "stream",
     "stream_generate",
+    "stream_step",
     "system",
     "telemetry",
     "to_json",

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .messages import ContentPart, Message, Role, tool_result_content
 from .request import Request
 from .results import Thread
-from .tools import Tool
 
-__all__ = ["assistant", "request", "system", "tool", "tool_result", "user"]
+__all__ = ["assistant", "request", "system", "tool_result", "user"]
 
 
 def system(text: str) -> Message:
@@ -31,19 +30,6 @@ def assistant(content: str | Sequence[ContentPart]) -> Message:
 def tool_result(tool_call_id: str, content: Any) -> Message:
     """A tool message answering ``tool_call_id``; a mapping (or any JSON value) becomes JSON text."""
     return Message(Role.TOOL, tool_result_content(content), tool_call_id=tool_call_id)
-
-
-def tool(
-    *,
-    name: str,
-    description: str,
-    schema: Mapping[str, Any],
-    handler: Any = None,
-    manual: bool = False,
-    metadata: Mapping[str, Any] | None = None,
-) -> Tool:
-    """A tool definition. ``name``, ``description`` and ``schema`` are required."""
-    return Tool(name, description, dict(schema), handler, manual, dict(metadata or {}))
 
 
 def request(messages: Sequence[Message] | Thread, **fields: Any) -> Request:

@@ -1,0 +1,683 @@
+"""Layer C with tools: ``step`` / ``stream_step`` / ``chat`` / ``stream`` and their async twins.
+
+One step is a model call plus the tools it asked for; a chat is steps until a terminal condition.
+Both are written once, as plans (generators of events and effects) that the sync and the async
+drivers run. ``step`` is the fold of ``stream_step`` and ``chat`` the fold of ``stream``, so the
+streaming and non-streaming paths cannot disagree.
+
+Terminal conditions after each step, first match wins: ask_user, tool_error, a handler's halt,
+per-tool manual calls, whole-loop manual mode, a stop/length/content_filter finish (completed),
+an error finish, ``halt_when``, ``max_turns``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import telemetry, validate
+from ..config import get_settings
+from ..data.messages import Message, Role
+from ..data.request import Request
+from ..data.response import FinishReason, Response
+from ..data.results import ChatResult, HaltReason, StepResult, Thread
+from ..data.tools import Tool
+from ..effects import Effect
+from ..engine import Engine
+from ..errors import AllmError, ConfigurationError, EngineError, ValidationError
+from ..events import ChatCompleted, ErrorEvent, StepCompleted, is_usage_chunk
+from ..tooling import DEFAULT_ENCODER, DEFAULT_EXECUTOR, ToolContext, is_async_callable
+from .api import _with_costs
+from .collector import StreamCollector
+from .runner import EventFilter, Prepared, prepare, request_id_from
+from .streams import AsyncEventStream, EventStream
+from .tool_runner import RunTools, ToolJob, settle, validate_on_tool_error
+
+__all__ = [
+    "DEFAULT_NUDGE",
+    "achat",
+    "astep",
+    "astream",
+    "astream_step",
+    "chat",
+    "step",
+    "stream",
+    "stream_step",
+]
+
+DEFAULT_NUDGE = "Now provide your final structured response."
+DEFAULT_MAX_TURNS = 8
+DEFAULT_TOOL_TIMEOUT = 30.0
+
+# Options the chat layer consumes; the rest go to each step's model call.
+_CHAT_KEYS = frozenset(
+    {
+        "mode",
+        "max_turns",
+        "halt_when",
+        "on_tool_error",
+        "tool_timeout",
+        "max_concurrency",
+        "tool_executor",
+        "tool_result_encoder",
+        "context",
+        "session_id",
+        "structured_finalize",
+        "structured_finalize_nudge",
+        "tools",
+    }
+)
+_NO_FILTER = EventFilter(None, frozenset())
+_COMPLETED = frozenset({FinishReason.STOP, FinishReason.LENGTH, FinishReason.CONTENT_FILTER})
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRun:
+    """Everything a chat or step run needs, resolved and checked once at the call."""
+
+    engine: Engine
+    request_id: str
+    mode: str
+    max_turns: int
+    halt_when: Callable[[StepResult], Any] | None
+    on_tool_error: Any
+    tool_timeout: float | None
+    max_concurrency: int | None
+    executor: Any
+    encoder: Any
+    context: Mapping[str, Any]
+    session_id: str | None
+    tools: tuple[Tool, ...]
+    step_opts: Mapping[str, Any]
+    structured_finalize: bool
+    response_format: Any
+    nudge: str
+
+    @property
+    def tools_by_name(self) -> dict[str, Tool]:
+        return {item.name: item for item in self.tools}
+
+
+def _as_thread(value: Any) -> Thread:
+    if isinstance(value, Thread):
+        thread = value
+    elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        if not all(isinstance(item, Message) for item in value):
+            raise ValidationError("invalid_thread", errors=[(("thread",), "invalid_type")])
+        thread = Thread(tuple(value))
+    else:
+        raise ValidationError("invalid_thread", errors=[(("thread",), "invalid_type")])
+    validate.thread(thread)
+    return thread
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> ChatRun:
+    """Check and resolve the chat options, listing every problem in one ``ConfigurationError``."""
+    if not isinstance(engine, Engine):
+        raise ConfigurationError(
+            "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
+        )
+    problems: list[str] = []
+    settings = get_settings()
+    mode = opts.get("mode", engine.params.get("mode", "auto"))
+    if mode not in ("auto", "manual"):
+        problems.append(f'mode must be "auto" or "manual", got {mode!r}')
+    max_turns = opts.get("max_turns", engine.params.get("max_turns", settings.max_turns))
+    if max_turns is None:
+        max_turns = DEFAULT_MAX_TURNS
+    if not _positive_int(max_turns):
+        problems.append(f"max_turns must be a positive int, got {max_turns!r}")
+    halt_when = opts.get("halt_when")
+    if halt_when is not None and not callable(halt_when):
+        problems.append(f"halt_when must be callable, got {halt_when!r}")
+    on_tool_error = opts.get("on_tool_error", engine.params.get("on_tool_error", "continue"))
+    problems.extend(validate_on_tool_error(on_tool_error))
+    tool_timeout = opts.get("tool_timeout", engine.params.get("tool_timeout", DEFAULT_TOOL_TIMEOUT))
+    if tool_timeout is not None and (
+        not isinstance(tool_timeout, int | float)
+        or isinstance(tool_timeout, bool)
+        or tool_timeout <= 0
+    ):
+        problems.append(f"tool_timeout must be a positive number of seconds, got {tool_timeout!r}")
+    max_concurrency = opts.get("max_concurrency", engine.params.get("max_concurrency"))
+    if max_concurrency is not None and not _positive_int(max_concurrency):
+        problems.append(f"max_concurrency must be a positive int, got {max_concurrency!r}")
+    executor = opts.get("tool_executor") or engine.tool_executor or DEFAULT_EXECUTOR
+    if isinstance(executor, type):
+        executor = executor()
+    encoder = opts.get("tool_result_encoder") or engine.tool_result_encoder or DEFAULT_ENCODER
+    if isinstance(encoder, type):
+        encoder = encoder()
+    if not callable(getattr(executor, "execute", None)) and not callable(
+        getattr(executor, "aexecute", None)
+    ):
+        problems.append(f"tool_executor must have an execute method, got {executor!r}")
+    if not callable(getattr(encoder, "encode", None)):
+        problems.append(f"tool_result_encoder must have an encode method, got {encoder!r}")
+    context = opts.get("context", engine.context)
+    if not isinstance(context, Mapping):
+        problems.append(f"context must be a mapping, got {context!r}")
+    extra_tools = opts.get("tools")
+    tools = engine.resolve_tools({"tools": extra_tools} if extra_tools else {})
+    for item in tools:
+        if not isinstance(item, Tool):
+            problems.append(f"tools must hold Tool values, got {item!r}")
+    if sync_api:
+        for item in tools:
+            if (
+                isinstance(item, Tool)
+                and item.handler is not None
+                and is_async_callable(item.handler)
+            ):
+                problems.append(
+                    f"tool {item.name!r} has an async handler; use the async API (achat, astep, ...)"
+                )
+        if executor is not DEFAULT_EXECUTOR and is_async_callable(
+            getattr(executor, "execute", None)
+        ):
+            problems.append("the tool executor is async; use the async API (achat, astep, ...)")
+    nudge = opts.get(
+        "structured_finalize_nudge",
+        engine.params.get("structured_finalize_nudge", settings.structured_finalize_nudge),
+    )
+    if nudge is None:
+        nudge = DEFAULT_NUDGE
+    if not isinstance(nudge, str):
+        problems.append(f"structured_finalize_nudge must be a str, got {nudge!r}")
+    if problems:
+        reason = (
+            "async_handler_in_sync_api"
+            if any("async" in problem for problem in problems)
+            else "invalid_option"
+        )
+        raise ConfigurationError(reason, problems=problems)
+    response_format = opts.get("response_format", engine.params.get("response_format"))
+    structured = bool(
+        opts.get("structured_finalize", engine.params.get("structured_finalize", False))
+    )
+    step_opts = {key: value for key, value in opts.items() if key not in _CHAT_KEYS}
+    return ChatRun(
+        engine=engine,
+        request_id=request_id_from(opts),
+        mode=mode,
+        max_turns=max_turns,
+        halt_when=halt_when,
+        on_tool_error=on_tool_error,
+        tool_timeout=None if tool_timeout is None else float(tool_timeout),
+        max_concurrency=max_concurrency,
+        executor=executor,
+        encoder=encoder,
+        context=context,
+        session_id=opts.get("session_id"),
+        tools=tools,
+        step_opts=step_opts,
+        structured_finalize=structured,
+        response_format=response_format,
+        nudge=nudge,
+    )
+
+
+def _prepare_step(run: ChatRun, thread: Thread) -> Prepared:
+    request = Request(messages=thread.messages, tools=run.tools)
+    opts = {**run.step_opts, "request_id": run.request_id}
+    return prepare(run.engine, request, opts, run.request_id)
+
+
+def _relay(
+    plan: Iterator[Any], observe: Callable[[Any], Any] | None = None
+) -> Generator[Any, Any, Any]:
+    """Pass a nested plan's events and effects through (effect results go back in), letting
+    ``observe`` see each event; close the plan exactly once; return its return value."""
+    reply: Any = None
+    try:
+        while True:
+            try:
+                item = plan.send(reply)  # type: ignore[attr-defined]
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(item, Effect):
+                reply = yield item
+            else:
+                if observe is not None:
+                    observe(item)
+                yield item
+                reply = None
+    finally:
+        plan.close()  # type: ignore[attr-defined]
+
+
+def _assistant_message(response: Response) -> Message:
+    metadata: dict[str, Any] = {
+        "finish_reason": None if response.finish_reason is None else response.finish_reason.value
+    }
+    blocks = response.metadata.get("reasoning_blocks")
+    if blocks:
+        metadata["reasoning_blocks"] = blocks
+    return Message(
+        Role.ASSISTANT,
+        response.output_text or "",
+        tool_calls=response.tool_calls,
+        metadata=metadata,
+    )
+
+
+def step_plan(run: ChatRun, thread: Thread, prepared: Prepared) -> Generator[Any, Any, None]:
+    """One step: the model call (its events folded and passed on), then the tools it asked for."""
+    span = telemetry.span(
+        "step",
+        {"request_id": run.request_id, "engine": run.engine, "model": prepared.request.model},
+    )
+    span.__enter__()
+    try:
+        yield from _step_body(run, thread, prepared, span)
+    except GeneratorExit:
+        span.stop_metadata["step_result"] = None
+        span.__exit__(None, None, None)
+        raise
+    except BaseException as exc:
+        span.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    else:
+        span.__exit__(None, None, None)
+
+
+def _step_body(
+    run: ChatRun, thread: Thread, prepared: Prepared, span: telemetry.Span
+) -> Generator[Any, Any, None]:
+    collector = StreamCollector(thread, request_id=run.request_id)
+    on_event, drop = prepared.event_filter.on_event, prepared.event_filter.drop
+    plan = prepared.plan
+    reply: Any = None
+    try:
+        while True:
+            try:
+                item = plan.send(reply)  # type: ignore[attr-defined]
+            except StopIteration:
+                break
+            reply = None
+            if isinstance(item, Effect):
+                reply = yield item
+                continue
+            if on_event is not None:
+                on_event(item)
+            collector.apply(item)  # the step folds everything, whatever the consumer filters
+            if type(item) not in drop or is_usage_chunk(item):
+                yield item
+    finally:
+        plan.close()  # type: ignore[attr-defined]
+
+    response = _with_costs(collector.to_response(), prepared.model_ref)
+    new_thread = thread.add_message(_assistant_message(response))
+    manual_calls: tuple[Any, ...] = ()
+    calls = response.tool_calls
+    if response.finish_reason is FinishReason.TOOL_CALLS and calls and run.mode == "auto":
+        by_name = run.tools_by_name
+        unknown = [call.name for call in calls if call.name not in by_name]
+        if unknown:
+            error = EngineError(
+                "unknown_tool",
+                f"the model called unknown tool {unknown[0]!r}",
+                metadata={"tool_name": unknown[0]},
+            )
+            yield ErrorEvent(error)
+            response = replace(
+                response,
+                finish_reason=FinishReason.ERROR,
+                metadata={**response.metadata, "error": error},
+            )
+            yield _completed(collector, span, StepCompleted(response, new_thread, run.mode, ()))
+            return
+        auto = [call for call in calls if not by_name[call.name].manual]
+        manual = [call for call in calls if by_name[call.name].manual]
+        halted = False
+        if auto:
+            jobs = tuple(
+                ToolJob(
+                    by_name[call.name],
+                    call,
+                    ToolContext(run.context, run.session_id, run.request_id, call, run.engine),
+                    run.executor,
+                    prepared.request.model,
+                )
+                for call in auto
+            )
+            limit = run.max_concurrency or max(1, min(len(jobs), 2 * (os.cpu_count() or 1)))
+            outcomes = yield RunTools(jobs, limit, run.tool_timeout)
+            messages = []
+            for call, outcome in zip(auto, outcomes, strict=True):
+                settled = settle(call, outcome, run.encoder.encode, run.on_tool_error)
+                for event in settled.events:
+                    collector.apply(event)
+                    yield event
+                messages.append(settled.message)
+                halted = halted or settled.halt is not None
+            new_thread = new_thread.add_messages(messages)
+        if manual and not halted:
+            manual_calls = tuple(manual)
+    yield _completed(collector, span, StepCompleted(response, new_thread, run.mode, manual_calls))
+
+
+def _completed(
+    collector: StreamCollector, span: telemetry.Span, event: StepCompleted
+) -> StepCompleted:
+    # The step's own collector saw every event of the step, so it builds the step's result.
+    collector.apply(event)
+    span.stop_metadata["step_result"] = collector.steps[-1]
+    return event
+
+
+def _terminal(run: ChatRun, result: StepResult, index: int) -> tuple[str, dict[str, Any]] | None:
+    metadata = result.metadata
+    halted = metadata.get("halted_reason")
+    if halted == HaltReason.ASK_USER:
+        return HaltReason.ASK_USER.value, {
+            "pending_question": metadata.get("pending_question"),
+            "pending_tool_call_id": metadata.get("pending_tool_call_id"),
+            "ask_user_opts": metadata.get("ask_user_opts", {}),
+        }
+    if halted == HaltReason.TOOL_ERROR:
+        extra = {"halt_tool_call_id": metadata.get("halt_tool_call_id")}
+        if "on_tool_error_exception" in metadata:
+            extra["on_tool_error_exception"] = metadata["on_tool_error_exception"]
+        return HaltReason.TOOL_ERROR.value, extra
+    if halted is not None:
+        return str(halted), {
+            "halt_tool_call_id": metadata.get("halt_tool_call_id"),
+            "halt_result": metadata.get("halt_result"),
+        }
+    if metadata.get("manual_tool_calls"):
+        return HaltReason.MANUAL_TOOL_CALLS.value, {
+            "manual_turn_index": index,
+            "manual_tool_calls": metadata["manual_tool_calls"],
+        }
+    if metadata.get("mode") == "manual":
+        return HaltReason.MANUAL_TOOL_CALLS.value, {"manual_turn_index": index}
+    finish = result.response.finish_reason
+    if finish in _COMPLETED:
+        return HaltReason.COMPLETED.value, {}
+    if finish is FinishReason.ERROR:
+        return HaltReason.ERROR.value, {"error": result.response.metadata.get("error")}
+    if run.halt_when is not None and run.halt_when(result):
+        return HaltReason.HALT_WHEN.value, {"halt_when_step_index": index}
+    if index + 1 >= run.max_turns:
+        return HaltReason.MAX_TURNS.value, {"max_turns": run.max_turns}
+    return None
+
+
+def chat_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[Any, Any, ChatResult]:
+    """Steps until a terminal condition, then one ``ChatCompleted``. Returns the result too."""
+    collector = StreamCollector(thread, request_id=run.request_id)
+    reason: str = HaltReason.COMPLETED.value
+    metadata: dict[str, Any] = {}
+    for index in range(run.max_turns):
+        if index == 0:
+            prepared = first
+        else:
+            try:
+                prepared = _prepare_step(run, thread)
+            except AllmError as exc:  # a later step failed pre-flight: data, not an exception
+                event = ErrorEvent(exc)
+                collector.apply(event)
+                yield event
+                reason, metadata = HaltReason.ERROR.value, {"error": exc}
+                break
+        yield from _relay(step_plan(run, thread, prepared), collector.apply)
+        result = collector.steps[-1]
+        thread = result.thread
+        decision = _terminal(run, result, index)
+        if decision is not None:
+            reason, metadata = decision
+            break
+    pending_question: str | None = None
+    pending_id: str | None = None
+    if reason == HaltReason.ASK_USER:
+        pending_question = metadata["pending_question"]
+        pending_id = metadata["pending_tool_call_id"]
+        question = Message(
+            Role.ASSISTANT,
+            pending_question or "",
+            metadata={"ask_user": True, "tool_call_id": pending_id},
+        )
+        thread = thread.add_message(question)
+    chat_result = ChatResult(
+        thread=thread,
+        final_response=collector.steps[-1].response if collector.steps else None,
+        steps=tuple(collector.steps),
+        halted_reason=reason,
+        pending_question=pending_question,
+        pending_tool_call_id=pending_id,
+        metadata=metadata,
+    )
+    return chat_result
+
+
+def _chat_stream_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[Any, Any, None]:
+    result = yield from _relay(chat_plan(run, thread, first))
+    yield ChatCompleted(result)
+
+
+def _finalize_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[Any, Any, None]:
+    """Two passes: the tool loop without the format, then one call with the format and no tools."""
+    first_pass = yield from _relay(chat_plan(run, thread, first))
+    steps = first_pass.steps
+    marker = {"pass_1_halted": first_pass.halted_reason}
+    if first_pass.halted_reason not in ("completed", "max_turns", "halt_when"):
+        yield ChatCompleted(
+            replace(first_pass, metadata={**first_pass.metadata, "structured_finalize": marker})
+        )
+        return
+    thread = first_pass.thread
+    if run.nudge:
+        thread = thread.add_message(Message(Role.USER, run.nudge))
+    second_run = replace(
+        run,
+        engine=replace(run.engine, tools=()),
+        tools=(),
+        max_turns=1,
+        step_opts={**run.step_opts, "response_format": run.response_format},
+    )
+    try:
+        second_first = _prepare_step(second_run, thread)
+    except AllmError as exc:
+        metadata = {**first_pass.metadata, "structured_finalize": {**marker, "pass_2_error": exc}}
+        yield ChatCompleted(replace(first_pass, metadata=metadata))
+        return
+    second = yield from _relay(chat_plan(second_run, thread, second_first))
+    merged = replace(
+        second,
+        steps=(*steps, *second.steps),
+        metadata={**second.metadata, "structured_finalize": marker},
+    )
+    yield ChatCompleted(merged)
+
+
+def _needs_finalize(run: ChatRun, adapter: Any) -> bool:
+    if run.response_format is None:
+        return False
+    if run.structured_finalize:
+        return True
+    probe = getattr(adapter, "requires_structured_finalize", None)
+    if not callable(probe):
+        return False
+    request = Request(
+        messages=(Message(Role.USER, ""),), tools=run.tools, response_format=run.response_format
+    )
+    return bool(probe(request))
+
+
+def _open(
+    engine: Any, thread_or_messages: Any, opts: dict[str, Any], *, sync_api: bool, chat: bool
+) -> tuple[ChatRun, Iterator[Any], Callable[[StreamCollector], Any], Thread]:
+    run = resolve_run(engine, opts, sync_api=sync_api)
+    thread = _as_thread(thread_or_messages)
+    if chat:
+        probe_adapter = None
+        if run.response_format is not None:
+            from .runner import resolve_engine_adapter
+
+            probe_adapter, _ = resolve_engine_adapter(
+                run.engine, opts.get("model") or run.engine.model
+            )
+        if _needs_finalize(run, probe_adapter):
+            run = replace(
+                run,
+                step_opts={**run.step_opts, "response_format": None, "structured_finalize": False},
+            )
+            first = _prepare_step(run, thread)
+            return run, _finalize_plan(run, thread, first), _chat_projection, thread
+        if run.response_format is not None:
+            run = replace(run, step_opts={**run.step_opts, "response_format": run.response_format})
+        first = _prepare_step(run, thread)
+        return run, _chat_stream_plan(run, thread, first), _chat_projection, thread
+    if run.response_format is not None:
+        run = replace(run, step_opts={**run.step_opts, "response_format": run.response_format})
+    first = _prepare_step(run, thread)
+    return run, step_plan(run, thread, first), _step_projection, thread
+
+
+def _chat_projection(collector: StreamCollector) -> ChatResult:
+    return collector.to_chat_result()
+
+
+def _step_projection(collector: StreamCollector) -> StepResult:
+    return collector.steps[-1] if collector.steps else collector.to_step_result()
+
+
+def _raise_unknown_tool(result: StepResult) -> StepResult:
+    error = result.response.metadata.get("error")
+    if isinstance(error, EngineError) and error.reason == "unknown_tool":
+        raise error
+    return result
+
+
+def _span_meta(run: ChatRun, opts: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "request_id": run.request_id,
+        "engine": run.engine,
+        "model": opts.get("model") or run.engine.model,
+    }
+
+
+# -- the sync API -----------------------------------------------------------------------------
+
+
+def stream_step(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[StepResult]:
+    """Stream one step: the model call's events, each tool's events, then ``StepCompleted``."""
+    from . import _sync
+
+    run, plan, project, thread = _open(engine, thread_or_messages, opts, sync_api=True, chat=False)
+    return EventStream(
+        _sync.drive(plan, _NO_FILTER),
+        lambda: StreamCollector(thread, request_id=run.request_id),
+        project,
+        run.request_id,
+    )
+
+
+def step(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult:
+    """One model call plus the tools it asked for. An unknown tool raises ``EngineError``."""
+    return _raise_unknown_tool(stream_step(engine, thread_or_messages, **opts).collect())
+
+
+def stream(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[ChatResult]:
+    """Stream a whole chat loop: step streams back to back, then one ``ChatCompleted``."""
+    from . import _sync
+
+    opts.setdefault("request_id", request_id_from(opts))
+    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+        run, plan, project, thread = _open(
+            engine, thread_or_messages, opts, sync_api=True, chat=True
+        )
+        span.stop_metadata["chat_result"] = None
+    return EventStream(
+        _sync.drive(plan, _NO_FILTER),
+        lambda: StreamCollector(thread, request_id=run.request_id),
+        project,
+        run.request_id,
+    )
+
+
+def chat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
+    """Run the tool loop to a terminal condition; the fold of ``stream``."""
+    from . import _sync
+
+    opts.setdefault("request_id", request_id_from(opts))
+    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+        run, plan, project, thread = _open(
+            engine, thread_or_messages, opts, sync_api=True, chat=True
+        )
+        collector = StreamCollector(thread, request_id=run.request_id)
+        collector.apply_all(_sync.drive(plan, _NO_FILTER))
+        result: ChatResult = project(collector)
+        span.stop_metadata["chat_result"] = result
+    return result
+
+
+# -- the async API ----------------------------------------------------------------------------
+
+
+async def astream_step(
+    engine: Any, thread_or_messages: Any, **opts: Any
+) -> AsyncEventStream[StepResult]:
+    """The async twin of ``stream_step``."""
+    from . import _async
+
+    run, plan, project, thread = _open(engine, thread_or_messages, opts, sync_api=False, chat=False)
+    return AsyncEventStream(
+        _async.drive(plan, _NO_FILTER),
+        lambda: StreamCollector(thread, request_id=run.request_id),
+        project,
+        run.request_id,
+        plan,
+    )
+
+
+async def astep(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult:
+    """The async twin of ``step``."""
+    events = await astream_step(engine, thread_or_messages, **opts)
+    return _raise_unknown_tool(await events.collect())
+
+
+async def astream(
+    engine: Any, thread_or_messages: Any, **opts: Any
+) -> AsyncEventStream[ChatResult]:
+    """The async twin of ``stream``."""
+    from . import _async
+
+    opts.setdefault("request_id", request_id_from(opts))
+    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+        run, plan, project, thread = _open(
+            engine, thread_or_messages, opts, sync_api=False, chat=True
+        )
+        span.stop_metadata["chat_result"] = None
+    return AsyncEventStream(
+        _async.drive(plan, _NO_FILTER),
+        lambda: StreamCollector(thread, request_id=run.request_id),
+        project,
+        run.request_id,
+        plan,
+    )
+
+
+async def achat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
+    """The async twin of ``chat``."""
+    from . import _async
+
+    opts.setdefault("request_id", request_id_from(opts))
+    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+        run, plan, project, thread = _open(
+            engine, thread_or_messages, opts, sync_api=False, chat=True
+        )
+        collector = StreamCollector(thread, request_id=run.request_id)
+        apply = collector.apply
+        async for event in _async.drive(plan, _NO_FILTER):
+            apply(event)
+        result: ChatResult = project(collector)
+        span.stop_metadata["chat_result"] = result
+    return result
