@@ -78,3 +78,14 @@ def test_python_dash_m_allm_runs_offline() -> None:
         [sys.executable, "-m", "allm"], check=True, capture_output=True, text=True
     )
     assert "finish_reason=stop" in result.stdout
+
+
+@pytest.mark.parametrize("script", ["stream_and_fold.py", "agent_ask_user.py"])
+def test_examples_run_offline(script: str) -> None:
+    result = subprocess.run(
+        [sys.executable, f"examples/{script}"], check=True, capture_output=True, text=True
+    )
+    assert result.stdout.strip()
+    if script == "agent_ask_user.py":
+        assert "halted: ask_user; question: 'Book AF123?'" in result.stdout
+        assert "answer: 'Booked AF123, leaving 08:10.'" in result.stdout
