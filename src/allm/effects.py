@@ -10,7 +10,50 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Effect", "Sleep"]
+__all__ = ["Effect", "Scope", "Sleep"]
+
+
+class Scope:
+    """What effects opened during one drive (HTTP responses, ...). The driver closes whatever is
+    still open when the drive ends, however it ends, exactly once."""
+
+    __slots__ = ("_next", "resources")
+
+    def __init__(self) -> None:
+        self.resources: dict[int, Any] = {}
+        self._next = 0
+
+    def add(self, resource: Any) -> int:
+        """Keep ``resource`` (it has ``close()`` or ``aclose()``); returns its handle."""
+        self._next += 1
+        self.resources[self._next] = resource
+        return self._next
+
+    def get(self, handle: int) -> Any:
+        """The resource behind ``handle``."""
+        return self.resources[handle]
+
+    def close(self, handle: int) -> None:
+        """Close one resource now (sync); later closes of the same handle do nothing."""
+        resource = self.resources.pop(handle, None)
+        if resource is not None:
+            resource.close()
+
+    async def aclose(self, handle: int) -> None:
+        """Close one resource now (async); later closes of the same handle do nothing."""
+        resource = self.resources.pop(handle, None)
+        if resource is not None:
+            await resource.aclose()
+
+    def close_all(self) -> None:
+        """Close everything still open (sync driver)."""
+        while self.resources:
+            self.close(next(iter(self.resources)))
+
+    async def aclose_all(self) -> None:
+        """Close everything still open (async driver)."""
+        while self.resources:
+            await self.aclose(next(iter(self.resources)))
 
 
 class Effect:
@@ -21,11 +64,11 @@ class Effect:
 
     __slots__ = ()
 
-    def run_sync(self) -> Any:
+    def run_sync(self, scope: Scope) -> Any:
         """Perform the effect, blocking."""
         raise NotImplementedError
 
-    async def run_async(self) -> Any:
+    async def run_async(self, scope: Scope) -> Any:
         """Perform the effect, awaiting."""
         raise NotImplementedError
 
@@ -36,11 +79,11 @@ class Sleep(Effect):
 
     seconds: float
 
-    def run_sync(self) -> None:
+    def run_sync(self, scope: Scope) -> None:
         if self.seconds > 0:
             time.sleep(self.seconds)
 
-    async def run_async(self) -> None:
+    async def run_async(self, scope: Scope) -> None:
         import anyio
 
         await anyio.sleep(max(self.seconds, 0))

@@ -117,7 +117,7 @@ class DefaultExecutor:
     """Calls the tool's handler with ``(arguments)`` or ``(arguments, ctx)``.
 
     No handler: ``ToolError("not_found")``. A raise: ``ToolError("handler_raised")`` with the
-    exception as its cause. A coroutine or other unfinished value: ``ToolError("invalid_return")``.
+    exception as its cause; ``SystemExit``: ``ToolError("handler_exit")``. A coroutine or other unfinished value: ``ToolError("invalid_return")``.
     """
 
     def _prepare(self, tool: Tool, ctx: ToolContext) -> Callable[..., Any] | ToolError:
@@ -140,6 +140,8 @@ class DefaultExecutor:
             outcome = handler(arguments, ctx) if _arity(handler) == 2 else handler(arguments)
         except _ArgumentsRejected as exc:
             return _tool_error("invalid_arguments", tool, ctx, str(exc))
+        except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
+            return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:
             return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
         return _checked(outcome, tool, ctx)
@@ -155,6 +157,8 @@ class DefaultExecutor:
                 outcome = await outcome
         except _ArgumentsRejected as exc:
             return _tool_error("invalid_arguments", tool, ctx, str(exc))
+        except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
+            return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:
             return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
         return _checked(outcome, tool, ctx)
@@ -339,6 +343,8 @@ def _derived_handler(function: Callable[..., Any], model: Any, takes_ctx: bool) 
             values = check(arguments)
             return await (function(**values, ctx=ctx) if takes_ctx else function(**values))
 
+        # Keep the wrapper's own (arguments, ctx) signature: inspect would follow __wrapped__.
+        async_handler.__signature__ = inspect.signature(async_handler)  # type: ignore[attr-defined]
         async_handler.__wrapped__ = function  # type: ignore[attr-defined]
         return async_handler
 
@@ -346,6 +352,7 @@ def _derived_handler(function: Callable[..., Any], model: Any, takes_ctx: bool) 
         values = check(arguments)
         return function(**values, ctx=ctx) if takes_ctx else function(**values)
 
+    handler.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
     handler.__wrapped__ = function  # type: ignore[attr-defined]
     return handler
 

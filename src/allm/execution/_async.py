@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any, TypeVar
 
-from ..effects import Effect
+from ..effects import Effect, Scope
 from ..events import Event, RawChunk, is_usage_chunk
 from .runner import EventFilter
 
@@ -22,6 +22,7 @@ async def drive(plan: Iterator[Event | Effect], event_filter: EventFilter) -> As
     on_event = event_filter.on_event
     drop = event_filter.drop
     send = plan.send  # type: ignore[attr-defined]
+    scope = Scope()
     reply: Any = None
     try:
         while True:
@@ -31,7 +32,7 @@ async def drive(plan: Iterator[Event | Effect], event_filter: EventFilter) -> As
                 return
             reply = None
             if isinstance(item, Effect):
-                reply = await item.run_async()
+                reply = await item.run_async(scope)
                 continue
             if on_event is not None:
                 on_event(item)
@@ -39,17 +40,24 @@ async def drive(plan: Iterator[Event | Effect], event_filter: EventFilter) -> As
                 continue
             yield item
     finally:
-        plan.close()  # type: ignore[attr-defined]
+        try:
+            plan.close()  # type: ignore[attr-defined]
+        finally:
+            await scope.aclose_all()
 
 
 async def run(plan: Generator[Effect, Any, T]) -> T:
     """Run an effect generator to its return value."""
+    scope = Scope()
     reply: Any = None
     try:
         while True:
             effect = plan.send(reply)
-            reply = await effect.run_async()
+            reply = await effect.run_async(scope)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
     finally:
-        plan.close()
+        try:
+            plan.close()
+        finally:
+            await scope.aclose_all()

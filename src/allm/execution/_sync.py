@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from typing import Any, TypeVar
 
-from ..effects import Effect
+from ..effects import Effect, Scope
 from ..events import Event, RawChunk, is_usage_chunk
 from .runner import EventFilter
 
@@ -19,6 +19,7 @@ def drive(plan: Iterator[Event | Effect], event_filter: EventFilter) -> Iterator
     on_event = event_filter.on_event
     drop = event_filter.drop
     send = plan.send  # type: ignore[attr-defined]
+    scope = Scope()
     reply: Any = None
     try:
         while True:
@@ -28,7 +29,7 @@ def drive(plan: Iterator[Event | Effect], event_filter: EventFilter) -> Iterator
                 return
             reply = None
             if isinstance(item, Effect):
-                reply = item.run_sync()
+                reply = item.run_sync(scope)
                 continue
             if on_event is not None:
                 on_event(item)
@@ -36,17 +37,24 @@ def drive(plan: Iterator[Event | Effect], event_filter: EventFilter) -> Iterator
                 continue
             yield item
     finally:
-        plan.close()  # type: ignore[attr-defined]
+        try:
+            plan.close()  # type: ignore[attr-defined]
+        finally:
+            scope.close_all()
 
 
 def run(plan: Generator[Effect, Any, T]) -> T:
     """Run an effect generator to its return value."""
+    scope = Scope()
     reply: Any = None
     try:
         while True:
             effect = plan.send(reply)
-            reply = effect.run_sync()
+            reply = effect.run_sync(scope)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
     finally:
-        plan.close()
+        try:
+            plan.close()
+        finally:
+            scope.close_all()

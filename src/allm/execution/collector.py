@@ -15,6 +15,7 @@ from ..events import (
     ErrorEvent,
     Event,
     MessageCompleted,
+    MessageStarted,
     RawChunk,
     ReasoningCompleted,
     ReasoningDelta,
@@ -58,10 +59,12 @@ class StreamCollector:
         "halt",
         "last_message",
         "metadata",
+        "model",
         "raw_finish_reason",
         "reasoning_blocks",
         "reasoning_done",
         "request_id",
+        "response_id",
         "saw_reasoning",
         "steps",
         "thread",
@@ -78,8 +81,11 @@ class StreamCollector:
         self.error: Any = None
         self.metadata: dict[str, Any] = {}
         self.usage = Usage()
+        self.response_id: str | None = None
+        self.model: str | None = None
         self._reset_step()
         self._dispatch: dict[type[Any], Callable[[Any], None]] = {
+            MessageStarted: self._message_started,
             TextDelta: self._text_delta,
             TextCompleted: self._text_completed,
             ReasoningDelta: self._reasoning_delta,
@@ -131,6 +137,25 @@ class StreamCollector:
                 handler(event)
         return self
 
+    def _message_started(self, event: MessageStarted) -> None:
+        known = event.message.metadata
+        if known:
+            self._lift(dict(known))
+
+    def _lift(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        # Provider facts that have their own Response fields; the rest stays metadata.
+        if metadata.get("response_id") is not None:
+            self.response_id = metadata["response_id"]
+        if metadata.get("model") is not None:
+            self.model = metadata["model"]
+        if metadata.get("raw_finish_reason") is not None:
+            self.raw_finish_reason = metadata["raw_finish_reason"]
+        if metadata.get("provider_request_id") is not None:
+            self.metadata["provider_request_id"] = metadata["provider_request_id"]
+        for key in ("response_id", "model", "raw_finish_reason", "provider_request_id"):
+            metadata.pop(key, None)
+        return metadata
+
     def _text_delta(self, event: TextDelta) -> None:
         self._text_parts.append(event.delta)
 
@@ -175,7 +200,7 @@ class StreamCollector:
         if event.finish_reason is not None and self.finish_reason is not FinishReason.ERROR:
             self.finish_reason = FinishReason(event.finish_reason)
         if event.metadata:
-            extra = dict(event.metadata)
+            extra = self._lift(dict(event.metadata))
             usage = extra.pop("usage", None)
             if isinstance(usage, Usage):
                 self.usage = usage
@@ -293,7 +318,9 @@ class StreamCollector:
         if self.error is not None:
             metadata["error"] = self.error
         return Response(
+            id=self.response_id,
             request_id=self.request_id,
+            model=self.model,
             message=self.last_message,
             output_text=self.current_text,
             tool_calls=tuple(self.tool_calls.values()),

@@ -21,7 +21,7 @@ from .. import telemetry
 from ..data.messages import Message, Role
 from ..data.results import RESERVED_HALT_REASONS
 from ..data.tools import AskUser, Halt, Tool, ToolCall, ToolFailure
-from ..effects import Effect
+from ..effects import Effect, Scope
 from ..errors import AllmError, ToolError
 from ..events import (
     AskUserRequested,
@@ -132,7 +132,7 @@ class RunTools(Effect):
     max_concurrency: int
     timeout: float | None
 
-    def run_sync(self) -> list[Any]:
+    def run_sync(self, scope: Scope) -> list[Any]:
         jobs, limit, timeout = self.jobs, self.max_concurrency, self.timeout
         results: list[Any] = [None] * len(jobs)
         finished: queue.SimpleQueue[tuple[int, bool, Any]] = queue.SimpleQueue()
@@ -176,7 +176,7 @@ class RunTools(Effect):
             start_more()
         return results
 
-    async def run_async(self) -> list[Any]:
+    async def run_async(self, scope: Scope) -> list[Any]:
         import anyio
 
         jobs, timeout = self.jobs, self.timeout

@@ -1,0 +1,385 @@
+"""The shared machinery of HTTP adapters: settings, retry around the open, the SSE read loop,
+and helpers every wire format needs (image checks, text flattening, Retry-After, JSON bodies).
+
+A provider subclasses ``HttpAdapter`` and supplies four pure pieces: ``build_body`` /
+``endpoint`` (the request), ``stream_decoder`` (SSE events in, allm events out),
+``parse_response`` (a whole non-streaming body) and ``classify_error`` (status + body to an
+``AdapterError`` with a closed reason).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Generator, Iterator, Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from .. import keys
+from .._json import dumps
+from ..data.messages import Image, ImagePart, Message, Role, TextPart
+from ..data.request import Request
+from ..data.response import Response
+from ..effects import Effect
+from ..errors import AdapterError, FieldError, ValidationError
+from ..events import ErrorEvent, Event, MessageStarted
+from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
+from . import Call
+from .http import (
+    HttpClose,
+    HttpRead,
+    HttpRequest,
+    HttpResult,
+    HttpSend,
+    Transport,
+    TransportFailure,
+)
+from .sse import SSEDecoder, SSEEvent
+
+__all__ = [
+    "IMAGE_MAX_BYTES",
+    "IMAGE_MIME_TYPES",
+    "HttpAdapter",
+    "StreamDecoder",
+    "image_errors",
+    "json_or_none",
+    "retry_after_ms",
+    "text_of",
+]
+
+IMAGE_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
+IMAGE_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_STREAM_TIMEOUT = 60.0
+
+
+class StreamDecoder:
+    """Turns one stream's SSE events into allm events. One instance per call.
+
+    ``start`` runs once the exchange opened (emit ``MessageStarted``); ``feed`` per SSE event;
+    ``finish`` at the end of the body (a stream that ended before its terminal event must end
+    with an ``ErrorEvent``, never as a short answer); ``fail`` when the transport broke. Set
+    ``done`` once the terminal event came: the read loop then stops and closes the body.
+    """
+
+    done: bool = False
+
+    def start(self, result: HttpResult) -> list[Event]:
+        """Events for an exchange that opened with ``result``."""
+        return [MessageStarted(Message(Role.ASSISTANT, ""))]
+
+    def feed(self, event: SSEEvent) -> list[Event]:  # pragma: no cover - every decoder overrides
+        """Events for one SSE event."""
+        raise NotImplementedError
+
+    def finish(self) -> list[Event]:  # pragma: no cover - every decoder overrides
+        """Events at the end of the body."""
+        raise NotImplementedError
+
+    def fail(self, error: AdapterError) -> list[Event]:
+        """Events when the transport broke mid-stream (keep what came, end with the error)."""
+        return [ErrorEvent(error)]
+
+
+def json_or_none(body: bytes | str) -> Any:
+    """The parsed JSON body, or None when it is not JSON (an HTML page from a proxy, say)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*$")
+
+
+def retry_after_ms(headers: Mapping[str, str]) -> int | None:
+    """``retry-after-ms``, else ``retry-after`` in seconds (HTTP dates are ignored)."""
+    value = headers.get("retry-after-ms")
+    if value is not None and _DURATION.match(value):
+        return round(float(value))
+    value = headers.get("retry-after")
+    if value is not None and _DURATION.match(value):
+        return round(float(value) * 1000)
+    return None
+
+
+def text_of(content: Any) -> str:
+    """A message's text: a string, or its text parts joined by newlines (images dropped)."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(part.text for part in content if isinstance(part, TextPart))
+
+
+def _image_problem(image: Image, check_size: bool) -> str | None:
+    if image.source.type == "url":
+        return None
+    mime = image.mime_type
+    if not mime:
+        return "missing_mime_type"
+    if mime not in IMAGE_MIME_TYPES:
+        return "unsupported_image_format"
+    if check_size:
+        if image.source.type == "binary":
+            size = len(image.source.value)
+        elif image.source.type == "base64":
+            size = len(str(image.source.value)) * 3 // 4
+        else:
+            import os
+
+            try:
+                size = os.path.getsize(str(image.source.value))
+            except OSError:
+                return "unresolvable_image"
+        if size > IMAGE_MAX_BYTES:
+            return "image_too_large"
+    if image.source.type == "base64":
+        import base64
+        import binascii
+
+        try:
+            base64.b64decode(str(image.source.value), validate=True)
+        except (binascii.Error, ValueError):
+            return "unresolvable_image"
+    return None
+
+
+def image_errors(request: Request, *, check_size: bool = True) -> list[FieldError]:
+    """Image problems every adapter rejects before sending: an image in a system message, an
+    unknown type, a missing MIME type, more than 20 MiB, unreadable data."""
+    errors: list[FieldError] = []
+    for index, message in enumerate(request.messages):
+        if not isinstance(message.content, tuple):
+            continue
+        for part_index, part in enumerate(message.content):
+            if not isinstance(part, ImagePart):
+                continue
+            if message.role == Role.SYSTEM:
+                errors.append((("messages", index, "content"), "image_in_system_message"))
+                continue
+            problem = _image_problem(part.image, check_size)
+            if problem is not None:
+                errors.append((("messages", index, "content", part_index), problem))
+    return errors
+
+
+def raise_image_errors(request: Request, *, check_size: bool = True) -> None:
+    """Raise ``ValidationError("invalid_message")`` listing every image problem."""
+    errors = image_errors(request, check_size=check_size)
+    if errors:
+        raise ValidationError("invalid_message", errors=errors)
+
+
+class HttpAdapter:
+    """Base of the HTTP adapters: per-call settings, retry around the open, the read loop."""
+
+    name: ClassVar[str] = "http"
+    key_provider: ClassVar[str] = "http"
+    default_base_url: ClassVar[str] = ""
+    extra_retry_statuses: ClassVar[tuple[int, ...]] = ()
+    requires_key: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        stream_timeout: float | None = None,
+        http_client: Any = None,
+        async_http_client: Any = None,
+    ) -> None:
+        self.base_url = base_url
+        self.headers = dict(headers or {})
+        self.timeout = timeout
+        self.stream_timeout = stream_timeout
+        self._transport = Transport(http_client, async_http_client)
+        self._transports: dict[tuple[int, int], Transport] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url or self.default_base_url!r})"
+
+    # -- settings: call adapter_opts > engine adapter_opts > constructor > default ----------------
+
+    def setting(self, call: Call, name: str, default: Any = None) -> Any:
+        """A setting from the call's adapter options, else the constructor, else ``default``."""
+        if name in call.adapter_opts and call.adapter_opts[name] is not None:
+            return call.adapter_opts[name]
+        own = getattr(self, name, None)
+        return own if own is not None else default
+
+    def base(self, call: Call) -> str:
+        """The base URL, without a trailing slash."""
+        return str(self.setting(call, "base_url", self.default_base_url)).rstrip("/")
+
+    def transport(self, call: Call) -> Transport:
+        """The pooled transport for this call's client settings."""
+        injected = call.opt("http_client"), call.opt("async_http_client")
+        if injected == (None, None):
+            return self._transport
+        key = (id(injected[0]), id(injected[1]))
+        found = self._transports.get(key)
+        if found is None:
+            found = self._transports[key] = Transport(*injected)
+        return found
+
+    def api_key(self, call: Call) -> str:
+        """The key, resolved now (after the adapter's local checks passed)."""
+        return keys.fetch(self.key_provider, call.api_key)
+
+    def extra_headers(self, call: Call) -> dict[str, str]:
+        """Headers from the constructor, then the call's ``headers`` option."""
+        return {**self.headers, **(call.opt("headers") or {})}
+
+    def retry_policy(self, call: Call) -> RetryPolicy:
+        """The call's policy, widened with this provider's extra retryable statuses."""
+        policy = call.retry or NO_RETRY
+        extra = tuple(s for s in self.extra_retry_statuses if s not in policy.retry_on)
+        return replace(policy, retry_on=(*policy.retry_on, *extra)) if extra else policy
+
+    # -- what a provider supplies -----------------------------------------------------------------
+
+    def check(self, request: Request, call: Call) -> None:
+        """Local pre-flight checks (raise). Default: the image rules."""
+        raise_image_errors(request)
+
+    def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
+        """The HTTP request for ``request``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def stream_decoder(self, request: Request, call: Call) -> StreamDecoder:
+        """A fresh decoder for one stream."""
+        raise NotImplementedError  # pragma: no cover
+
+    def parse_response(self, result: HttpResult, request: Request, call: Call) -> Response:
+        """A whole non-streaming response (raise ``AdapterError`` when it cannot be read)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def classify_error(self, result: HttpResult, call: Call) -> AdapterError:
+        """An error status and body as an ``AdapterError``."""
+        raise NotImplementedError  # pragma: no cover
+
+    def prepare_request(self, request: Request, call: Call, *, stream: bool = False) -> Any:
+        """The ``httpx.Request`` this adapter would send (the key already in), for callers who
+        want to send it themselves."""
+        import httpx
+
+        self.check(request, call)
+        built = self.build_request(request, call, stream=stream)
+        return httpx.Request(
+            built.method, built.url, headers=list(built.headers), content=built.body
+        )
+
+    # -- the plans --------------------------------------------------------------------------------
+
+    def _transport_error(self, failure: TransportFailure, call: Call) -> AdapterError:
+        return AdapterError(
+            failure.reason, failure.message, provider=self.name, request_id=call.request_id
+        )
+
+    def _open(
+        self, call: Call, http_request: HttpRequest, stream: bool
+    ) -> Generator[Effect, Any, Outcome[HttpResult]]:
+        transport = self.transport(call)
+        timeout = self.setting(call, "timeout", DEFAULT_TIMEOUT)
+        stream_timeout = self.setting(call, "stream_timeout", DEFAULT_STREAM_TIMEOUT)
+
+        def attempt(number: int) -> Generator[Effect, Any, Outcome[HttpResult]]:
+            result = yield HttpSend(transport, http_request, stream, timeout, stream_timeout)
+            if isinstance(result, TransportFailure):
+                return Retry(self._transport_error(result, call))
+            if result.status >= 400:
+                error = self.classify_error(result, call)
+                return Retry(error, error.retry_after_ms)
+            return Ok(result)
+
+        meta = {"provider": self.name, "request_id": call.request_id}
+        outcome = yield from retrying(self.retry_policy(call), meta, attempt)
+        if isinstance(outcome, Retry):
+            return Fail(outcome.error)
+        return outcome
+
+    def stream(self, request: Request, call: Call) -> Iterator[Event | Effect]:
+        """Check locally, resolve the key, build the request; return the lazy plan."""
+        self.check(request, call)
+        http_request = self.build_request(request, call, stream=True)
+        decoder = self.stream_decoder(request, call)
+        return self._stream_plan(call, http_request, decoder)
+
+    def _stream_plan(
+        self, call: Call, http_request: HttpRequest, decoder: StreamDecoder
+    ) -> Generator[Any, Any, None]:
+        outcome = yield from self._open(call, http_request, stream=True)
+        if not isinstance(outcome, Ok):
+            yield MessageStarted(Message(Role.ASSISTANT, ""))
+            yield ErrorEvent(outcome.error)
+            return
+        result = outcome.value
+        assert result.handle is not None
+        for event in decoder.start(result):
+            yield event
+        sse = SSEDecoder()
+        while True:
+            chunk = yield HttpRead(result.handle)
+            if chunk is None:
+                break
+            if isinstance(chunk, TransportFailure):
+                for event in decoder.fail(self._transport_error(chunk, call)):
+                    yield event
+                return
+            try:
+                sse_events = sse.feed(chunk)
+            except AdapterError as exc:
+                for event in decoder.fail(_with_provider(exc, self.name, call)):
+                    yield event
+                yield HttpClose(result.handle)
+                return
+            for sse_event in sse_events:
+                for event in decoder.feed(sse_event):
+                    yield event
+                if decoder.done:
+                    yield HttpClose(result.handle)
+                    return
+        sse.finish()
+        for event in decoder.finish():
+            yield event
+
+    def generate(self, request: Request, call: Call) -> Generator[Effect, Any, Response]:
+        """Check locally, resolve the key, build the request; return the plan of one exchange."""
+        self.check(request, call)
+        http_request = self.build_request(request, call, stream=False)
+        return self._generate_plan(request, call, http_request)
+
+    def _generate_plan(
+        self, request: Request, call: Call, http_request: HttpRequest
+    ) -> Generator[Effect, Any, Response]:
+        outcome = yield from self._open(call, http_request, stream=False)
+        if not isinstance(outcome, Ok):
+            raise outcome.error
+        response = self.parse_response(outcome.value, request, call)
+        return replace(response, request_id=call.request_id)
+
+    # -- small shared helpers ---------------------------------------------------------------------
+
+    def json_request(
+        self, call: Call, url: str, body: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> HttpRequest:
+        """A POST with a compact JSON body, the provider's headers and the caller's extras."""
+        merged = {"content-type": "application/json", **headers, **self.extra_headers(call)}
+        return HttpRequest("POST", url, tuple(merged.items()), dumps(dict(body)).encode("utf-8"))
+
+    def malformed(self, call: Call, message: str, result: HttpResult | None = None) -> AdapterError:
+        """A ``malformed_response`` error for this provider."""
+        return AdapterError(
+            "malformed_response",
+            message,
+            provider=self.name,
+            status=None if result is None else result.status,
+            request_id=call.request_id,
+        )
+
+
+def _with_provider(error: AdapterError, provider: str, call: Call) -> AdapterError:
+    state = error.to_state()
+    state["provider"] = provider
+    state["request_id"] = state.get("request_id") or call.request_id
+    return AdapterError(**state)

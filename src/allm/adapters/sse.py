@@ -1,0 +1,142 @@
+"""An incremental Server-Sent Events decoder (the WHATWG rules), shared by every SSE adapter.
+
+``feed(bytes)`` returns the events completed by those bytes; ``finish()`` ends the stream. Line
+ends are LF, CR or CRLF, including a CRLF split across two reads; comment lines are ignored;
+``data`` lines join with ``\\n``; exactly one space after the colon is stripped; ``event``, ``id``
+and ``retry`` are kept apart from the data; a block without data dispatches nothing; an
+unterminated block at the end is discarded. Lines are split on bytes and decoded per complete
+line, so a UTF-8 character cut by a network read is never broken. A line longer than
+``max_line_bytes`` is a ``MalformedResponseError``, never unbounded memory.
+
+No provider sentinel (``[DONE]``) is interpreted here: that belongs to the adapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import MalformedResponseError
+
+__all__ = ["DEFAULT_MAX_LINE_BYTES", "SSEDecoder", "SSEEvent"]
+
+DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One dispatched event."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Bytes in, events out. One instance per stream."""
+
+    __slots__ = (
+        "_buffer",
+        "_data",
+        "_event",
+        "_has_data",
+        "_id",
+        "_last_id",
+        "_max",
+        "_retry",
+        "_skip_lf",
+    )
+
+    def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self._max = max_line_bytes
+        self._buffer = bytearray()
+        self._skip_lf = False  # the previous read ended with CR: a leading LF is its pair
+        self._data: list[str] = []
+        self._has_data = False
+        self._event = ""
+        self._id: str | None = None
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """The events that ``chunk`` completes."""
+        if not chunk:
+            return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        buffer = self._buffer
+        buffer += chunk
+        events: list[SSEEvent] = []
+        start = 0
+        size = len(buffer)
+        while start < size:
+            lf = buffer.find(b"\n", start)
+            cr = buffer.find(b"\r", start, lf if lf != -1 else size)
+            if cr != -1:
+                end, after = cr, cr + 1
+                if after < size:
+                    if buffer[after] == 10:  # CRLF
+                        after += 1
+                else:
+                    self._skip_lf = True  # the LF, if any, comes in the next read
+            elif lf != -1:
+                end, after = lf, lf + 1
+            else:
+                break
+            self._line(bytes(buffer[start:end]), events)
+            start = after
+        if start:
+            del buffer[:start]
+        if len(buffer) > self._max:
+            self._buffer = bytearray()
+            raise MalformedResponseError(
+                message=f"an SSE line exceeded {self._max} bytes without a line break"
+            )
+        return events
+
+    def _line(self, raw: bytes, events: list[SSEEvent]) -> None:
+        if len(raw) > self._max:
+            raise MalformedResponseError(message=f"an SSE line exceeded {self._max} bytes")
+        if not raw:
+            self._dispatch(events)
+            return
+        if raw[0] == 58:  # ":" comment / keep-alive
+            return
+        line = raw.decode("utf-8", errors="replace")
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+            self._has_data = True
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
+
+    def _dispatch(self, events: list[SSEEvent]) -> None:
+        if self._id is not None:
+            self._last_id = self._id
+        if self._has_data:
+            events.append(
+                SSEEvent(
+                    "\n".join(self._data), self._event or "message", self._last_id, self._retry
+                )
+            )
+        self._data = []
+        self._has_data = False
+        self._event = ""
+        self._id = None
+        self._retry = None
+
+    def finish(self) -> list[SSEEvent]:
+        """End of stream: an unterminated block is discarded (never half-parsed)."""
+        self._buffer = bytearray()
+        self._data = []
+        self._has_data = False
+        self._skip_lf = False
+        return []
