@@ -81,7 +81,7 @@ def _failure(exc: BaseException) -> TransportFailure:
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
-        return TransportFailure("timeout", f"{type(exc).__name__}: {exc or 'timed out'}")
+        return TransportFailure("timeout", f"{type(exc).__name__}: {str(exc) or 'timed out'}")
     return TransportFailure("network_error", f"{type(exc).__name__}: {exc}")
 
 
