@@ -108,6 +108,10 @@ class Adapter(Protocol):
 _lock = threading.Lock()
 _registry: dict[str, str | type[Any]] = {
     "fake": "allm.providers.fake:Fake",
+    "openai": "allm.providers.openai:OpenAI",
+    "openai_compatible": "allm.providers.openai:OpenAICompatible",
+    "anthropic": "allm.providers.anthropic:Anthropic",
+    "gemini": "allm.providers.gemini:Gemini",
 }
 _default_instances: dict[type[Any], Any] = {}
 

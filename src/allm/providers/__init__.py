@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .anthropic import Anthropic
     from .fake import Fake
+    from .gemini import Gemini
+    from .openai import OpenAI, OpenAICompatible
 
-__all__ = ["Fake"]
+__all__ = ["Anthropic", "Fake", "Gemini", "OpenAI", "OpenAICompatible"]
 
-_LAZY = {"Fake": ("allm.providers.fake", "Fake")}
+_LAZY = {
+    "Anthropic": ("allm.providers.anthropic", "Anthropic"),
+    "Fake": ("allm.providers.fake", "Fake"),
+    "Gemini": ("allm.providers.gemini", "Gemini"),
+    "OpenAI": ("allm.providers.openai", "OpenAI"),
+    "OpenAICompatible": ("allm.providers.openai", "OpenAICompatible"),
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,167 @@
+"""A real HTTP server on 127.0.0.1 that replays canned answers: for end-to-end tests of adapters
+(sockets, chunked streaming, timeouts, cut connections) without any network.
+
+    with LoopbackServer() as server:
+        server.add("POST", "/v1/chat/completions", body=sse_bytes,
+                   headers={"content-type": "text/event-stream"}, chunks=[120, 400])
+        engine = allm.Engine(adapter=OpenAI(base_url=server.url + "/v1"), ...)
+
+Answers for one path are served in the order they were added (a 429 then a 200, say); the last
+one repeats. Every received request is kept in ``server.requests``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["Answer", "LoopbackServer", "ReceivedRequest"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One canned answer. ``chunks`` are byte offsets where the body is split into separate
+    writes; ``cut_after`` closes the connection after that many body bytes; ``delay`` waits
+    before each write (seconds)."""
+
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    chunks: Sequence[int] = ()
+    cut_after: int | None = None
+    delay: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedRequest:
+    """A request the server received."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        import json
+
+        return json.loads(self.body)
+
+
+class LoopbackServer:
+    """A threaded HTTP/1.1 server on an ephemeral loopback port."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[str, str], deque[Answer]] = {}
+        self.requests: list[ReceivedRequest] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # keep test output quiet
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path
+                server._record(self.command, path, dict(self.headers.items()), body)
+                answer = server._next(self.command, path.split("?", 1)[0])
+                if answer is None:
+                    self.send_response(404)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding"):
+                        self.send_header(name, value)
+                if answer.cut_after is not None:
+                    self.send_header("content-length", str(len(answer.body)))
+                    self.send_header("connection", "close")
+                else:
+                    self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                payload = answer.body
+                if answer.cut_after is not None:
+                    payload = payload[: answer.cut_after]
+                pieces = _split(payload, answer.chunks)
+                try:
+                    for piece in pieces:
+                        if answer.delay:
+                            time.sleep(answer.delay)
+                        if answer.cut_after is not None:
+                            self.wfile.write(piece)
+                        elif piece:
+                            self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                        self.wfile.flush()
+                    if answer.cut_after is None:
+                        self.wfile.write(b"0\r\n\r\n")
+                        self.wfile.flush()
+                    else:
+                        self.close_connection = True
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            do_POST = _serve
+            do_GET = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def add(self, method: str, path: str, answer: Answer | None = None, **fields: Any) -> None:
+        """Queue an answer for ``method`` on ``path`` (an ``Answer`` or its fields)."""
+        with self._lock:
+            queue = self._answers.setdefault((method.upper(), path), deque())
+            queue.append(answer if answer is not None else Answer(**fields))
+
+    def _next(self, method: str, path: str) -> Answer | None:
+        with self._lock:
+            queue = self._answers.get((method, path))
+            if not queue:
+                return None
+            return queue.popleft() if len(queue) > 1 else queue[0]
+
+    def _record(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+        with self._lock:
+            self.requests.append(ReceivedRequest(method, path, headers, body))
+
+    def start(self) -> LoopbackServer:
+        """Start serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _split(payload: bytes, offsets: Sequence[int]) -> list[bytes]:
+    pieces, start = [], 0
+    for offset in sorted(set(offsets)):
+        if 0 < offset < len(payload):
+            pieces.append(payload[start:offset])
+            start = offset
+    pieces.append(payload[start:])
+    return pieces
