@@ -57,6 +57,7 @@ TRANSPORT_KEYS = frozenset(
         "http_client",
         "async_http_client",
         "endpoint",
+        "max_sse_line_bytes",
     }
 )
 

@@ -34,7 +34,7 @@ from .http import (
     Transport,
     TransportFailure,
 )
-from .sse import SSEDecoder, SSEEvent
+from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder, SSEEvent
 
 __all__ = [
     "IMAGE_MAX_BYTES",
@@ -192,6 +192,7 @@ class HttpAdapter:
         self.headers = dict(headers or {})
         self.timeout = timeout
         self.stream_timeout = stream_timeout
+        self.max_sse_line_bytes: int | None = None
         self._transport = Transport(http_client, async_http_client)
         self._transports: dict[tuple[int, int], Transport] = {}
 
@@ -317,7 +318,7 @@ class HttpAdapter:
         assert result.handle is not None
         for event in decoder.start(result):
             yield event
-        sse = SSEDecoder()
+        sse = SSEDecoder(int(self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)))
         while True:
             chunk = yield HttpRead(result.handle)
             if chunk is None:
