@@ -79,6 +79,11 @@ def is_async_callable(function: Any) -> bool:
 _arity_cache: dict[int, tuple[Any, int]] = {}
 
 
+def handler_arity(handler: Callable[..., Any]) -> int:
+    """How many positional arguments a handler takes (2 for ``*args``)."""
+    return _arity(handler)
+
+
 def _arity(handler: Callable[..., Any]) -> int:
     key = id(handler)
     cached = _arity_cache.get(key)
@@ -117,7 +122,8 @@ class DefaultExecutor:
     """Calls the tool's handler with ``(arguments)`` or ``(arguments, ctx)``.
 
     No handler: ``ToolError("not_found")``. A raise: ``ToolError("handler_raised")`` with the
-    exception as its cause; ``SystemExit``: ``ToolError("handler_exit")``. A coroutine or other unfinished value: ``ToolError("invalid_return")``.
+    exception as its cause; ``SystemExit``: ``ToolError("handler_exit")``. A coroutine or other
+    unfinished value: ``ToolError("invalid_return")``.
     """
 
     def _prepare(self, tool: Tool, ctx: ToolContext) -> Callable[..., Any] | ToolError:

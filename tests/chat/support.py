@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import allm
@@ -12,7 +12,9 @@ from allm.events import (
     AskUserRequested,
     ChatCompleted,
     ErrorEvent,
+    MessageCompleted,
     MessageStarted,
+    RawChunk,
     StepCompleted,
     ToolExecutionCompleted,
     ToolExecutionStarted,
@@ -108,24 +110,44 @@ def split_steps(events: Sequence[Any]) -> list[list[Any]]:
     return steps
 
 
-def check_step_grammar(events: Sequence[Any]) -> list[str]:
-    """Check one step's events against §5.2 (trios in input order, as this library emits them);
-    returns the ids of the executed tools, in order."""
+def _is_unknown_tool_error(event: Any) -> bool:
+    return (
+        isinstance(event, ErrorEvent)
+        and isinstance(event.error, EngineError)
+        and event.error.reason == "unknown_tool"
+    )
+
+
+def check_step_grammar(events: Sequence[Any], manual_names: Collection[str] = ()) -> list[str]:
+    """Check one step's events against §5.2, with trios in input order (as this library emits
+    them); returns the ids of the executed tools, in order. ``manual_names`` are the tools
+    flagged ``manual=True`` (they never run)."""
     assert events, "a step has events"
-    assert isinstance(events[-1], StepCompleted), kinds(events)
+    completed = events[-1]
+    assert isinstance(completed, StepCompleted), kinds(events)
     assert sum(isinstance(event, StepCompleted) for event in events) == 1
     body = list(events[:-1])
+    # Phase A: the adapter's events.
     assert isinstance(body[0], MessageStarted), kinds(events)
     index = 0
-    while index < len(body) and isinstance(body[index], ADAPTER_EVENT_TYPES):
+    while (
+        index < len(body)
+        and isinstance(body[index], ADAPTER_EVENT_TYPES)
+        and not _is_unknown_tool_error(body[index])
+    ):
         index += 1
-    rest = body[index:]
-    completed: StepCompleted = events[-1]
-    if rest and isinstance(rest[0], ErrorEvent):  # the unknown-tool error, then nothing else
-        assert isinstance(rest[0].error, EngineError)
-        assert rest[0].error.reason == "unknown_tool"
+    adapter, rest = body[:index], body[index:]
+    assert sum(isinstance(event, MessageStarted) for event in adapter) == 1
+    assert sum(isinstance(event, MessageCompleted) for event in adapter) <= 1
+    for position, event in enumerate(adapter):
+        if isinstance(event, MessageCompleted):
+            assert all(isinstance(e, RawChunk | ErrorEvent) for e in adapter[position + 1 :])
+    response = completed.response
+    if rest and _is_unknown_tool_error(rest[0]):  # the unknown-tool error, then nothing else
         assert len(rest) == 1, kinds(events)
+        assert rest[0].error.metadata["tool_name"] in {call.name for call in response.tool_calls}
         return []
+    # Phase B: one contiguous trio per executed tool.
     assert len(rest) % 3 == 0, kinds(events)
     ids: list[str] = []
     for start in range(0, len(rest), 3):
@@ -136,15 +158,20 @@ def check_step_grammar(events: Sequence[Any]) -> list[str]:
         end_id = end.id if isinstance(end, ToolResultEncoded) else end.tool_call_id
         assert begun.id == done.id == end_id
         ids.append(begun.id)
-    manual = {call.id for call in completed.manual_tool_calls}
-    if ids:
-        # Every auto call ran, and the trios come in the calls' input order.
-        expected = [call.id for call in completed.response.tool_calls if call.id not in manual]
-        assert ids == expected
+    runs = (
+        completed.mode == "auto"
+        and response.finish_reason == "tool_calls"
+        and bool(response.tool_calls)
+    )
+    manual = set(manual_names) | {call.name for call in completed.manual_tool_calls}
+    expected = [call.id for call in response.tool_calls if call.name not in manual] if runs else []
+    assert ids == expected, (ids, expected)
     return ids
 
 
-def check_chat_grammar(events: Sequence[Any]) -> list[list[str]]:
+def check_chat_grammar(
+    events: Sequence[Any], manual_names: Collection[str] = ()
+) -> list[list[str]]:
     """One or more step streams back to back, then exactly one ``ChatCompleted``. A later step
     that failed its pre-flight contributes a lone ``ErrorEvent`` just before ``ChatCompleted``."""
     assert events and isinstance(events[-1], ChatCompleted), kinds(events)
@@ -154,4 +181,4 @@ def check_chat_grammar(events: Sequence[Any]) -> list[list[str]]:
         body.pop()  # pre-flight failure of a later step: data, no step of its own
     steps = split_steps(body)
     assert steps, "a chat has at least one step"
-    return [check_step_grammar(step) for step in steps]
+    return [check_step_grammar(step, manual_names) for step in steps]

@@ -5,6 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.chat.support import (
+    SCHEMA,
+    USER,
+    call_turn,
+    check_step_grammar,
+    contents,
+    kinds,
+    make_engine,
+    make_tool,
+    of_type,
+    text_turn,
+)
 
 import allm
 from allm.errors import EngineError
@@ -22,18 +34,6 @@ from allm.events import (
     ToolResultEncoded,
 )
 from allm.providers.fake import finish, text, tool_call
-from tests.chat.support import (
-    SCHEMA,
-    USER,
-    call_turn,
-    check_step_grammar,
-    contents,
-    kinds,
-    make_engine,
-    make_tool,
-    of_type,
-    text_turn,
-)
 
 
 def adder() -> allm.Tool:

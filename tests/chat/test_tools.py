@@ -8,13 +8,13 @@ import sys
 from typing import Any
 
 import pytest
+from tests.chat.support import USER, call_turn, make_engine, make_tool, of_type
 
 import allm
 from allm.errors import ConfigurationError, ToolError
 from allm.events import ToolExecutionCompleted
-from allm.providers.fake import finish, tool_call
+from allm.providers.fake import finish, tool_call, tool_call_delta
 from allm.tooling import DEFAULT_EXECUTOR, JSONEncoder, ToolContext
-from tests.chat.support import USER, call_turn, make_engine, make_tool, of_type
 
 # -- tool(): explicit -----------------------------------------------------------------------------
 
@@ -213,7 +213,8 @@ def test_f054_context_falls_back_to_the_engine_context(api) -> None:
 def test_f054_arity1_handler_gets_only_the_arguments(api) -> None:
     seen: list[Any] = []
     engine = make_engine(
-        [call_turn(("c1", "t", {"a": 2}))], [make_tool("t", lambda arguments: seen.append(arguments))]
+        [call_turn(("c1", "t", {"a": 2}))],
+        [make_tool("t", lambda arguments: seen.append(arguments))],
     )
     result = api.step(engine, USER)
     assert seen == [{"a": 2}]
@@ -369,8 +370,8 @@ def test_tool_call_delta_fragments_assemble_the_arguments(api) -> None:
     seen: list[Any] = []
     script = [
         tool_call(id="c1", name="t", arguments={}, raw_arguments=""),
-        allm.providers.fake.tool_call_delta(id="c1", arguments_delta='{"a":'),
-        allm.providers.fake.tool_call_delta(id="c1", arguments_delta="41}"),
+        tool_call_delta(id="c1", arguments_delta='{"a":'),
+        tool_call_delta(id="c1", arguments_delta="41}"),
         tool_call(id="c1", name="t", arguments={"a": 41}, raw_arguments='{"a":41}'),
         finish("tool_calls"),
     ]

@@ -460,7 +460,8 @@ def test_f023_first_halt_wins_ask_user_then_tool_halt() -> None:
     )
     assert collector.halt is not None
     assert collector.halt[0] == "ask_user"
-    assert [message.tool_call_id for message in collector.tool_results] == ["c1"]
+    # The later halt loses, but its tool message is kept, as in the thread.
+    assert [message.tool_call_id for message in collector.tool_results] == ["c1", "c2"]
     assert collector.to_step_result().metadata["pending_tool_call_id"] == "c1"
 
 
@@ -471,7 +472,7 @@ def test_f023_first_halt_wins_tool_halt_then_ask_user() -> None:
         AskUserRequested("c3", "ask", "Q?"),
         thread=THREAD,
     )
-    assert [message.tool_call_id for message in collector.tool_results] == ["c1"]
+    assert [message.tool_call_id for message in collector.tool_results] == ["c1", "c2", "c3"]
     assert collector.to_step_result().metadata == {
         "halted_reason": "first",
         "halt_tool_call_id": "c1",

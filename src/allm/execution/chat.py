@@ -28,7 +28,13 @@ from ..effects import Effect
 from ..engine import Engine
 from ..errors import AllmError, ConfigurationError, EngineError, ValidationError
 from ..events import ChatCompleted, ErrorEvent, StepCompleted, is_usage_chunk
-from ..tooling import DEFAULT_ENCODER, DEFAULT_EXECUTOR, ToolContext, is_async_callable
+from ..tooling import (
+    DEFAULT_ENCODER,
+    DEFAULT_EXECUTOR,
+    ToolContext,
+    handler_arity,
+    is_async_callable,
+)
 from .api import _with_costs
 from .collector import StreamCollector
 from .runner import EventFilter, Prepared, prepare, request_id_from
@@ -113,6 +119,15 @@ def _as_thread(value: Any) -> Thread:
     return thread
 
 
+def _instance(value: Any) -> Any:
+    """An executor or encoder given as an object, a class or a ``"module:Class"`` path."""
+    if isinstance(value, str):
+        from ..adapters import _load
+
+        value = _load(value)
+    return value() if isinstance(value, type) else value
+
+
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
@@ -148,12 +163,10 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
     max_concurrency = opts.get("max_concurrency", engine.params.get("max_concurrency"))
     if max_concurrency is not None and not _positive_int(max_concurrency):
         problems.append(f"max_concurrency must be a positive int, got {max_concurrency!r}")
-    executor = opts.get("tool_executor") or engine.tool_executor or DEFAULT_EXECUTOR
-    if isinstance(executor, type):
-        executor = executor()
-    encoder = opts.get("tool_result_encoder") or engine.tool_result_encoder or DEFAULT_ENCODER
-    if isinstance(encoder, type):
-        encoder = encoder()
+    executor = _instance(opts.get("tool_executor") or engine.tool_executor or DEFAULT_EXECUTOR)
+    encoder = _instance(
+        opts.get("tool_result_encoder") or engine.tool_result_encoder or DEFAULT_ENCODER
+    )
     if not callable(getattr(executor, "execute", None)) and not callable(
         getattr(executor, "aexecute", None)
     ):
@@ -163,11 +176,22 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
     context = opts.get("context", engine.context)
     if not isinstance(context, Mapping):
         problems.append(f"context must be a mapping, got {context!r}")
-    extra_tools = opts.get("tools")
+    extra_tools = opts.get("tools") or ()
+    if not isinstance(extra_tools, list | tuple) or not all(
+        isinstance(item, Tool) for item in extra_tools
+    ):  # checked before merging: the merge reads each tool's name
+        problems.append(f"tools must be a list of Tool values, got {extra_tools!r}")
+        extra_tools = ()
     tools = engine.resolve_tools({"tools": extra_tools} if extra_tools else {})
     for item in tools:
-        if not isinstance(item, Tool):
-            problems.append(f"tools must hold Tool values, got {item!r}")
+        if (
+            isinstance(item, Tool)
+            and item.handler is not None
+            and handler_arity(item.handler) not in (1, 2)
+        ):
+            problems.append(
+                f"handler of tool {item.name!r} must take (arguments) or (arguments, ctx)"
+            )
     if sync_api:
         for item in tools:
             if (
@@ -178,9 +202,10 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
                 problems.append(
                     f"tool {item.name!r} has an async handler; use the async API (achat, astep, ...)"
                 )
-        if executor is not DEFAULT_EXECUTOR and is_async_callable(
-            getattr(executor, "execute", None)
-        ):
+        sync_execute = getattr(executor, "execute", None)
+        if executor is not DEFAULT_EXECUTOR and (
+            is_async_callable(sync_execute) or not callable(sync_execute)
+        ):  # async-only executors (just ``aexecute``) included
             problems.append("the tool executor is async; use the async API (achat, astep, ...)")
     nudge = opts.get(
         "structured_finalize_nudge",
@@ -191,11 +216,12 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
     if not isinstance(nudge, str):
         problems.append(f"structured_finalize_nudge must be a str, got {nudge!r}")
     if problems:
-        reason = (
-            "async_handler_in_sync_api"
-            if any("async" in problem for problem in problems)
-            else "invalid_option"
-        )
+        if any("async" in problem for problem in problems):
+            reason = "async_handler_in_sync_api"
+        elif all(problem.startswith("handler of tool") for problem in problems):
+            reason = "invalid_tool"
+        else:
+            reason = "invalid_option"
         raise ConfigurationError(reason, problems=problems)
     response_format = opts.get("response_format", engine.params.get("response_format"))
     structured = bool(

@@ -222,16 +222,15 @@ class StreamCollector:
         self.tool_results.append(Message(Role.TOOL, event.content, tool_call_id=event.id))
 
     def _tool_halt(self, event: ToolHalt) -> None:
-        if self.halt is not None:
-            return
-        self.halt = ("halt", event.reason, event.tool_call_id, event.result)
+        # First halt wins, but every tool keeps its message: siblings are never dropped.
+        if self.halt is None:
+            self.halt = ("halt", event.reason, event.tool_call_id, event.result)
         content = event.content if event.content is not None else repr(event.result)
         self.tool_results.append(Message(Role.TOOL, content, tool_call_id=event.tool_call_id))
 
     def _ask_user(self, event: AskUserRequested) -> None:
-        if self.halt is not None:
-            return
-        self.halt = ("ask_user", event.tool_call_id, event.question, dict(event.opts))
+        if self.halt is None:
+            self.halt = ("ask_user", event.tool_call_id, event.question, dict(event.opts))
         self.tool_results.append(
             Message(Role.TOOL, AWAITING_USER_CONTENT, tool_call_id=event.tool_call_id)
         )

@@ -30,7 +30,9 @@ __all__ = [
     "STREAM_KEYS",
     "EventFilter",
     "Prepared",
+    "model_ref_problem",
     "prepare",
+    "resolve_engine_adapter",
     "split_model_ref",
 ]
 
@@ -144,14 +146,92 @@ def _coerce_request(request: Any) -> Request:
     )
 
 
+def model_ref_problem(model: Any, *, strict: bool) -> str | None:
+    """Why ``model`` is a malformed model reference, or None.
+
+    Always malformed: an empty string, an empty provider before ``:`` (``":gpt"``), a registered
+    provider with nothing after it (``"openai:"``, ``"@openai"``), a lone ``"@"``, a pair that is
+    not two non-empty strings, a ``ModelRef`` without provider or id. With ``strict`` (the engine
+    names no adapter, so the reference must pick one) also an empty part on either side of ``:`` or
+    ``@``. Anything else may be a provider's own model id (``"llama3:8b"``, ``"@cf/meta/llama"``).
+    """
+    names = registered_names()
+    if isinstance(model, ModelRef):
+        if not (isinstance(model.provider, str) and model.provider.strip()):
+            return "the ModelRef has no provider"
+        if not (isinstance(model.id, str) and model.id.strip()):
+            return "the ModelRef has no id"
+        return None
+    if isinstance(model, tuple):
+        if len(model) != 2 or not all(isinstance(part, str) and part.strip() for part in model):
+            return "a (provider, id) pair needs two non-empty strings"
+        return None
+    if not isinstance(model, str):
+        return None
+    if not model.strip():
+        return "the model is empty"
+    head, colon, rest = model.partition(":")
+    if colon and not head.strip():
+        return "nothing before ':' (expected 'provider:id')"
+    if colon and not rest.strip() and (strict or head in names):
+        return f"nothing after '{head}:' (expected 'provider:id')"
+    before, at, tail = model.rpartition("@")
+    if at and not before.strip() and (strict or not tail or tail in names):
+        return "nothing before '@' (expected 'id@provider')"
+    if at and not tail.strip() and strict:
+        return "nothing after '@' (expected 'id@provider')"
+    return None
+
+
+def _named_provider(model: Any) -> str | None:
+    """The provider a reference names, registered or not (``"acme"`` for ``"acme:m"``)."""
+    if isinstance(model, ModelRef):
+        return model.provider
+    if isinstance(model, tuple):
+        return str(model[0])
+    if isinstance(model, str):
+        head, colon, _ = model.partition(":")
+        if colon:
+            return head
+        _, at, tail = model.rpartition("@")
+        if at:
+            return tail
+    return None
+
+
 def resolve_engine_adapter(engine: Engine, model: Any) -> tuple[Any, Any]:
-    """The adapter object and the model id to send, from the engine and the resolved model."""
+    """The adapter object and the model id to send, from the engine and the resolved model.
+
+    A malformed reference is a ``ValidationError`` naming it. With no adapter on the engine the
+    reference must name a registered provider; otherwise ``EngineError("missing_adapter")`` says
+    which value named which provider.
+    """
+    problem = model_ref_problem(model, strict=engine.adapter is None)
+    if problem is not None:
+        raise ValidationError(
+            "invalid_request",
+            f"malformed model reference {model!r}: {problem}",
+            errors=[(("model",), "malformed_model_reference")],
+            metadata={"model": model},
+        )
     provider, model_id = split_model_ref(model)
     if engine.adapter is None:
-        if provider is None:
+        names = sorted(registered_names())
+        named = _named_provider(model)
+        if provider is None and named is None:
             raise EngineError(
                 "missing_adapter",
-                "the engine has no adapter; set Engine(adapter=...) or use a 'provider:model' model",
+                f"the engine has no adapter and model {model!r} names no provider; set "
+                "Engine(adapter=...) or use a 'provider:id' model",
+                metadata={"model": model},
+            )
+        if provider is None or provider not in names:
+            unknown = provider if provider is not None else named
+            raise EngineError(
+                "missing_adapter",
+                f"model {model!r} names provider {unknown!r}, which has no adapter, and the engine "
+                f"names none; registered providers: {', '.join(names)}",
+                metadata={"model": model, "provider": unknown, "registered": names},
             )
         return resolve_adapter(provider), model_id
     adapter = resolve_adapter(engine.adapter)
@@ -163,7 +243,11 @@ def resolve_engine_adapter(engine: Engine, model: Any) -> tuple[Any, Any]:
 def build_request(engine: Engine, request: Request, opts: Mapping[str, Any], model: Any) -> Request:
     """The request with call keywords over its fields over engine params over settings."""
     settings_params = get_settings().params
-    changes: dict[str, Any] = {"model": model if not isinstance(model, ModelRef) else model.id}
+    if isinstance(model, ModelRef):
+        model = model.id
+    elif isinstance(model, tuple) and len(model) == 2:
+        model = model[1]  # a (provider, id) pair for another provider's adapter: send the id
+    changes: dict[str, Any] = {"model": model}
     for key in ("tool_choice", "temperature", "max_tokens", "response_format"):
         if key in opts:
             changes[key] = opts[key]
@@ -226,6 +310,18 @@ def prepare_generate(
     return adapter, final, call, model_ref
 
 
+def _catalog_entry(model: Any, sent: Any, adapter_name: str | None) -> ModelRef | None:
+    """The catalog's view of the model: a ``ModelRef`` as given; a reference naming a provider
+    (``"openai:gpt-4.1"`` on another provider's adapter) under that provider; else the id sent
+    under the adapter's name."""
+    if isinstance(model, ModelRef):
+        return resolve_model_ref(model, adapter_name)
+    provider, model_id = split_model_ref(model)
+    if provider is not None and isinstance(model_id, str):
+        return resolve_model_ref(model_id, provider)
+    return resolve_model_ref(sent, adapter_name)
+
+
 def _resolve_call(
     engine: Engine,
     adapter: Any,
@@ -236,7 +332,7 @@ def _resolve_call(
 ) -> tuple[Request, Call, ModelRef | None]:
     final = build_request(engine, request, opts, model)
     validate.request(final)
-    model_ref = resolve_model_ref(final.model, getattr(adapter, "name", None))
+    model_ref = _catalog_entry(model, final.model, getattr(adapter, "name", None))
     check_capabilities(final, model_ref)
     needs_finalize = getattr(adapter, "requires_structured_finalize", None)
     if callable(needs_finalize) and not final.structured_finalize and needs_finalize(final):

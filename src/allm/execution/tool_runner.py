@@ -97,7 +97,9 @@ class ToolJob:
         runs_async = hasattr(self.executor, "aexecute") and (
             self.tool.handler is None or is_async_callable(self.tool.handler)
         )
-        runs_async = runs_async or is_async_callable(getattr(self.executor, "execute", None))
+        sync_execute = getattr(self.executor, "execute", None)
+        # An async ``execute``, or no sync one at all (an executor with only ``aexecute``).
+        runs_async = runs_async or is_async_callable(sync_execute) or not callable(sync_execute)
         if runs_async:
             with self._span() as span:
                 outcome = await run_outcome_async(
@@ -182,17 +184,25 @@ class RunTools(Effect):
         jobs, timeout = self.jobs, self.timeout
         results: list[Any] = [None] * len(jobs)
         limiter = anyio.Semaphore(self.max_concurrency)
+        failures: list[Exception] = []
 
         async def one(index: int) -> None:
             async with limiter:
                 with anyio.move_on_after(timeout) as scope:
-                    results[index] = await jobs[index].call_async()
+                    try:
+                        results[index] = await jobs[index].call_async()
+                    except Exception as exc:  # raised as itself below, not in an ExceptionGroup
+                        failures.append(exc)
+                        group.cancel_scope.cancel()
+                        return
                 if scope.cancelled_caught:
                     results[index] = jobs[index].timed_out(timeout or 0)
 
         async with anyio.create_task_group() as group:
             for index in range(len(jobs)):
                 group.start_soon(one, index)
+        if failures:
+            raise failures[0]
         return results
 
 
