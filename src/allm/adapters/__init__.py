@@ -113,6 +113,8 @@ _registry: dict[str, str | type[Any]] = {
     "openai_compatible": "allm.providers.openai:OpenAICompatible",
     "anthropic": "allm.providers.anthropic:Anthropic",
     "gemini": "allm.providers.gemini:Gemini",
+    "openai_images": "allm.providers.openai_images:OpenAIImages",
+    "fake_images": "allm.providers.fake_images:FakeImages",
 }
 _default_instances: dict[type[Any], Any] = {}
 

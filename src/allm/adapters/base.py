@@ -199,6 +199,13 @@ class HttpAdapter:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url or self.default_base_url!r})"
 
+    def close(self) -> None:
+        """Close the blocking connection pool this adapter created (async pools close with
+        their event loop; injected clients belong to the caller)."""
+        self._transport.close()
+        for transport in self._transports.values():
+            transport.close()
+
     # -- settings: call adapter_opts > engine adapter_opts > constructor > default ----------------
 
     def setting(self, call: Call, name: str, default: Any = None) -> Any:
@@ -327,19 +334,17 @@ class HttpAdapter:
                 for event in decoder.fail(self._transport_error(chunk, call)):
                     yield event
                 return
-            try:
-                sse_events = sse.feed(chunk)
-            except AdapterError as exc:
-                for event in decoder.fail(_with_provider(exc, self.name, call)):
-                    yield event
-                yield HttpClose(result.handle)
-                return
-            for sse_event in sse_events:
+            for sse_event in sse.feed(chunk):
                 for event in decoder.feed(sse_event):
                     yield event
                 if decoder.done:
                     yield HttpClose(result.handle)
                     return
+            if sse.error is not None:
+                for event in decoder.fail(_with_provider(sse.error, self.name, call)):
+                    yield event
+                yield HttpClose(result.handle)
+                return
         sse.finish()
         for event in decoder.finish():
             yield event

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +92,9 @@ class Transport:
         self._injected = http_client
         self._injected_async = async_http_client
         self._client: Any = None
-        self._async_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        self._async_clients: weakref.WeakKeyDictionary[Any, tuple[Any, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def sync_client(self) -> Any:
@@ -108,8 +110,9 @@ class Transport:
                     self._client = httpx.Client(http2=False, timeout=None)
         return self._client
 
-    def async_client(self) -> Any:
-        """The async client for the running event loop (one per loop: pools belong to a loop)."""
+    async def async_client(self) -> Any:
+        """The async client for the running event loop (pools belong to a loop). It is closed
+        when that loop shuts down its async generators (``asyncio.run`` does, at its end)."""
         if self._injected_async is not None:
             return self._injected_async
         import asyncio
@@ -117,10 +120,13 @@ class Transport:
         import httpx
 
         loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:
-            client = httpx.AsyncClient(http2=False, timeout=None)
-            self._async_clients[loop] = client
+        known = self._async_clients.get(loop)
+        if known is not None:
+            return known[0]
+        client = httpx.AsyncClient(http2=False, timeout=None)
+        keeper = _close_when_loop_ends(client)
+        await keeper.__anext__()  # now the loop's async-generator hooks track it
+        self._async_clients[loop] = (client, keeper)
         return client
 
     def close(self) -> None:
@@ -128,6 +134,13 @@ class Transport:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+async def _close_when_loop_ends(client: Any) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await client.aclose()
 
 
 def _timeout(connect: float | None, read: float | None) -> Any:
@@ -179,7 +192,7 @@ class HttpSend(Effect):
     async def run_async(self, scope: Scope) -> HttpResult | TransportFailure:
         import httpx
 
-        client = self.transport.async_client()
+        client = await self.transport.async_client()
         try:
             response = await client.send(self._build(client), stream=True)
         except httpx.HTTPError as exc:

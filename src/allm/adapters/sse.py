@@ -6,7 +6,8 @@ ends are LF, CR or CRLF, including a CRLF split across two reads; comment lines 
 and ``retry`` are kept apart from the data; a block without data dispatches nothing; an
 unterminated block at the end is discarded. Lines are split on bytes and decoded per complete
 line, so a UTF-8 character cut by a network read is never broken. A line longer than
-``max_line_bytes`` is a ``MalformedResponseError``, never unbounded memory.
+``max_line_bytes`` stops the decoder with ``error`` set to a ``MalformedResponseError`` (never
+unbounded memory); the events completed before it are still returned.
 
 No provider sentinel (``[DONE]``) is interpreted here: that belongs to the adapter.
 """
@@ -45,6 +46,7 @@ class SSEDecoder:
         "_max",
         "_retry",
         "_skip_lf",
+        "error",
     )
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
@@ -57,10 +59,11 @@ class SSEDecoder:
         self._id: str | None = None
         self._last_id: str | None = None
         self._retry: int | None = None
+        self.error: MalformedResponseError | None = None
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """The events that ``chunk`` completes."""
-        if not chunk:
+        """The events that ``chunk`` completes (none once ``error`` is set)."""
+        if not chunk or self.error is not None:
             return []
         if self._skip_lf:
             self._skip_lf = False
@@ -85,20 +88,24 @@ class SSEDecoder:
                 end, after = lf, lf + 1
             else:
                 break
+            if end - start > self._max:
+                return self._fail(events)
             self._line(bytes(buffer[start:end]), events)
             start = after
         if start:
             del buffer[:start]
         if len(buffer) > self._max:
-            self._buffer = bytearray()
-            raise MalformedResponseError(
-                message=f"an SSE line exceeded {self._max} bytes without a line break"
-            )
+            return self._fail(events)
+        return events
+
+    def _fail(self, events: list[SSEEvent]) -> list[SSEEvent]:
+        self._buffer = bytearray()
+        self.error = MalformedResponseError(
+            message=f"an SSE line exceeded {self._max} bytes without a line break"
+        )
         return events
 
     def _line(self, raw: bytes, events: list[SSEEvent]) -> None:
-        if len(raw) > self._max:
-            raise MalformedResponseError(message=f"an SSE line exceeded {self._max} bytes")
         if not raw:
             self._dispatch(events)
             return
