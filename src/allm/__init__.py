@@ -6,6 +6,7 @@ Layers, as the folders show them:
 * B, runtime (``allm.engine``, ``allm.adapters``, ``allm.providers``, ``allm.keys``, ``allm.retry``,
   ``allm.telemetry``, ``allm.catalog``, ``allm.config``)
 * C, stateless execution (``allm.execution``): ``generate`` is the fold of ``stream_generate``.
+* D, sessions (``allm.sessions``) and durable session stores (``allm.stores``).
 
 Names are imported on first use, so ``import allm`` costs almost nothing.
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from . import errors, events, keys, telemetry, validate
+    from . import errors, events, keys, sessions, stores, telemetry, validate
     from .codec import from_json, to_json
     from .config import configure
     from .data import (
@@ -52,9 +53,13 @@ if TYPE_CHECKING:
     from .errors import (
         AdapterError,
         AllmError,
+        ConflictError,
+        CorruptSessionError,
         EngineError,
         ImageAdapterError,
+        SchemaVersionError,
         SessionError,
+        SessionNotFoundError,
         SessionStateError,
         StreamError,
         ToolError,
@@ -63,6 +68,15 @@ if TYPE_CHECKING:
     from .execution.api import agenerate, astream_generate, generate, stream_generate, unwrap
     from .execution.chat import achat, astep, astream, astream_step, chat, step, stream, stream_step
     from .execution.collector import StreamCollector
+    from .execution.images import (
+        aedit_image,
+        agenerate_image,
+        aimage_variation,
+        edit_image,
+        generate_image,
+        image_request,
+        image_variation,
+    )
     from .execution.streams import AsyncEventStream, EventStream
     from .tooling import ToolContext, tool
 
@@ -71,6 +85,7 @@ _ERRORS = "allm.errors"
 _CONSTRUCTORS = "allm.data.constructors"
 _API = "allm.execution.api"
 _CHAT = "allm.execution.chat"
+_IMAGES = "allm.execution.images"
 
 # public name -> the module that defines it
 _LAZY: dict[str, str] = {
@@ -121,9 +136,13 @@ _LAZY: dict[str, str] = {
     # errors
     "AdapterError": _ERRORS,
     "AllmError": _ERRORS,
+    "ConflictError": _ERRORS,
+    "CorruptSessionError": _ERRORS,
     "EngineError": _ERRORS,
     "ImageAdapterError": _ERRORS,
+    "SchemaVersionError": _ERRORS,
     "SessionError": _ERRORS,
+    "SessionNotFoundError": _ERRORS,
     "SessionStateError": _ERRORS,
     "StreamError": _ERRORS,
     "ToolError": _ERRORS,
@@ -140,6 +159,13 @@ _LAZY: dict[str, str] = {
     "generate": _API,
     "stream_generate": _API,
     "unwrap": _API,
+    "aedit_image": _IMAGES,
+    "agenerate_image": _IMAGES,
+    "aimage_variation": _IMAGES,
+    "edit_image": _IMAGES,
+    "generate_image": _IMAGES,
+    "image_request": _IMAGES,
+    "image_variation": _IMAGES,
 }
 _SUBMODULES = frozenset(
     {
@@ -156,6 +182,8 @@ _SUBMODULES = frozenset(
         "keys",
         "providers",
         "retry",
+        "sessions",
+        "stores",
         "telemetry",
         "tooling",
         "validate",
@@ -168,7 +196,9 @@ __all__ = [
     "AskUser",
     "AsyncEventStream",
     "ChatResult",
+    "ConflictError",
     "ContentPart",
+    "CorruptSessionError",
     "Engine",
     "EngineError",
     "EventStream",
@@ -186,8 +216,10 @@ __all__ = [
     "Request",
     "Response",
     "Role",
+    "SchemaVersionError",
     "Session",
     "SessionError",
+    "SessionNotFoundError",
     "SessionStateError",
     "SessionStatus",
     "StepResult",
@@ -204,7 +236,10 @@ __all__ = [
     "ValidationError",
     "__version__",
     "achat",
+    "aedit_image",
     "agenerate",
+    "agenerate_image",
+    "aimage_variation",
     "assistant",
     "astep",
     "astream",
@@ -212,14 +247,20 @@ __all__ = [
     "astream_step",
     "chat",
     "configure",
+    "edit_image",
     "errors",
     "events",
     "from_json",
     "generate",
+    "generate_image",
+    "image_request",
+    "image_variation",
     "json_schema",
     "keys",
     "request",
+    "sessions",
     "step",
+    "stores",
     "stream",
     "stream_generate",
     "stream_step",

@@ -29,7 +29,11 @@ The tree::
     ├── ToolError                           a tool could not produce a result
     │   └── ToolTimeoutError (TimeoutError)
     ├── SessionError                        a session operation failed on the session's data
-    │   └── SessionStateError (ValueError)  the operation is illegal in the session's status
+    │   ├── SessionStateError (ValueError)  the operation is illegal in the session's status
+    │   ├── ConflictError                   version_conflict: a store holds a newer version
+    │   ├── SessionNotFoundError (LookupError)  session_not_found: no stored session has that id
+    │   └── CorruptSessionError             corrupt_session: a stored session cannot be read back
+    │       └── SchemaVersionError          unsupported_schema_version: stored by a newer allm
     ├── ImageAdapterError                   the image provider answered badly
     │   └── ImageTimeoutError (TimeoutError)
     ├── ConfigurationError (ValueError)     a programmer error in options, scripts or policies
@@ -50,8 +54,10 @@ __all__ = [
     "AllmError",
     "AuthenticationError",
     "ConfigurationError",
+    "ConflictError",
     "ContentFilterError",
     "ContextLengthError",
+    "CorruptSessionError",
     "EngineError",
     "ImageAdapterError",
     "ImageTimeoutError",
@@ -63,7 +69,9 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaExhaustedError",
     "RateLimitError",
+    "SchemaVersionError",
     "SessionError",
+    "SessionNotFoundError",
     "SessionStateError",
     "StreamError",
     "StreamTimeoutError",
@@ -415,7 +423,11 @@ class ToolTimeoutError(ToolError, TimeoutError):
 
 
 class SessionError(AllmError):
-    """A session operation failed on the session's data."""
+    """A session operation failed on the session's data, or a session store could not serve it.
+
+    The session concerned, when known, is named in the message and in ``metadata["session_id"]``
+    (also readable as ``error.session_id``).
+    """
 
     kind = "session"
     reasons = frozenset(
@@ -424,16 +436,56 @@ class SessionError(AllmError):
             "invalid_status_for_operation",
             "no_pending_tool_call",
             "unknown_tool_call_id",
+            # session stores (allm.stores)
+            "version_conflict",
+            "session_not_found",
+            "corrupt_session",
+            "unsupported_schema_version",
         }
     )
     extra_fields = ("provider",)
     provider: str | None
+
+    @property
+    def session_id(self) -> str | None:
+        """The id of the session concerned, when known."""
+        value = self.metadata.get("session_id")
+        return value if isinstance(value, str) else None
 
 
 class SessionStateError(SessionError, ValueError):
     """The operation is illegal in the session's current status (a programmer error)."""
 
     default_reason = "invalid_status_for_operation"
+
+
+class ConflictError(SessionError):
+    """Saving would overwrite a newer stored version (optimistic concurrency); nothing was written.
+
+    ``metadata`` holds ``session_id``, ``expected_version`` (the version the caller loaded, ``None``
+    for a new session) and ``stored_version`` (``None`` when the session was deleted meanwhile).
+    """
+
+    default_reason = "version_conflict"
+
+
+class SessionNotFoundError(SessionError, LookupError):
+    """No stored session has this id."""
+
+    default_reason = "session_not_found"
+
+
+class CorruptSessionError(SessionError):
+    """A stored session cannot be read back: malformed data, or a session whose status and pending
+    fields disagree. ``metadata["errors"]`` lists the problems when there are several."""
+
+    default_reason = "corrupt_session"
+
+
+class SchemaVersionError(CorruptSessionError):
+    """A stored session was written with a schema version this allm does not know (a newer one)."""
+
+    default_reason = "unsupported_schema_version"
 
 
 class ImageAdapterError(AllmError):
