@@ -12,6 +12,7 @@ cost per chunk, and ratios against raw httpx.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import statistics
 import sys
@@ -46,16 +47,37 @@ def text_stream(chunks: int) -> bytes:
     parts += [_chunk({"content": f"w{i} "}) for i in range(chunks)]
     parts.append(_chunk({}, "stop"))
     usage = {"prompt_tokens": 9, "completion_tokens": chunks, "total_tokens": chunks + 9}
-    parts.append(b"data: " + json.dumps({"id": "chatcmpl-bench", "object": "chat.completion.chunk",
-                                         "created": 1, "model": MODEL, "choices": [],
-                                         "usage": usage}).encode() + b"\n\n")
+    parts.append(
+        b"data: "
+        + json.dumps(
+            {
+                "id": "chatcmpl-bench",
+                "object": "chat.completion.chunk",
+                "created": 1,
+                "model": MODEL,
+                "choices": [],
+                "usage": usage,
+            }
+        ).encode()
+        + b"\n\n"
+    )
     parts.append(b"data: [DONE]\n\n")
     return b"".join(parts)
 
 
 def tool_stream(fragments: int) -> bytes:
-    first = {"role": "assistant", "content": None, "tool_calls": [
-        {"index": 0, "id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": ""}}]}
+    first = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "index": 0,
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "lookup", "arguments": ""},
+            }
+        ],
+    }
     argument = json.dumps({"items": [f"v{i}" for i in range(fragments)]})
     size = max(1, len(argument) // fragments)
     pieces = [argument[i : i + size] for i in range(0, len(argument), size)]
@@ -66,12 +88,22 @@ def tool_stream(fragments: int) -> bytes:
 
 
 def nonstream_body() -> bytes:
-    return json.dumps({
-        "id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": MODEL,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there."},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12},
-    }).encode()
+    return json.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "created": 1,
+            "model": MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "Hello there."},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12},
+        }
+    ).encode()
 
 
 def raw_httpx_stream(client: httpx.Client, url: str) -> int:
@@ -110,7 +142,9 @@ def sdk_stream(client: Any) -> int:
 def allm_stream(engine: allm.Engine) -> int:
     response = allm.generate(engine, [allm.user("go")], api_key="bench")
     assert response.finish_reason in ("stop", "tool_calls"), response.metadata.get("error")
-    return len(response.output_text or "") + sum(len(c.raw_arguments or "") for c in response.tool_calls)
+    return len(response.output_text or "") + sum(
+        len(c.raw_arguments or "") for c in response.tool_calls
+    )
 
 
 def median_time(function: Callable[[], Any], runs: int) -> float:
@@ -130,7 +164,7 @@ async def concurrent(server_url: str, streams: int) -> dict[str, float]:
 
     async def one_allm() -> None:
         response = await allm.agenerate(engine, [allm.user("go")], api_key="bench")
-        assert response.finish_reason == "stop"
+        assert response.finish_reason == "stop", response.metadata.get("error")
 
     start = time.perf_counter()
     await asyncio.gather(*(one_allm() for _ in range(streams)))
@@ -175,16 +209,25 @@ def main() -> None:
     }
     for label, (body, chunks) in workloads.items():
         with LoopbackServer() as server:
-            server.add("POST", "/v1/chat/completions", headers=SSE, body=body,
-                       chunks=list(range(65536, len(body), 65536)))
+            server.add(
+                "POST",
+                "/v1/chat/completions",
+                headers=SSE,
+                body=body,
+                chunks=list(range(65536, len(body), 65536)),
+            )
             url = server.url + "/v1/chat/completions"
             raw_client = httpx.Client()
             sdk_client = openai.OpenAI(api_key="bench", base_url=server.url + "/v1", max_retries=0)
-            engine = allm.Engine(adapter=OpenAI(base_url=server.url + "/v1"), model=MODEL, retry=False)
-            assert raw_httpx_stream(raw_client, url) == sdk_stream(sdk_client) == allm_stream(engine)
-            raw = median_time(lambda: raw_httpx_stream(raw_client, url), runs)
-            sdk = median_time(lambda: sdk_stream(sdk_client), runs)
-            ours = median_time(lambda: allm_stream(engine), runs)
+            engine = allm.Engine(
+                adapter=OpenAI(base_url=server.url + "/v1"), model=MODEL, retry=False
+            )
+            assert (
+                raw_httpx_stream(raw_client, url) == sdk_stream(sdk_client) == allm_stream(engine)
+            )
+            raw = median_time(functools.partial(raw_httpx_stream, raw_client, url), runs)
+            sdk = median_time(functools.partial(sdk_stream, sdk_client), runs)
+            ours = median_time(functools.partial(allm_stream, engine), runs)
             report[label] = {
                 "raw_httpx_us_per_chunk": round(raw / chunks * 1e6, 2),
                 "openai_sdk_us_per_chunk": round(sdk / chunks * 1e6, 2),
@@ -196,8 +239,12 @@ def main() -> None:
             sdk_client.close()
 
     with LoopbackServer() as server:
-        server.add("POST", "/v1/chat/completions", headers={"content-type": "application/json"},
-                   body=nonstream_body())
+        server.add(
+            "POST",
+            "/v1/chat/completions",
+            headers={"content-type": "application/json"},
+            body=nonstream_body(),
+        )
         calls = 200
         raw_client = httpx.Client()
         sdk_client = openai.OpenAI(api_key="bench", base_url=server.url + "/v1", max_retries=0)
@@ -209,7 +256,9 @@ def main() -> None:
 
         def sdk_calls() -> None:
             for _ in range(calls):
-                sdk_client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "go"}])
+                sdk_client.chat.completions.create(
+                    model=MODEL, messages=[{"role": "user", "content": "go"}]
+                )
 
         def allm_calls() -> None:
             for _ in range(calls):

@@ -33,6 +33,12 @@ def _span_metadata(
     return {"request_id": request_id, "engine": engine, "model": model}
 
 
+def _annotate(span: telemetry.Span, request: Any, call: Any, adapter: Any) -> None:
+    """Tell tracers (the OpenTelemetry bridge) the final request, its parameters and provider."""
+    if span.observed:
+        span.annotate(request=request, params=call.params, provider=getattr(adapter, "name", None))
+
+
 def _finish(model_ref: ModelRef | None, request_id: str) -> Callable[[StreamCollector], Response]:
     def project(collector: StreamCollector) -> Response:
         return _with_costs(collector.to_response(), model_ref)
@@ -60,6 +66,7 @@ def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Respo
     with telemetry.span("stream", _span_metadata(engine, request, opts, request_id)) as span:
         prepared = prepare(engine, request, opts, request_id)
         span.stop_metadata["response"] = None
+        _annotate(span, prepared.request, prepared.call, prepared.adapter)
     events = _sync.drive(prepared.plan, prepared.event_filter)
     return EventStream(
         events,
@@ -82,6 +89,7 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
             response = stream_generate(engine, request, **opts).collect()
         else:
             adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
+            _annotate(span, final, call, adapter)
             plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
             try:
                 response = _sync.run(plan)
@@ -102,6 +110,7 @@ async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEvent
     with telemetry.span("stream", _span_metadata(engine, request, opts, request_id)) as span:
         prepared = prepare(engine, request, opts, request_id)
         span.stop_metadata["response"] = None
+        _annotate(span, prepared.request, prepared.call, prepared.adapter)
     events = _async.drive(prepared.plan, prepared.event_filter)
     return AsyncEventStream(
         events,
@@ -124,6 +133,7 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
             response = await stream.collect()
         else:
             adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
+            _annotate(span, final, call, adapter)
             plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
             try:
                 response = await _async.run(plan)

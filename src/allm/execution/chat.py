@@ -300,6 +300,12 @@ def step_plan(run: ChatRun, thread: Thread, prepared: Prepared) -> Generator[Any
         {"request_id": run.request_id, "engine": run.engine, "model": prepared.request.model},
     )
     span.__enter__()
+    if span.observed:  # for tracers: the final request, its parameters and the provider
+        span.annotate(
+            request=prepared.request,
+            params=prepared.call.params,
+            provider=getattr(prepared.adapter, "name", None),
+        )
     try:
         yield from _step_body(run, thread, prepared, span)
     except GeneratorExit:
@@ -582,6 +588,12 @@ def _raise_unknown_tool(result: StepResult) -> StepResult:
     return result
 
 
+def _chat_span_meta(engine: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
+    model = opts.get("model") or getattr(engine, "model", None)
+    model = model or get_settings().params.get("model")
+    return {"request_id": opts["request_id"], "engine": engine, "model": model}
+
+
 def _span_meta(run: ChatRun, opts: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "request_id": run.request_id,
@@ -616,7 +628,7 @@ def stream(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[Cha
     from . import _sync
 
     opts.setdefault("request_id", request_id_from(opts))
-    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+    with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=True, chat=True
         )
@@ -634,7 +646,7 @@ def chat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
     from . import _sync
 
     opts.setdefault("request_id", request_id_from(opts))
-    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+    with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=True, chat=True
         )
@@ -677,7 +689,7 @@ async def astream(
     from . import _async
 
     opts.setdefault("request_id", request_id_from(opts))
-    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+    with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )
@@ -696,7 +708,7 @@ async def achat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult
     from . import _async
 
     opts.setdefault("request_id", request_id_from(opts))
-    with telemetry.span("chat", {"request_id": opts["request_id"], "engine": engine}) as span:
+    with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )

@@ -7,17 +7,29 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .anthropic import Anthropic
     from .fake import Fake
+    from .fake_images import FakeImages
     from .gemini import Gemini
     from .openai import OpenAI, OpenAICompatible
+    from .openai_images import OpenAIImages
 
-__all__ = ["Anthropic", "Fake", "Gemini", "OpenAI", "OpenAICompatible"]
+__all__ = [
+    "Anthropic",
+    "Fake",
+    "FakeImages",
+    "Gemini",
+    "OpenAI",
+    "OpenAICompatible",
+    "OpenAIImages",
+]
 
 _LAZY = {
     "Anthropic": ("allm.providers.anthropic", "Anthropic"),
     "Fake": ("allm.providers.fake", "Fake"),
+    "FakeImages": ("allm.providers.fake_images", "FakeImages"),
     "Gemini": ("allm.providers.gemini", "Gemini"),
     "OpenAI": ("allm.providers.openai", "OpenAI"),
     "OpenAICompatible": ("allm.providers.openai", "OpenAICompatible"),
+    "OpenAIImages": ("allm.providers.openai_images", "OpenAIImages"),
 }
 
 

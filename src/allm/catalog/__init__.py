@@ -1,7 +1,12 @@
 """Model catalogs: what a model can do and what it costs, checked before any request is sent.
 
 A catalog is any object with ``lookup(provider, model_id) -> ModelRef | None``. Install one with
-``allm.configure(catalog=...)``. Without one, nothing is rejected and costs stay ``None``.
+``allm.configure(catalog=...)``; ``BundledCatalog()`` is the one allm ships (current OpenAI,
+Anthropic and Gemini models, from the data file ``allm/catalog/models.json``). Without a catalog,
+nothing is rejected and costs stay ``None``.
+
+``check_capabilities`` is the pre-flight (tools, JSON schema, images, max output tokens) and
+``apply_costs`` fills the costs of a ``Usage`` from the model's per-million prices.
 """
 
 from __future__ import annotations
@@ -10,16 +15,38 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .config import get_settings
-from .data.messages import ImagePart
-from .data.models import ModelRef
-from .data.response import Usage
-from .errors import FieldError, ValidationError
+from ..config import get_settings
+from ..data.messages import ImagePart
+from ..data.models import ModelRef
+from ..data.response import Usage
+from ..errors import FieldError, ValidationError
+from .bundled import (
+    CAPABILITY_KEYS,
+    IMAGE_CAPABILITY_KEYS,
+    LIMIT_KEYS,
+    PRICE_KEYS,
+    BundledCatalog,
+    CatalogError,
+    load_catalog,
+)
 
 if TYPE_CHECKING:
-    from .data.request import Request
+    from ..data.request import Request
 
-__all__ = ["ModelCatalog", "apply_costs", "check_capabilities", "resolve_model_ref"]
+__all__ = [
+    "CAPABILITY_KEYS",
+    "IMAGE_CAPABILITY_KEYS",
+    "LIMIT_KEYS",
+    "PRICE_KEYS",
+    "BundledCatalog",
+    "CatalogError",
+    "ModelCatalog",
+    "apply_costs",
+    "check_capabilities",
+    "effective_pricing",
+    "load_catalog",
+    "resolve_model_ref",
+]
 
 
 @runtime_checkable
@@ -50,7 +77,11 @@ def _flag(capabilities: Mapping[str, Any], name: str) -> Any:
 
 
 def check_capabilities(request: Request, ref: ModelRef | None) -> None:
-    """Raise ``ValidationError("unsupported_capability")`` listing every feature the model lacks."""
+    """Raise ``ValidationError("unsupported_capability")`` listing every feature the model lacks.
+
+    Only what the catalog states counts: a capability it leaves out, or a limit it does not
+    record, is never a reason to reject.
+    """
     if ref is None:
         return
     capabilities = ref.capabilities
@@ -71,33 +102,76 @@ def check_capabilities(request: Request, ref: ModelRef | None) -> None:
             ):
                 errors.append((("messages", index, "content"), "vision_disabled"))
     limit = ref.limits.get("output")
-    if isinstance(limit, int) and request.max_tokens is not None and request.max_tokens > limit:
+    if (
+        isinstance(limit, int)
+        and not isinstance(limit, bool)
+        and request.max_tokens is not None
+        and request.max_tokens > limit
+    ):
         errors.append((("max_tokens",), "exceeds_model_limit"))
     if errors:
         raise ValidationError(
             "unsupported_capability",
             f"{ref.provider}:{ref.id} cannot serve this request: "
-            + "; ".join(f"{'.'.join(map(str, path))}: {reason}" for path, reason in errors),
+            + "; ".join(f"{'.'.join(map(str, path))}: {reason}" for path, reason in errors)
+            + (f" (max_tokens {request.max_tokens} > {limit})" if _over(errors) else ""),
             errors=errors,
+            metadata={"model": str(ref)},
         )
 
 
+def _over(errors: list[FieldError]) -> bool:
+    return any(reason == "exceeds_model_limit" for _, reason in errors)
+
+
+def _is_price(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _cost(price: Any, tokens: int | None) -> float | None:
-    if not isinstance(price, int | float) or tokens is None:
+    if not _is_price(price) or tokens is None:
         return None
-    return price * tokens / 1_000_000
+    return float(price * tokens / 1_000_000)
+
+
+def effective_pricing(pricing: Mapping[str, Any], input_tokens: int | None) -> Mapping[str, Any]:
+    """The prices that apply to a request with ``input_tokens`` of input.
+
+    ``pricing["tiers"]`` (optional) lists ``{"above_input_tokens": n, <prices>}``: once the input
+    exceeds ``n``, that tier's prices apply to the whole request (the providers' long-context
+    pricing). Prices a tier leaves out keep their base value.
+    """
+    tiers = pricing.get("tiers")
+    if not tiers or input_tokens is None:
+        return pricing
+    chosen: Mapping[str, Any] | None = None
+    for tier in tiers:
+        threshold = tier.get("above_input_tokens") if isinstance(tier, Mapping) else None
+        if (
+            isinstance(threshold, int)
+            and input_tokens > threshold
+            and (chosen is None or threshold > chosen["above_input_tokens"])
+        ):
+            chosen = tier
+    if chosen is None:
+        return pricing
+    merged = dict(pricing)
+    merged.update((key, value) for key, value in chosen.items() if key in PRICE_KEYS)
+    return merged
 
 
 def apply_costs(usage: Usage, ref: ModelRef | None) -> Usage:
     """``usage`` with costs from the model's per-million prices; existing costs are kept.
 
-    Cached and cache-write input tokens are priced at their own rates when the catalog has them.
+    Cached and cache-write input tokens are priced at their own rates when the catalog has them
+    (``input_tokens`` includes them, so the plain part is what remains); a missing rate falls back
+    to the input price. ``total_cost`` is set only when both sides are known.
     """
     if ref is None or not ref.pricing:
         return usage
-    pricing = ref.pricing
+    pricing = effective_pricing(ref.pricing, usage.input_tokens)
     input_cost = usage.input_cost
-    if input_cost is None and usage.input_tokens is not None and "input" in pricing:
+    if input_cost is None and usage.input_tokens is not None and _is_price(pricing.get("input")):
         cached = usage.cached_input_tokens or 0
         written = usage.cache_write_input_tokens or 0
         plain = max(usage.input_tokens - cached - written, 0)

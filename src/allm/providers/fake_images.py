@@ -1,0 +1,396 @@
+"""FakeImages: a deterministic, scripted image adapter, for tests and offline examples.
+
+Like the chat ``Fake`` it ignores the request and replays a script, here from the engine's (or
+the call's) ``adapter_opts["image_script"]``. Each image call consumes one entry::
+
+    ok(*images, usage=None, **fields)   ("ok", [images])  or  ("ok", [images], {"usage": ...})
+    error("rate_limited", **fields)     ("error", ImageAdapterError(...))  or  ("error", "timeout")
+    retry_until_call(n)                 ("retry_until_call", n)
+
+``images`` are ``ImagePart``s or ``Image``s (``png()`` makes a small valid PNG). The default usage
+is ``ImageUsage(images=len(images))``; ``fields`` may set ``id``, ``model``, ``raw`` and
+``metadata``. An ``error`` entry fails that call (the façade retries the retryable reasons).
+``retry_until_call(n)`` fails the next ``n - 1`` calls with ``rate_limited``
+(``retry_after_ms=0``), then serves the entry after it. A call past the end of the script, or with
+no script, fails with ``ImageAdapterError("unknown", metadata={"cause": "no_scripted_image"})``.
+
+Other options: ``image_record`` (a list or a callable receiving ``(request, call)`` on every
+call), ``image_script_cursor`` (a ``ScriptCursor`` to share between engines). Each engine has its
+own cursor otherwise. ``FakeImages(operations=("generate",))`` supports only the operations
+named (all three by default), to exercise the unsupported-operation path; an unsupported
+operation is rejected before the script is read.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import zlib
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar
+
+from ..adapters import Call
+from ..data.images import ImageRequest, ImageResponse, ImageUsage
+from ..data.messages import Image, ImagePart
+from ..effects import Effect
+from ..errors import ConfigurationError, ImageAdapterError
+from .fake import ScriptCursor
+
+__all__ = [
+    "ALL_OPERATIONS",
+    "FakeImages",
+    "ImageError",
+    "ImageOk",
+    "RetryUntilCall",
+    "ScriptCursor",
+    "error",
+    "ok",
+    "parse_image_script",
+    "png",
+    "retry_until_call",
+]
+
+ALL_OPERATIONS = frozenset({"generate", "edit", "variation"})
+_USAGE_FIELDS = frozenset(f.name for f in fields(ImageUsage))
+_OK_FIELDS = frozenset({"usage", "id", "model", "raw", "metadata"})
+_ERROR_FIELDS = frozenset({"message", "status", "retry_after_ms", "metadata"})
+
+
+# ------------------------------------------------------------------------------------ entries
+
+
+@dataclass(frozen=True, slots=True)
+class ImageOk:
+    """One call's images (and optional usage and response fields)."""
+
+    images: tuple[ImagePart, ...]
+    usage: ImageUsage | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageError:
+    """One call's failure."""
+
+    error: ImageAdapterError
+
+
+@dataclass(frozen=True, slots=True)
+class RetryUntilCall:
+    """Fail the next ``calls - 1`` calls with ``rate_limited``, then serve the next entry."""
+
+    calls: int
+
+
+ImageEntry = ImageOk | ImageError | RetryUntilCall
+
+
+def _as_part(value: Any, where: str, problems: list[str]) -> ImagePart | None:
+    if isinstance(value, ImagePart):
+        return value
+    if isinstance(value, Image):
+        return ImagePart(value)
+    problems.append(f"{where}: an image must be an ImagePart or an Image, got {value!r}")
+    return None
+
+
+def _as_usage(value: Any, where: str, problems: list[str]) -> ImageUsage | None:
+    if value is None or isinstance(value, ImageUsage):
+        return value
+    if isinstance(value, Mapping):
+        unknown = set(value) - _USAGE_FIELDS
+        if unknown:
+            problems.append(f"{where}: usage has unknown field(s) {sorted(unknown)}")
+            return None
+        return ImageUsage(**value)
+    problems.append(f"{where}: usage must be an ImageUsage or a mapping, got {value!r}")
+    return None
+
+
+def ok(
+    *images: ImagePart | Image, usage: ImageUsage | Mapping[str, Any] | None = None, **values: Any
+) -> ImageOk:
+    """A call that returns ``images``."""
+    problems: list[str] = []
+    entry = _ok_entry(list(images), {"usage": usage, **values}, "ok()", problems)
+    if entry is None:
+        raise ConfigurationError("invalid_script", problems=problems)
+    return entry
+
+
+def _ok_entry(
+    images: Any, values: Mapping[str, Any], where: str, problems: list[str]
+) -> ImageOk | None:
+    before = len(problems)
+    if not isinstance(images, Sequence) or isinstance(images, str | bytes):
+        problems.append(f"{where}: images must be a list, got {images!r}")
+        return None
+    parts = [_as_part(item, f"{where}[{i}]", problems) for i, item in enumerate(images)]
+    unknown = set(values) - _OK_FIELDS
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {sorted(unknown)}; known: {sorted(_OK_FIELDS)}")
+    usage = _as_usage(values.get("usage"), where, problems)
+    if len(problems) != before:
+        return None
+    extra = {k: v for k, v in values.items() if k != "usage" and v is not None}
+    return ImageOk(tuple(p for p in parts if p is not None), usage, extra)
+
+
+def error(reason: str | ImageAdapterError = "unknown", **values: Any) -> ImageError:
+    """A call that fails with ``ImageAdapterError(reason, **values)``."""
+    problems: list[str] = []
+    entry = _error_entry(reason, values, "error()", problems)
+    if entry is None:
+        raise ConfigurationError("invalid_script", problems=problems)
+    return entry
+
+
+def _error_entry(
+    reason: Any, values: Mapping[str, Any], where: str, problems: list[str]
+) -> ImageError | None:
+    if isinstance(reason, ImageAdapterError):
+        if values:
+            problems.append(f"{where}: give either an ImageAdapterError or a reason with fields")
+            return None
+        return ImageError(reason)
+    if not isinstance(reason, str) or reason not in ImageAdapterError.reasons:
+        problems.append(
+            f"{where}: unknown image error reason {reason!r}; "
+            f"known: {sorted(ImageAdapterError.reasons)}"
+        )
+        return None
+    unknown = set(values) - _ERROR_FIELDS
+    if unknown:
+        problems.append(f"{where}: unknown error field(s) {sorted(unknown)}")
+        return None
+    return ImageError(ImageAdapterError(reason, provider="fake", **values))
+
+
+def retry_until_call(calls: int) -> RetryUntilCall:
+    """Fail the next ``calls - 1`` calls with a retryable ``rate_limited``."""
+    problems: list[str] = []
+    entry = _retry_entry(calls, "retry_until_call()", problems)
+    if entry is None:
+        raise ConfigurationError("invalid_script", problems=problems)
+    return entry
+
+
+def _retry_entry(calls: Any, where: str, problems: list[str]) -> RetryUntilCall | None:
+    if not isinstance(calls, int) or isinstance(calls, bool) or calls < 1:
+        problems.append(f"{where}: retry_until_call needs a positive int, got {calls!r}")
+        return None
+    return RetryUntilCall(calls)
+
+
+def _parse_entry(raw: Any, where: str, problems: list[str]) -> ImageEntry | None:
+    if isinstance(raw, ImageOk | ImageError | RetryUntilCall):
+        return raw
+    if not isinstance(raw, tuple) or not raw or not isinstance(raw[0], str):
+        problems.append(f"{where}: not an image script entry: {raw!r}")
+        return None
+    kind, args = raw[0], raw[1:]
+    if kind == "ok" and len(args) in (1, 2):
+        values = args[1] if len(args) == 2 else {}
+        if not isinstance(values, Mapping):
+            problems.append(f"{where}: the third element of an 'ok' entry must be a mapping")
+            return None
+        return _ok_entry(args[0], values, where, problems)
+    if kind == "error" and len(args) in (1, 2):
+        values = args[1] if len(args) == 2 else {}
+        if not isinstance(values, Mapping):
+            problems.append(f"{where}: the third element of an 'error' entry must be a mapping")
+            return None
+        return _error_entry(args[0], values, where, problems)
+    if kind == "retry_until_call" and len(args) == 1:
+        return _retry_entry(args[0], where, problems)
+    problems.append(f"{where}: unknown or malformed image script entry {raw!r}")
+    return None
+
+
+def parse_image_script(raw: Any, where: str = "image_script") -> tuple[ImageEntry, ...]:
+    """Check an image script, listing every problem at once; return its entries."""
+    if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
+        raise ConfigurationError("invalid_script", problems=[f"{where}: must be a list of entries"])
+    problems: list[str] = []
+    entries = [_parse_entry(item, f"{where}[{i}]", problems) for i, item in enumerate(raw)]
+    if problems:
+        raise ConfigurationError("invalid_script", problems=problems)
+    return tuple(entry for entry in entries if entry is not None)
+
+
+# ------------------------------------------------------------------------------------ PNG helper
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
+
+
+def png(width: int = 8, height: int = 8, color: tuple[int, int, int] = (64, 128, 255)) -> bytes:
+    """A valid PNG of one solid RGB colour (no dependency; for scripts, tests and examples)."""
+    if width < 1 or height < 1:
+        raise ValueError("width and height must be positive")
+    row = b"\x00" + bytes(color) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(row * height))
+        + _chunk(b"IEND", b"")
+    )
+
+
+# ------------------------------------------------------------------------------------ adapter
+
+
+def _exhausted(message: str) -> ImageAdapterError:
+    return ImageAdapterError(
+        "unknown", message, provider="fake", metadata={"cause": "no_scripted_image"}
+    )
+
+
+class FakeImages:
+    """The scripted image adapter. One instance keeps one cursor per engine (by engine id)."""
+
+    name: ClassVar[str] = "fake"
+
+    def __init__(self, operations: Sequence[str] | None = None) -> None:
+        chosen = ALL_OPERATIONS if operations is None else frozenset(operations)
+        unknown = chosen - ALL_OPERATIONS
+        if unknown or not chosen:
+            raise ConfigurationError(
+                "invalid_adapter",
+                problems=[f"operations must be a non-empty subset of {sorted(ALL_OPERATIONS)}"],
+            )
+        self.operations = chosen
+        self._cursors: dict[str, ScriptCursor] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        if self.operations == ALL_OPERATIONS:
+            return "FakeImages()"
+        return f"FakeImages(operations={sorted(self.operations)!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"operations": self.operations, "cursors": self._cursors}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.operations = state["operations"]
+        self._cursors = state["cursors"]
+        self._lock = threading.Lock()
+
+    def supported_operations(self) -> frozenset[str]:
+        """The operations this fake serves."""
+        return self.operations
+
+    def reset(self) -> None:
+        """Forget every cursor."""
+        with self._lock:
+            self._cursors.clear()
+
+    def cursor(self, call: Call) -> ScriptCursor:
+        """The cursor this call advances (``attempts`` counts failures of a retry entry)."""
+        explicit = call.opt("image_script_cursor")
+        if explicit is not None:
+            if not isinstance(explicit, ScriptCursor):
+                raise ConfigurationError(
+                    "invalid_option", problems=["image_script_cursor must be a ScriptCursor"]
+                )
+            return explicit
+        key = str(call.opt("cursor_key", call.engine.id))
+        with self._lock:
+            found = self._cursors.get(key)
+            if found is None:
+                found = self._cursors[key] = ScriptCursor()
+            return found
+
+    def generate(self, request: ImageRequest, call: Call) -> Generator[Effect, Any, ImageResponse]:
+        """Reject an unsupported operation now; consume this call's entry; return its plan."""
+        operation = request.operation
+        if operation not in self.operations:
+            raise ImageAdapterError(
+                "unsupported_operation",
+                f"FakeImages was set up without the {operation!r} operation",
+                provider="fake",
+                metadata={"operation": operation},
+            )
+        raw = call.opt("image_script")
+        entries = None if raw is None else parse_image_script(raw)
+        self._record(request, call)
+        outcome = self._advance(call, entries)
+        return self._plan(request, call, outcome)
+
+    def _record(self, request: ImageRequest, call: Call) -> None:
+        sink = call.opt("image_record")
+        if sink is None:
+            return
+        if callable(sink):
+            sink(request, call)
+        elif hasattr(sink, "append"):
+            sink.append((request, call))
+        else:
+            raise ConfigurationError(
+                "invalid_option", problems=["image_record must be a list or a callable"]
+            )
+
+    def _advance(
+        self, call: Call, entries: tuple[ImageEntry, ...] | None
+    ) -> ImageOk | ImageAdapterError:
+        if entries is None:
+            return _exhausted("no scripted image: the adapter options have no image_script")
+        cursor = self.cursor(call)
+        with cursor._lock:
+            if cursor.position < len(entries):
+                entry = entries[cursor.position]
+                if isinstance(entry, RetryUntilCall):
+                    if cursor.attempts < entry.calls - 1:
+                        cursor.attempts += 1
+                        return ImageAdapterError(
+                            "rate_limited",
+                            "scripted transient rate limit",
+                            provider="fake",
+                            status=429,
+                            retry_after_ms=0,
+                        )
+                    cursor.attempts = 0
+                    cursor.position += 1
+            if cursor.position >= len(entries):
+                return _exhausted(f"no scripted image: all {len(entries)} entries used")
+            entry = entries[cursor.position]
+            cursor.position += 1
+        if isinstance(entry, ImageError):
+            return entry.error
+        if isinstance(entry, RetryUntilCall):
+            # Two retry entries in a row: the second one starts counting now.
+            cursor.position -= 1
+            return self._advance(call, entries)
+        return entry
+
+    def _plan(
+        self, request: ImageRequest, call: Call, outcome: ImageOk | ImageAdapterError
+    ) -> Generator[Effect, Any, ImageResponse]:
+        yield from ()
+        if isinstance(outcome, ImageAdapterError):
+            raise outcome
+        usage = outcome.usage or ImageUsage(images=len(outcome.images))
+        values = outcome.fields
+        images = tuple(
+            part
+            if part.image.prompt is not None or request.prompt is None
+            else replace(part, image=replace(part.image, prompt=request.prompt))
+            for part in outcome.images
+        )
+        return ImageResponse(
+            images=images,
+            usage=usage,
+            request_id=call.request_id,
+            model=values.get("model", request.model),
+            id=values.get("id"),
+            raw=values.get("raw"),
+            metadata={**request.metadata, **dict(values.get("metadata") or {})},
+        )
