@@ -18,8 +18,21 @@ def dumps(value: Any) -> str:
     return _encoder.encode(value)
 
 
+_scan = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON text (bytes are read as UTF-8)."""
+    """Parse JSON text (bytes are read as UTF-8).
+
+    One JSON document per stream event is the hot path of every adapter: the scanner is called
+    directly, skipping the two whitespace regex matches ``json.loads`` makes around it.
+    """
     if isinstance(text, bytes | bytearray):
         text = text.decode("utf-8")
-    return _decoder.decode(text)
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return _decoder.decode(text)  # leading whitespace or not JSON: the careful path
+    if end != len(text) and text[end:].strip():
+        return _decoder.decode(text)  # raises "Extra data" with the usual message
+    return value

@@ -23,7 +23,7 @@ __all__ = ["DEFAULT_MAX_LINE_BYTES", "SSEDecoder", "SSEEvent"]
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per event, on the hot path
 class SSEEvent:
     """One dispatched event."""
 
@@ -37,7 +37,6 @@ class SSEDecoder:
     """Bytes in, events out. One instance per stream."""
 
     __slots__ = (
-        "_buffer",
         "_data",
         "_event",
         "_has_data",
@@ -46,12 +45,13 @@ class SSEDecoder:
         "_max",
         "_retry",
         "_skip_lf",
+        "_tail",
         "error",
     )
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         self._max = max_line_bytes
-        self._buffer = bytearray()
+        self._tail = b""
         self._skip_lf = False  # the previous read ended with CR: a leading LF is its pair
         self._data: list[str] = []
         self._has_data = False
@@ -69,18 +69,40 @@ class SSEDecoder:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
-        buffer = self._buffer
-        buffer += chunk
+        data = self._tail + chunk if self._tail else chunk
         events: list[SSEEvent] = []
+        if b"\r" in data:
+            return self._feed_any_newline(data, events)
+        # The common case (every origin API frames with LF): split once, not line by line.
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        limit = self._max
+        for raw in lines:
+            if not raw:
+                self._dispatch(events)
+            elif raw[:5] == b"data:" and len(raw) <= limit:
+                value = raw[6:] if raw[5:6] == b" " else raw[5:]
+                self._data.append(value.decode("utf-8", "replace"))
+                self._has_data = True
+            elif len(raw) > limit:
+                return self._fail(events)
+            else:
+                self._line(raw, events)
+        self._tail = tail
+        if len(tail) > limit:
+            return self._fail(events)
+        return events
+
+    def _feed_any_newline(self, data: bytes, events: list[SSEEvent]) -> list[SSEEvent]:
         start = 0
-        size = len(buffer)
+        size = len(data)
         while start < size:
-            lf = buffer.find(b"\n", start)
-            cr = buffer.find(b"\r", start, lf if lf != -1 else size)
+            lf = data.find(b"\n", start)
+            cr = data.find(b"\r", start, lf if lf != -1 else size)
             if cr != -1:
                 end, after = cr, cr + 1
                 if after < size:
-                    if buffer[after] == 10:  # CRLF
+                    if data[after] == 10:  # CRLF
                         after += 1
                 else:
                     self._skip_lf = True  # the LF, if any, comes in the next read
@@ -90,16 +112,15 @@ class SSEDecoder:
                 break
             if end - start > self._max:
                 return self._fail(events)
-            self._line(bytes(buffer[start:end]), events)
+            self._line(data[start:end], events)
             start = after
-        if start:
-            del buffer[:start]
-        if len(buffer) > self._max:
+        self._tail = data[start:]
+        if len(self._tail) > self._max:
             return self._fail(events)
         return events
 
     def _fail(self, events: list[SSEEvent]) -> list[SSEEvent]:
-        self._buffer = bytearray()
+        self._tail = b""
         self.error = MalformedResponseError(
             message=f"an SSE line exceeded {self._max} bytes without a line break"
         )
@@ -142,7 +163,7 @@ class SSEDecoder:
 
     def finish(self) -> list[SSEEvent]:
         """End of stream: an unterminated block is discarded (never half-parsed)."""
-        self._buffer = bytearray()
+        self._tail = b""
         self._data = []
         self._has_data = False
         self._skip_lf = False

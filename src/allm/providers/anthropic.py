@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from .._json import dumps
+from .._json import dumps, loads
 from ..adapters import Call
 from ..adapters.base import HttpAdapter, StreamDecoder, json_or_none, retry_after_ms, text_of
 from ..adapters.http import HttpRequest, HttpResult
@@ -442,7 +442,7 @@ class AnthropicStreamDecoder(StreamDecoder):
     def feed(self, event: SSEEvent) -> list[Event]:
         """Events for one SSE event."""
         try:
-            data = json.loads(event.data)
+            data = loads(event.data)
         except ValueError:
             data = None
         if not isinstance(data, dict):

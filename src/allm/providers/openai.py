@@ -23,7 +23,7 @@ from dataclasses import asdict
 from typing import Any, ClassVar
 
 from .. import keys
-from .._json import dumps
+from .._json import dumps, loads
 from ..adapters import Call
 from ..adapters.base import HttpAdapter, StreamDecoder, raise_image_errors, retry_after_ms
 from ..adapters.http import HttpClose, HttpRead, HttpRequest, HttpResult, TransportFailure
@@ -73,7 +73,7 @@ _REASONING_PARAMS = ("reasoning_effort", "reasoning_summary", "verbosity")
 _OWN_PARAMS = (*_REASONING_PARAMS, "max_line_bytes")
 
 _STREAM_ENDED = "stream ended before its terminal event"
-_decode = json.JSONDecoder().decode  # json.loads without its per-call argument handling
+_decode = loads  # the scanner-direct parser of allm._json
 _SNIPPET = 200
 
 
@@ -732,22 +732,42 @@ class ChatStreamDecoder(OpenAIDecoder):
         return events
 
     def _delta(self, delta: dict[str, Any], events: list[Event]) -> None:
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            self.reasoning.append(reasoning)
-            events.append(ReasoningDelta(reasoning))
+        # Key checks first: most deltas carry one of these fields and none of the others.
+        if "reasoning_content" in delta or "reasoning" in delta:
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                self.reasoning.append(reasoning)
+                events.append(ReasoningDelta(reasoning))
         content = delta.get("content")
         if content and isinstance(content, str):
             self.text.append(content)
             events.append(TextDelta(content))
         refusal = delta.get("refusal")
-        if isinstance(refusal, str) and refusal:
+        if refusal and isinstance(refusal, str):
             self.refusal.append(refusal)
-        for position, fragment in enumerate(_list(delta.get("tool_calls"))):
-            if isinstance(fragment, dict):
-                self._tool_fragment(fragment, position, events)
+        tool_calls = delta.get("tool_calls")
+        if tool_calls and isinstance(tool_calls, list):
+            for position, fragment in enumerate(tool_calls):
+                if isinstance(fragment, dict):
+                    self._tool_fragment(fragment, position, events)
 
     def _tool_fragment(self, fragment: dict[str, Any], position: int, events: list[Event]) -> None:
+        if "id" not in fragment:
+            # The hot path of a long call: only an index and an arguments fragment.
+            call = self.by_key.get(("index", fragment.get("index")))
+            function = fragment.get("function")
+            if (
+                call is not None
+                and call.started
+                and type(function) is dict
+                and "name" not in function
+            ):
+                arguments = function.get("arguments")
+                if type(arguments) is str:
+                    if arguments:
+                        call.parts.append(arguments)
+                        events.append(ToolCallDelta(call.id, arguments))
+                    return
         index = _int(fragment.get("index"))
         wire_id = _str(fragment.get("id")) or None
         function = _dict(fragment.get("function"))
