@@ -63,6 +63,9 @@ class StreamDecoder:
     """
 
     done: bool = False
+    # Set by ``start`` when a 200 body is not an event stream (a server that ignored ``stream``,
+    # an HTML page from a proxy): the read loop then hands the whole body to ``finish_body``.
+    raw_body: bool = False
 
     def start(self, result: HttpResult) -> list[Event]:
         """Events for an exchange that opened with ``result``."""
@@ -79,6 +82,10 @@ class StreamDecoder:
     def fail(self, error: AdapterError) -> list[Event]:
         """Events when the transport broke mid-stream (keep what came, end with the error)."""
         return [ErrorEvent(error)]
+
+    def finish_body(self, body: bytes) -> list[Event]:  # pragma: no cover - opt-in
+        """Events for a whole non-event-stream body (only called when ``raw_body`` is set)."""
+        raise NotImplementedError
 
 
 def json_or_none(body: bytes | str) -> Any:
@@ -238,6 +245,11 @@ class HttpAdapter:
         """Headers from the constructor, then the call's ``headers`` option."""
         return {**self.headers, **(call.opt("headers") or {})}
 
+    def line_limit(self, call: Call) -> int:
+        """The longest SSE line (and non-event-stream body) accepted: ``max_sse_line_bytes``."""
+        value = self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)
+        return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_LINE_BYTES
+
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The call's policy, widened with this provider's extra retryable statuses."""
         policy = call.retry or NO_RETRY
@@ -325,7 +337,9 @@ class HttpAdapter:
         assert result.handle is not None
         for event in decoder.start(result):
             yield event
-        sse = SSEDecoder(int(self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)))
+        limit = self.line_limit(call)
+        sse = SSEDecoder(limit)
+        buffered = bytearray()
         while True:
             chunk = yield HttpRead(result.handle)
             if chunk is None:
@@ -334,17 +348,30 @@ class HttpAdapter:
                 for event in decoder.fail(self._transport_error(chunk, call)):
                     yield event
                 return
+            if decoder.raw_body:
+                buffered += chunk
+                if len(buffered) > limit:
+                    error = self.malformed(call, f"a non-event-stream body exceeded {limit} bytes")
+                    for event in decoder.fail(_with_provider(error, self.name, call, result)):
+                        yield event
+                    yield HttpClose(result.handle)
+                    return
+                continue
             for sse_event in sse.feed(chunk):
                 for event in decoder.feed(sse_event):
                     yield event
                 if decoder.done:
                     yield HttpClose(result.handle)
                     return
-            if sse.error is not None:
-                for event in decoder.fail(_with_provider(sse.error, self.name, call)):
+            if sse.error is not None:  # an oversized line: the events before it were kept
+                for event in decoder.fail(_with_provider(sse.error, self.name, call, result)):
                     yield event
                 yield HttpClose(result.handle)
                 return
+        if decoder.raw_body:
+            for event in decoder.finish_body(bytes(buffered)):
+                yield event
+            return
         sse.finish()
         for event in decoder.finish():
             yield event
@@ -384,8 +411,17 @@ class HttpAdapter:
         )
 
 
-def _with_provider(error: AdapterError, provider: str, call: Call) -> AdapterError:
+def _with_provider(
+    error: AdapterError, provider: str, call: Call, result: HttpResult | None = None
+) -> AdapterError:
     state = error.to_state()
     state["provider"] = provider
-    state["request_id"] = state.get("request_id") or call.request_id
+    known = (
+        None
+        if result is None
+        else result.headers.get("x-request-id") or result.headers.get("request-id")
+    )
+    state["request_id"] = known or state.get("request_id") or call.request_id
+    if result is not None and state.get("status") is None:
+        state["status"] = result.status
     return AdapterError(**state)

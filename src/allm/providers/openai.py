@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -26,8 +26,8 @@ from .. import keys
 from .._json import dumps, loads
 from ..adapters import Call
 from ..adapters.base import HttpAdapter, StreamDecoder, raise_image_errors, retry_after_ms
-from ..adapters.http import HttpClose, HttpRead, HttpRequest, HttpResult, TransportFailure
-from ..adapters.sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder, SSEEvent
+from ..adapters.http import HttpRequest, HttpResult
+from ..adapters.sse import SSEEvent
 from ..data.messages import ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import FinishReason, Response, Usage
@@ -47,7 +47,6 @@ from ..events import (
     ToolCallDelta,
     ToolCallStarted,
 )
-from ..retry import Ok
 
 __all__ = ["CHAT_COMPLETIONS", "RESPONSES", "OpenAI", "OpenAICompatible"]
 
@@ -970,11 +969,12 @@ class _OpenAIWire(HttpAdapter):
         return str(chosen)
 
     def line_limit(self, call: Call) -> int:
-        """The longest SSE line accepted (``max_line_bytes``)."""
-        value = call.params.get("max_line_bytes") or self.setting(
-            call, "max_line_bytes", DEFAULT_MAX_LINE_BYTES
-        )
-        return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_LINE_BYTES
+        """The longest SSE line accepted: ``max_line_bytes`` (also as a call keyword), else the
+        base's ``max_sse_line_bytes``."""
+        value = call.params.get("max_line_bytes") or self.setting(call, "max_line_bytes")
+        if isinstance(value, int) and value > 0:
+            return value
+        return super().line_limit(call)
 
     def requires_structured_finalize(self, request: Request) -> bool:
         """Tools combined with a json_schema format take the two-pass finalize (design §20.6)."""
@@ -1094,72 +1094,6 @@ class _OpenAIWire(HttpAdapter):
         return classify_http_error(self.name, result, call)
 
     # -- the read loop -----------------------------------------------------------------------------
-
-    def _stream_plan(
-        self, call: Call, http_request: HttpRequest, decoder: StreamDecoder
-    ) -> Generator[Any, Any, None]:
-        # The base loop, plus a configurable SSE line limit and non-SSE bodies on a 200 (a server
-        # that ignored `stream`, an HTML page from a proxy) handed to the decoder whole.
-        outcome = yield from self._open(call, http_request, stream=True)
-        if not isinstance(outcome, Ok):
-            yield MessageStarted(Message(Role.ASSISTANT, ""))
-            yield ErrorEvent(outcome.error)
-            return
-        result = outcome.value
-        assert result.handle is not None
-        for event in decoder.start(result):
-            yield event
-        limit = self.line_limit(call)
-        whole = isinstance(decoder, OpenAIDecoder) and decoder.raw_body
-        buffered = bytearray()
-        sse = SSEDecoder(limit)
-        while True:
-            chunk = yield HttpRead(result.handle)
-            if chunk is None:
-                break
-            if isinstance(chunk, TransportFailure):
-                for event in decoder.fail(self._transport_error(chunk, call)):
-                    yield event
-                return
-            if whole:
-                buffered += chunk
-                if len(buffered) > limit:
-                    error = AdapterError(
-                        "malformed_response",
-                        f"a non-event-stream body exceeded {limit} bytes",
-                        provider=self.name,
-                        status=result.status,
-                        request_id=call.request_id,
-                    )
-                    for event in decoder.fail(error):
-                        yield event
-                    yield HttpClose(result.handle)
-                    return
-                continue
-            for sse_event in sse.feed(chunk):
-                for event in decoder.feed(sse_event):
-                    yield event
-                if decoder.done:
-                    yield HttpClose(result.handle)
-                    return
-            if sse.error is not None:  # an oversized line: the events before it were kept
-                state = sse.error.to_state()
-                known = getattr(decoder, "provider_request_id", None)
-                state.update(
-                    provider=self.name, status=result.status, request_id=known or call.request_id
-                )
-                for event in decoder.fail(AdapterError(**state)):
-                    yield event
-                yield HttpClose(result.handle)
-                return
-        if whole:
-            assert isinstance(decoder, OpenAIDecoder)
-            for event in decoder.finish_body(bytes(buffered)):
-                yield event
-            return
-        sse.finish()
-        for event in decoder.finish():
-            yield event
 
 
 class OpenAI(_OpenAIWire):
