@@ -148,35 +148,43 @@ def _extras(details: dict[str, Any], prefix: str, lifted: frozenset[str]) -> dic
     }
 
 
-_CHAT_USAGE_LIFTED = frozenset(
-    {
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "prompt_tokens_details",
-        "completion_tokens_details",
-    }
-)
-
-
-def chat_usage(raw: dict[str, Any]) -> Usage:
-    """Chat Completions usage: prompt tokens include cached ones, completion includes reasoning."""
-    prompt = _dict(raw.get("prompt_tokens_details"))
-    completion = _dict(raw.get("completion_tokens_details"))
-    input_tokens = _int(raw.get("prompt_tokens"))
-    output_tokens = _int(raw.get("completion_tokens"))
-    extra = _extras(raw, "", _CHAT_USAGE_LIFTED)
-    extra.update(_extras(prompt, "prompt_", frozenset({"cached_tokens", "cache_write_tokens"})))
-    extra.update(_extras(completion, "completion_", frozenset({"reasoning_tokens"})))
+def wire_usage(raw: dict[str, Any], input_name: str, output_name: str) -> Usage:
+    """OpenAI usage, either wire: ``<input_name>_tokens`` include cached tokens and
+    ``<output_name>_tokens`` include reasoning; details sit in ``<name>_tokens_details``.
+    Counters not lifted into a named field are kept in ``extra``."""
+    input_details, output_details = f"{input_name}_tokens_details", f"{output_name}_tokens_details"
+    inputs = _dict(raw.get(input_details))
+    outputs = _dict(raw.get(output_details))
+    input_tokens = _int(raw.get(f"{input_name}_tokens"))
+    output_tokens = _int(raw.get(f"{output_name}_tokens"))
+    lifted = frozenset(
+        {
+            f"{input_name}_tokens",
+            f"{output_name}_tokens",
+            "total_tokens",
+            input_details,
+            output_details,
+        }
+    )
+    extra = _extras(raw, "", lifted)
+    extra.update(
+        _extras(inputs, f"{input_name}_", frozenset({"cached_tokens", "cache_write_tokens"}))
+    )
+    extra.update(_extras(outputs, f"{output_name}_", frozenset({"reasoning_tokens"})))
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        cached_input_tokens=_int(prompt.get("cached_tokens")),
-        cache_write_input_tokens=_int(prompt.get("cache_write_tokens")),
-        reasoning_tokens=_int(completion.get("reasoning_tokens")),
+        cached_input_tokens=_int(inputs.get("cached_tokens")),
+        cache_write_input_tokens=_int(inputs.get("cache_write_tokens")),
+        reasoning_tokens=_int(outputs.get("reasoning_tokens")),
         total_tokens=_total(raw.get("total_tokens"), input_tokens, output_tokens),
         extra=extra,
     )
+
+
+def chat_usage(raw: dict[str, Any]) -> Usage:
+    """Chat Completions usage (``prompt_tokens`` / ``completion_tokens``)."""
+    return wire_usage(raw, "prompt", "completion")
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -39,11 +39,9 @@ from .openai import (
     OpenAIDecoder,
     _decode,
     _dict,
-    _extras,
     _int,
     _list,
     _str,
-    _total,
     api_error,
     content_text,
     forced_tool,
@@ -58,6 +56,7 @@ from .openai import (
     tool_schema,
     usage_fields,
     wire_arguments,
+    wire_usage,
 )
 
 __all__ = ["ResponsesStreamDecoder", "build_body", "parse_body", "responses_usage"]
@@ -238,35 +237,10 @@ def build_body(
 
 # -- the response object ---------------------------------------------------------------------------
 
-_USAGE_LIFTED = frozenset(
-    {
-        "input_tokens",
-        "output_tokens",
-        "total_tokens",
-        "input_tokens_details",
-        "output_tokens_details",
-    }
-)
-
 
 def responses_usage(raw: dict[str, Any]) -> Usage:
-    """Responses usage: input includes cached tokens, output includes reasoning."""
-    inputs = _dict(raw.get("input_tokens_details"))
-    outputs = _dict(raw.get("output_tokens_details"))
-    input_tokens = _int(raw.get("input_tokens"))
-    output_tokens = _int(raw.get("output_tokens"))
-    extra = _extras(raw, "", _USAGE_LIFTED)
-    extra.update(_extras(inputs, "input_", frozenset({"cached_tokens", "cache_write_tokens"})))
-    extra.update(_extras(outputs, "output_", frozenset({"reasoning_tokens"})))
-    return Usage(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cached_input_tokens=_int(inputs.get("cached_tokens")),
-        cache_write_input_tokens=_int(inputs.get("cache_write_tokens")),
-        reasoning_tokens=_int(outputs.get("reasoning_tokens")),
-        total_tokens=_total(raw.get("total_tokens"), input_tokens, output_tokens),
-        extra=extra,
-    )
+    """Responses usage (``input_tokens`` / ``output_tokens``)."""
+    return wire_usage(raw, "input", "output")
 
 
 def _function_call(item: dict[str, Any]) -> ToolCall:
