@@ -91,12 +91,13 @@ class Engine:
         _check_ref(self.image_adapter, "image_adapter", problems)
         _check_ref(self.tool_executor, "tool_executor", problems)
         _check_ref(self.tool_result_encoder, "tool_result_encoder", problems)
-        if isinstance(self.adapter, str):
-            from .adapters import registered_names
+        from .adapters import registered_names
 
-            if self.adapter not in registered_names():
+        for name in ("adapter", "image_adapter"):
+            value = getattr(self, name)
+            if isinstance(value, str) and value not in registered_names():
                 problems.append(
-                    f"unknown adapter name {self.adapter!r}; registered: {sorted(registered_names())}"
+                    f"unknown {name} name {value!r}; registered: {sorted(registered_names())}"
                 )
         if problems:
             raise ConfigurationError("invalid_adapter", problems=problems)

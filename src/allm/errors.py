@@ -532,6 +532,7 @@ class ConfigurationError(AllmError, ValueError):
             "invalid_retry_policy",
             "invalid_adapter",
             "invalid_tool",
+            "invalid_catalog",
             "async_handler_in_sync_api",
         }
     )

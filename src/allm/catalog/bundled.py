@@ -67,6 +67,8 @@ _BUNDLED_SOURCE = "allm/catalog/models.json"
 class CatalogError(ConfigurationError):
     """A catalog file that cannot be used: ``problems`` lists every bad value, row by row."""
 
+    default_reason = "invalid_catalog"
+
 
 def _is_number(value: Any) -> bool:
     return (
@@ -200,7 +202,7 @@ def parse_catalog(data: Any, source: str) -> tuple[tuple[ModelRef, ...], dict[st
     problems: list[str] = []
     if not isinstance(data, Mapping):
         raise CatalogError(
-            "invalid_option",
+            "invalid_catalog",
             f"catalog {source}: expected an object with a 'models' list, got {type(data).__name__}",
             problems=[f"the document must be an object, got {data!r:.80}"],
             metadata={"source": source},
@@ -232,7 +234,7 @@ def parse_catalog(data: Any, source: str) -> tuple[tuple[ModelRef, ...], dict[st
         models.append(ref)
     if problems:
         raise CatalogError(
-            "invalid_option",
+            "invalid_catalog",
             f"catalog {source} has {len(problems)} problem(s): " + "; ".join(problems),
             problems=problems,
             metadata={"source": source},
@@ -249,7 +251,7 @@ def _read(path: str | Path, source: str) -> Any:
             text = file.read()
     except OSError as exc:
         raise CatalogError(
-            "invalid_option",
+            "invalid_catalog",
             f"catalog {source} cannot be read: {exc.strerror or exc}",
             problems=[f"cannot read {source}"],
             metadata={"source": source},
@@ -259,7 +261,7 @@ def _read(path: str | Path, source: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CatalogError(
-            "invalid_option",
+            "invalid_catalog",
             f"catalog {source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             problems=[f"line {exc.lineno} column {exc.colno}: {exc.msg}"],
             metadata={"source": source},
