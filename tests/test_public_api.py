@@ -12,7 +12,27 @@ import pytest
 import allm
 from allm import __main__ as demo
 
-TWINS = [("generate", "agenerate"), ("stream_generate", "astream_generate")]
+TWINS = [
+    ("generate", "agenerate"),
+    ("stream_generate", "astream_generate"),
+    ("step", "astep"),
+    ("stream_step", "astream_step"),
+    ("chat", "achat"),
+    ("stream", "astream"),
+    ("generate_image", "agenerate_image"),
+    ("edit_image", "aedit_image"),
+    ("image_variation", "aimage_variation"),
+]
+SESSION_TWINS = [
+    ("start", "astart"),
+    ("reply", "areply"),
+    ("resume", "aresume"),
+    ("step", "astep"),
+    ("stream_start", "astream_start"),
+    ("stream_reply", "astream_reply"),
+    ("stream_resume", "astream_resume"),
+    ("stream_step", "astream_step"),
+]
 
 
 def test_all_is_sorted_and_every_name_resolves() -> None:
@@ -36,6 +56,15 @@ def test_sync_and_async_twins_have_identical_signatures(sync_name: str, async_na
     sync_fn, async_fn = getattr(allm, sync_name), getattr(allm, async_name)
     assert inspect.signature(sync_fn).parameters == inspect.signature(async_fn).parameters
     assert inspect.iscoroutinefunction(async_fn) and not inspect.iscoroutinefunction(sync_fn)
+    assert inspect.signature(sync_fn).return_annotation != inspect.Parameter.empty
+
+
+@pytest.mark.parametrize(("sync_name", "async_name"), SESSION_TWINS)
+def test_session_twins_have_identical_signatures(sync_name: str, async_name: str) -> None:
+    from allm import sessions
+
+    sync_fn, async_fn = getattr(sessions, sync_name), getattr(sessions, async_name)
+    assert inspect.signature(sync_fn).parameters == inspect.signature(async_fn).parameters
 
 
 def _fresh(code: str) -> str:
