@@ -3,6 +3,7 @@ and the stores (specs a subprocess can rebuild, raw access for corrupting record
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -188,7 +189,8 @@ class Raw:
     def set(self, session_id: str, column: str, value: Any) -> None:
         kind, url, name = self.spec.kind, self.spec.url, self.spec.name
         if kind == "sqlite":
-            with sqlite3.connect(url) as conn:
+            # sqlite3's own context manager commits but never closes: closing() does both here.
+            with contextlib.closing(sqlite3.connect(url, isolation_level=None)) as conn:
                 conn.execute(f"UPDATE {name} SET {column} = ? WHERE id = ?", (value, session_id))
         elif kind == "postgres":
             import psycopg
@@ -208,7 +210,7 @@ class Raw:
     def get(self, session_id: str, column: str) -> Any:
         kind, url, name = self.spec.kind, self.spec.url, self.spec.name
         if kind == "sqlite":
-            with sqlite3.connect(url) as conn:
+            with contextlib.closing(sqlite3.connect(url)) as conn:
                 row = conn.execute(
                     f"SELECT {column} FROM {name} WHERE id = ?", (session_id,)
                 ).fetchone()

@@ -6,6 +6,7 @@ import builtins
 import os
 import sqlite3
 import threading
+import weakref
 from typing import Any
 
 from ._base import BlockingStore, Record, SessionInfo, check_table_name, info
@@ -67,6 +68,8 @@ class SQLiteStore(BlockingStore):
                 conn.close()
                 raise
             self._connection = conn
+            # A store dropped without close() still closes its connection (3.13 warns otherwise).
+            weakref.finalize(self, conn.close)
         return conn
 
     def _write(self, record: Record, now: float) -> tuple[bool, int | None]:
