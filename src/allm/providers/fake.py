@@ -443,6 +443,46 @@ class ScriptCursor:
         self._lock = threading.Lock()
 
 
+class CursorBook:
+    """One ``ScriptCursor`` per engine (keyed by the engine id the runner passes as
+    ``cursor_key``), or the caller's own cursor under ``option``. Shared by the fakes."""
+
+    __slots__ = ("_cursors", "_lock", "option")
+
+    def __init__(self, option: str) -> None:
+        self.option = option
+        self._cursors: dict[str, ScriptCursor] = {}
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> tuple[str, dict[str, ScriptCursor]]:
+        return (self.option, self._cursors)
+
+    def __setstate__(self, state: tuple[str, dict[str, ScriptCursor]]) -> None:
+        self.option, self._cursors = state
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        """Forget every cursor."""
+        with self._lock:
+            self._cursors.clear()
+
+    def for_call(self, call: Call) -> ScriptCursor:
+        """The cursor this call advances."""
+        explicit = call.opt(self.option)
+        if explicit is not None:
+            if not isinstance(explicit, ScriptCursor):
+                raise ConfigurationError(
+                    "invalid_option", problems=[f"{self.option} must be a ScriptCursor"]
+                )
+            return explicit
+        key = str(call.opt("cursor_key", call.engine.id))
+        with self._lock:
+            found = self._cursors.get(key)
+            if found is None:
+                found = self._cursors[key] = ScriptCursor()
+            return found
+
+
 def _no_script(call: Call, message: str) -> AdapterError:
     return AdapterError(
         "no_scripted_response", message, provider="fake", request_id=call.request_id
@@ -462,39 +502,18 @@ class Fake:
     name = "fake"
 
     def __init__(self) -> None:
-        self._cursors: dict[str, ScriptCursor] = {}
-        self._lock = threading.Lock()
+        self._cursors = CursorBook("script_cursor")
 
     def __repr__(self) -> str:
         return "Fake()"
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"cursors": self._cursors}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._cursors = state["cursors"]
-        self._lock = threading.Lock()
-
     def reset(self) -> None:
         """Forget every cursor."""
-        with self._lock:
-            self._cursors.clear()
+        self._cursors.clear()
 
     def cursor(self, call: Call) -> ScriptCursor:
         """The cursor this call advances."""
-        explicit = call.opt("script_cursor")
-        if explicit is not None:
-            if not isinstance(explicit, ScriptCursor):
-                raise ConfigurationError(
-                    "invalid_option", problems=["script_cursor must be a ScriptCursor"]
-                )
-            return explicit
-        key = str(call.opt("cursor_key", call.engine.id))
-        with self._lock:
-            found = self._cursors.get(key)
-            if found is None:
-                found = self._cursors[key] = ScriptCursor()
-            return found
+        return self._cursors.for_call(call)
 
     def _scripts(self, call: Call, streaming: bool) -> list[Any] | None:
         opts = call.adapter_opts

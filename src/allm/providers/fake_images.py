@@ -24,7 +24,6 @@ operation is rejected before the script is read.
 from __future__ import annotations
 
 import struct
-import threading
 import zlib
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -35,7 +34,7 @@ from ..data.images import ImageRequest, ImageResponse, ImageUsage
 from ..data.messages import Image, ImagePart
 from ..effects import Effect
 from ..errors import ConfigurationError, ImageAdapterError
-from .fake import ScriptCursor
+from .fake import CursorBook, ScriptCursor
 
 __all__ = [
     "ALL_OPERATIONS",
@@ -268,21 +267,12 @@ class FakeImages:
                 problems=[f"operations must be a non-empty subset of {sorted(ALL_OPERATIONS)}"],
             )
         self.operations = chosen
-        self._cursors: dict[str, ScriptCursor] = {}
-        self._lock = threading.Lock()
+        self._cursors = CursorBook("image_script_cursor")
 
     def __repr__(self) -> str:
         if self.operations == ALL_OPERATIONS:
             return "FakeImages()"
         return f"FakeImages(operations={sorted(self.operations)!r})"
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"operations": self.operations, "cursors": self._cursors}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.operations = state["operations"]
-        self._cursors = state["cursors"]
-        self._lock = threading.Lock()
 
     def supported_operations(self) -> frozenset[str]:
         """The operations this fake serves."""
@@ -290,24 +280,11 @@ class FakeImages:
 
     def reset(self) -> None:
         """Forget every cursor."""
-        with self._lock:
-            self._cursors.clear()
+        self._cursors.clear()
 
     def cursor(self, call: Call) -> ScriptCursor:
         """The cursor this call advances (``attempts`` counts failures of a retry entry)."""
-        explicit = call.opt("image_script_cursor")
-        if explicit is not None:
-            if not isinstance(explicit, ScriptCursor):
-                raise ConfigurationError(
-                    "invalid_option", problems=["image_script_cursor must be a ScriptCursor"]
-                )
-            return explicit
-        key = str(call.opt("cursor_key", call.engine.id))
-        with self._lock:
-            found = self._cursors.get(key)
-            if found is None:
-                found = self._cursors[key] = ScriptCursor()
-            return found
+        return self._cursors.for_call(call)
 
     def generate(self, request: ImageRequest, call: Call) -> Generator[Effect, Any, ImageResponse]:
         """Reject an unsupported operation now; consume this call's entry; return its plan."""
