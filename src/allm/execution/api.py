@@ -39,7 +39,7 @@ def _annotate(span: telemetry.Span, request: Any, call: Any, adapter: Any) -> No
         span.annotate(request=request, params=call.params, provider=getattr(adapter, "name", None))
 
 
-def _finish(model_ref: ModelRef | None, request_id: str) -> Callable[[StreamCollector], Response]:
+def _finish(model_ref: ModelRef | None) -> Callable[[StreamCollector], Response]:
     def project(collector: StreamCollector) -> Response:
         return _with_costs(collector.to_response(), model_ref)
 
@@ -71,7 +71,7 @@ def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Respo
     return EventStream(
         events,
         lambda: StreamCollector(request_id=request_id),
-        _finish(prepared.model_ref, request_id),
+        _finish(prepared.model_ref),
         request_id,
     )
 
@@ -115,7 +115,7 @@ async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEvent
     return AsyncEventStream(
         events,
         lambda: StreamCollector(request_id=request_id),
-        _finish(prepared.model_ref, request_id),
+        _finish(prepared.model_ref),
         request_id,
         prepared.plan,
     )
