@@ -40,6 +40,7 @@ __all__ = [
     "IMAGE_MAX_BYTES",
     "IMAGE_MIME_TYPES",
     "HttpAdapter",
+    "HttpSettings",
     "StreamDecoder",
     "image_errors",
     "json_or_none",
@@ -176,14 +177,12 @@ def raise_image_errors(request: Request, *, check_size: bool = True) -> None:
         raise ValidationError("invalid_message", errors=errors)
 
 
-class HttpAdapter:
-    """Base of the HTTP adapters: per-call settings, retry around the open, the read loop."""
+class HttpSettings:
+    """Per-call settings and pooled transports, shared by every HTTP adapter (chat and images):
+    a setting comes from the call's adapter options, else the constructor, else a default."""
 
-    name: ClassVar[str] = "http"
     key_provider: ClassVar[str] = "http"
     default_base_url: ClassVar[str] = ""
-    extra_retry_statuses: ClassVar[tuple[int, ...]] = ()
-    requires_key: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -191,15 +190,12 @@ class HttpAdapter:
         base_url: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-        stream_timeout: float | None = None,
         http_client: Any = None,
         async_http_client: Any = None,
     ) -> None:
         self.base_url = base_url
         self.headers = dict(headers or {})
         self.timeout = timeout
-        self.stream_timeout = stream_timeout
-        self.max_sse_line_bytes: int | None = None
         self._transport = Transport(http_client, async_http_client)
         self._transports: dict[tuple[int, int], Transport] = {}
 
@@ -207,17 +203,15 @@ class HttpAdapter:
         return f"{type(self).__name__}(base_url={self.base_url or self.default_base_url!r})"
 
     def close(self) -> None:
-        """Close the blocking connection pool this adapter created (async pools close with
+        """Close the blocking connection pools this adapter created (async pools close with
         their event loop; injected clients belong to the caller)."""
         self._transport.close()
         for transport in self._transports.values():
             transport.close()
 
-    # -- settings: call adapter_opts > engine adapter_opts > constructor > default ----------------
-
     def setting(self, call: Call, name: str, default: Any = None) -> Any:
         """A setting from the call's adapter options, else the constructor, else ``default``."""
-        if name in call.adapter_opts and call.adapter_opts[name] is not None:
+        if call.adapter_opts.get(name) is not None:
             return call.adapter_opts[name]
         own = getattr(self, name, None)
         return own if own is not None else default
@@ -244,6 +238,34 @@ class HttpAdapter:
     def extra_headers(self, call: Call) -> dict[str, str]:
         """Headers from the constructor, then the call's ``headers`` option."""
         return {**self.headers, **(call.opt("headers") or {})}
+
+
+class HttpAdapter(HttpSettings):
+    """Base of the HTTP chat adapters: retry around the open, the read loop."""
+
+    name: ClassVar[str] = "http"
+    extra_retry_statuses: ClassVar[tuple[int, ...]] = ()
+    requires_key: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        stream_timeout: float | None = None,
+        http_client: Any = None,
+        async_http_client: Any = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            headers=headers,
+            timeout=timeout,
+            http_client=http_client,
+            async_http_client=async_http_client,
+        )
+        self.stream_timeout = stream_timeout
+        self.max_sse_line_bytes: int | None = None
 
     def line_limit(self, call: Call) -> int:
         """The longest SSE line (and non-event-stream body) accepted: ``max_sse_line_bytes``."""

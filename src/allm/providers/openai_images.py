@@ -43,17 +43,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin
 
-from .. import keys
 from .._json import dumps
 from ..adapters import Call
-from ..adapters.base import json_or_none, retry_after_ms
+from ..adapters.base import HttpSettings, json_or_none, retry_after_ms
 from ..adapters.http import (
     HttpClose,
     HttpRead,
     HttpRequest,
     HttpResult,
     HttpSend,
-    Transport,
     TransportFailure,
 )
 from ..data.images import ImageRequest, ImageResponse, ImageUsage
@@ -278,7 +276,7 @@ def _local_size(image: Image) -> int | None:
     return None
 
 
-class OpenAIImages:
+class OpenAIImages(HttpSettings):
     """OpenAI's Images API (see the module doc for the per-model rules).
 
     Constructor settings (each also an ``adapter_opts`` key, which wins): ``base_url``,
@@ -301,41 +299,20 @@ class OpenAIImages:
         organization: str | None = None,
         project: str | None = None,
     ) -> None:
-        self.base_url = base_url
-        self.headers = dict(headers or {})
-        self.timeout = timeout
+        super().__init__(
+            base_url=base_url,
+            headers=headers,
+            timeout=timeout,
+            http_client=http_client,
+            async_http_client=async_http_client,
+        )
         self.organization = organization
         self.project = project
-        self._transport = Transport(http_client, async_http_client)
-        self._transports: dict[tuple[int, int], Transport] = {}
         self._fake: FakeImages | None = None
-
-    def __repr__(self) -> str:
-        return f"OpenAIImages(base_url={self.base_url or self.default_base_url!r})"
 
     def supported_operations(self) -> frozenset[str]:
         """Generation, edits and variations (each model allows a subset)."""
         return OPERATIONS
-
-    def close(self) -> None:
-        """Close the blocking connection pools this adapter created (async pools close with
-        their event loop; injected clients belong to the caller)."""
-        self._transport.close()
-        for transport in self._transports.values():
-            transport.close()
-
-    # -- settings: call adapter_opts > constructor > default --------------------------------------
-
-    def setting(self, call: Call, name: str, default: Any = None) -> Any:
-        """A setting from the call's adapter options, else the constructor, else ``default``."""
-        if call.adapter_opts.get(name) is not None:
-            return call.adapter_opts[name]
-        own = getattr(self, name, None)
-        return own if own is not None else default
-
-    def base(self, call: Call) -> str:
-        """The base URL, without a trailing slash."""
-        return str(self.setting(call, "base_url", self.default_base_url)).rstrip("/")
 
     def request_timeout(self, call: Call) -> float:
         """Seconds to wait for the answer (``timeout`` or ``request_timeout``)."""
@@ -344,26 +321,14 @@ class OpenAIImages:
             value = self.setting(call, "timeout", DEFAULT_TIMEOUT)
         return float(value)
 
-    def transport(self, call: Call) -> Transport:
-        """The pooled transport for this call's client settings."""
-        injected = call.opt("http_client"), call.opt("async_http_client")
-        if injected == (None, None):
-            return self._transport
-        key = (id(injected[0]), id(injected[1]))
-        found = self._transports.get(key)
-        if found is None:
-            found = self._transports[key] = Transport(*injected)
-        return found
-
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project), then extra headers. Resolves the key."""
-        headers = {"authorization": f"Bearer {keys.fetch(self.key_provider, call.api_key)}"}
+        headers = {"authorization": f"Bearer {self.api_key(call)}"}
         if self.organization:
             headers["openai-organization"] = self.organization
         if self.project:
             headers["openai-project"] = self.project
-        headers.update(self.headers)
-        headers.update(call.opt("headers") or {})
+        headers.update(self.extra_headers(call))
         return headers
 
     # -- the gates --------------------------------------------------------------------------------
