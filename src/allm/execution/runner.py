@@ -265,8 +265,10 @@ def build_request(engine: Engine, request: Request, opts: Mapping[str, Any], mod
     return replace(request, **changes)
 
 
-def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
-    """Every pre-flight step of a streaming call, in order; raises on the first failing stage."""
+def _resolve_adapter(
+    engine: Any, request: Any, opts: Mapping[str, Any], capability: str
+) -> tuple[Request, Any, Any]:
+    """The checks both paths share: an engine, a request, an adapter that has ``capability``."""
     if not isinstance(engine, Engine):
         raise ConfigurationError(
             "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
@@ -274,12 +276,22 @@ def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str)
     request = _coerce_request(request)
     model = opts.get("model") or request.model or engine.model or get_settings().params.get("model")
     adapter, model = resolve_engine_adapter(engine, model)
-    if not callable(getattr(adapter, "stream", None)):
-        raise EngineError(
-            "missing_stream_adapter",
-            f"adapter {adapter!r} cannot stream",
-            provider=getattr(adapter, "name", None),
-        )
+    if not callable(getattr(adapter, capability, None)):
+        if capability == "stream":
+            reason, message = "missing_stream_adapter", f"adapter {adapter!r} cannot stream"
+        else:
+            reason = "missing_adapter"
+            message = (
+                f"adapter {adapter!r} has no non-streaming path; "
+                "call generate() without streaming=False"
+            )
+        raise EngineError(reason, message, provider=getattr(adapter, "name", None))
+    return request, adapter, model
+
+
+def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
+    """Every pre-flight step of a streaming call, in order; raises on the first failing stage."""
+    request, adapter, model = _resolve_adapter(engine, request, opts, "stream")
     problems: list[str] = []
     event_filter = EventFilter.from_opts(opts, problems)
     if problems:
@@ -293,19 +305,7 @@ def prepare_generate(
     engine: Any, request: Any, opts: Mapping[str, Any], request_id: str
 ) -> tuple[Any, Request, Call, ModelRef | None]:
     """Pre-flight of the non-streaming path: the same checks, against ``adapter.generate``."""
-    if not isinstance(engine, Engine):
-        raise ConfigurationError(
-            "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
-        )
-    request = _coerce_request(request)
-    model = opts.get("model") or request.model or engine.model or get_settings().params.get("model")
-    adapter, model = resolve_engine_adapter(engine, model)
-    if not callable(getattr(adapter, "generate", None)):
-        raise EngineError(
-            "missing_adapter",
-            f"adapter {adapter!r} has no non-streaming path; call generate() without streaming=False",
-            provider=getattr(adapter, "name", None),
-        )
+    request, adapter, model = _resolve_adapter(engine, request, opts, "generate")
     final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
     return adapter, final, call, model_ref
 
