@@ -19,7 +19,7 @@ from ..data.response import FinishReason, Response
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
 from .collector import StreamCollector
-from .runner import prepare, prepare_generate, request_id_from
+from .runner import generate_plan, prepare, prepare_generate, request_id_from
 from .streams import AsyncEventStream, EventStream
 
 __all__ = ["agenerate", "astream_generate", "generate", "stream_generate", "unwrap"]
@@ -90,7 +90,7 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
         else:
             adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
             _annotate(span, final, call, adapter)
-            plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
+            plan = generate_plan(engine, adapter, final, call, opts)  # pre-flight raises here
             try:
                 response = _sync.run(plan)
             except ConfigurationError:
@@ -134,7 +134,7 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
         else:
             adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
             _annotate(span, final, call, adapter)
-            plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
+            plan = generate_plan(engine, adapter, final, call, opts)  # pre-flight raises here
             try:
                 response = await _async.run(plan)
             except ConfigurationError:

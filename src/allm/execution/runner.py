@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import validate
+from .. import output, validate
 from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
 from ..catalog import check_capabilities, resolve_model_ref
 from ..config import get_settings
@@ -30,6 +30,7 @@ __all__ = [
     "STREAM_KEYS",
     "EventFilter",
     "Prepared",
+    "generate_plan",
     "model_ref_problem",
     "prepare",
     "resolve_engine_adapter",
@@ -68,6 +69,7 @@ REQUEST_FIELD_KEYS = frozenset(
     }
 )
 _CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming"})
+OUTPUT_KEYS = frozenset({"output_retries"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +300,35 @@ def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str)
         raise ConfigurationError("invalid_option", problems=problems)
     final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
     plan = adapter.stream(final, call)
+    spec = final.response_format
+    if isinstance(spec, output.OutputSpec):
+        retries = output_retries_from(engine, opts)
+
+        def start(again: Request) -> Iterator[Event | Effect]:
+            return adapter.stream(again, call)  # type: ignore[no-any-return]
+
+        plan = output.typed_stream(plan, start, final, spec, retries)
     return Prepared(adapter, final, call, plan, event_filter, model_ref)
+
+
+def generate_plan(
+    engine: Engine, adapter: Any, final: Request, call: Call, opts: Mapping[str, Any]
+) -> Any:
+    """The non-streaming plan: the adapter's, wrapped for a typed output (its checks raise now)."""
+    plan = adapter.generate(final, call)
+    spec = final.response_format
+    if not isinstance(spec, output.OutputSpec):
+        return plan
+
+    def start(again: Request) -> Any:
+        return adapter.generate(again, call)
+
+    return output.typed_generate(plan, start, final, spec, output_retries_from(engine, opts))
+
+
+def output_retries_from(engine: Engine, opts: Mapping[str, Any]) -> int:
+    """How many times an invalid typed answer is re-asked (call keyword > engine > 1)."""
+    return output.output_retries(opts.get("output_retries", engine.params.get("output_retries")))
 
 
 def prepare_generate(
@@ -331,8 +361,10 @@ def _resolve_call(
     model: Any,
 ) -> tuple[Request, Call, ModelRef | None]:
     final = build_request(engine, request, opts, model)
-    validate.request(final)
     model_ref = _catalog_entry(model, final.model, getattr(adapter, "name", None))
+    output_retries_from(engine, opts)
+    validate.request(final)
+    final, _ = output.resolve(final, adapter, model_ref)
     check_capabilities(final, model_ref)
     needs_finalize = getattr(adapter, "requires_structured_finalize", None)
     if callable(needs_finalize) and not final.structured_finalize and needs_finalize(final):
@@ -355,8 +387,10 @@ def _resolve_call(
             continue
         if key in ORCHESTRATION_KEYS or key in _CONTROL_KEYS or key in TRANSPORT_KEYS:
             continue
+        if key in OUTPUT_KEYS:
+            continue
         params[key] = value
-    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS:
+    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS:
         params.pop(key, None)
     call = Call(
         request_id=request_id,

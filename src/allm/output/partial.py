@@ -1,0 +1,77 @@
+"""Partial values from incomplete JSON, with pydantic-core's partial mode (no parser of our own).
+
+The answer is re-parsed only when a delta holds a character that can complete a value (a quote,
+a bracket, a brace or a comma), so most deltas cost one regex scan. Incomplete strings are left
+out (``allow_partial=True``), and so is a trailing number or literal that may still grow: every
+value reported is a prefix of the final one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .schema import ROOT_KEY
+
+__all__ = ["NOTHING", "PartialParser"]
+
+NOTHING: Any = object()
+_TRIGGER = re.compile(r'["{}\[\],]')
+_SCALAR_TAIL = frozenset("0123456789.-+eEtrufalsn")
+_BOUNDARIES = (",", ":", "[", "{")
+
+
+class PartialParser:
+    """Feed text deltas; ``feed`` returns the parsed prefix when it grew, else ``NOTHING``."""
+
+    __slots__ = ("_from_json", "_last", "_parts", "_start", "_wrapped")
+
+    def __init__(self, *, wrapped: bool) -> None:
+        from pydantic_core import from_json
+
+        self._from_json = from_json
+        self._parts: list[str] = []
+        self._last: Any = NOTHING
+        self._start = -1
+        self._wrapped = wrapped
+
+    def reset(self, text: str = "") -> Any:
+        """Start again from ``text`` (an authoritative full text); returns ``feed``'s answer."""
+        self._parts = []
+        self._start = -1
+        return self.feed(text) if text else NOTHING
+
+    def feed(self, delta: str) -> Any:
+        parts = self._parts
+        parts.append(delta)
+        if _TRIGGER.search(delta) is None:
+            return NOTHING
+        text = "".join(parts) if len(parts) > 1 else parts[0]
+        parts[:] = [text]
+        start = self._start
+        if start < 0:  # skip prose or a code fence before the JSON (prompted mode)
+            brace, bracket = text.find("{"), text.find("[")
+            found = [index for index in (brace, bracket) if index >= 0]
+            if not found:
+                return NOTHING
+            start = self._start = min(found)
+        return self._parse(text, start)
+
+    def _parse(self, text: str, start: int) -> Any:
+        end = len(text.rstrip())
+        if end and text[end - 1] in _SCALAR_TAIL:
+            end = max(text.rfind(mark, start, end) for mark in _BOUNDARIES) + 1
+            if end <= start:
+                return NOTHING
+        try:
+            value = self._from_json(text[start:end], allow_partial=True)
+        except ValueError:
+            return NOTHING  # not JSON at all (yet): nothing to show
+        if self._wrapped:
+            if not isinstance(value, dict) or ROOT_KEY not in value:
+                return NOTHING
+            value = value[ROOT_KEY]
+        if value == self._last:
+            return NOTHING
+        self._last = value
+        return value
