@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         CorruptSessionError,
         EngineError,
         ImageAdapterError,
+        OutputValidationError,
         SchemaVersionError,
         SessionError,
         SessionNotFoundError,
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .output import OutputSpec, output
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -119,6 +121,9 @@ _LAZY: dict[str, str] = {
     "system": _CONSTRUCTORS,
     "to_json": "allm.codec",
     "tool": "allm.tooling",
+    "output": "allm.output",
+    "OutputSpec": "allm.output",
+    "OutputValidationError": _ERRORS,
     "ToolContext": "allm.tooling",
     "AskUser": _DATA,
     "Halt": _DATA,
@@ -212,6 +217,8 @@ __all__ = [
     "ImageResponse",
     "ImageUsage",
     "Message",
+    "OutputSpec",
+    "OutputValidationError",
     "ModelRef",
     "Request",
     "Response",
@@ -257,6 +264,7 @@ __all__ = [
     "image_variation",
     "json_schema",
     "keys",
+    "output",
     "request",
     "sessions",
     "step",

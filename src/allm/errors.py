@@ -381,7 +381,7 @@ class ValidationError(AllmError, ValueError):
             "invalid_output",
         }
     )
-    extra_fields = ("errors",)
+    extra_fields: ClassVar[tuple[str, ...]] = ("errors",)
     errors: tuple[FieldError, ...]
 
     def _coerce_field(self, name: str, value: Any) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import output, validate
+from .. import validate
 from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
 from ..catalog import check_capabilities, resolve_model_ref
 from ..config import get_settings
@@ -23,6 +23,7 @@ from ..effects import Effect
 from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
 from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
+from ..output import OutputSpec, output_retries, resolve, typed_generate, typed_stream
 
 __all__ = [
     "ORCHESTRATION_KEYS",
@@ -301,13 +302,13 @@ def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str)
     final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
     plan = adapter.stream(final, call)
     spec = final.response_format
-    if isinstance(spec, output.OutputSpec):
+    if isinstance(spec, OutputSpec):
         retries = output_retries_from(engine, opts)
 
         def start(again: Request) -> Iterator[Event | Effect]:
             return adapter.stream(again, call)  # type: ignore[no-any-return]
 
-        plan = output.typed_stream(plan, start, final, spec, retries)
+        plan = typed_stream(plan, start, final, spec, retries)
     return Prepared(adapter, final, call, plan, event_filter, model_ref)
 
 
@@ -317,18 +318,18 @@ def generate_plan(
     """The non-streaming plan: the adapter's, wrapped for a typed output (its checks raise now)."""
     plan = adapter.generate(final, call)
     spec = final.response_format
-    if not isinstance(spec, output.OutputSpec):
+    if not isinstance(spec, OutputSpec):
         return plan
 
     def start(again: Request) -> Any:
         return adapter.generate(again, call)
 
-    return output.typed_generate(plan, start, final, spec, output_retries_from(engine, opts))
+    return typed_generate(plan, start, final, spec, output_retries_from(engine, opts))
 
 
 def output_retries_from(engine: Engine, opts: Mapping[str, Any]) -> int:
     """How many times an invalid typed answer is re-asked (call keyword > engine > 1)."""
-    return output.output_retries(opts.get("output_retries", engine.params.get("output_retries")))
+    return output_retries(opts.get("output_retries", engine.params.get("output_retries")))
 
 
 def prepare_generate(
@@ -364,7 +365,7 @@ def _resolve_call(
     model_ref = _catalog_entry(model, final.model, getattr(adapter, "name", None))
     output_retries_from(engine, opts)
     validate.request(final)
-    final, _ = output.resolve(final, adapter, model_ref)
+    final, _ = resolve(final, adapter, model_ref)
     check_capabilities(final, model_ref)
     needs_finalize = getattr(adapter, "requires_structured_finalize", None)
     if callable(needs_finalize) and not final.structured_finalize and needs_finalize(final):

@@ -6,6 +6,8 @@ layer calls ``resolve`` (pre-flight) and wraps the adapter's plans with ``typed_
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -55,7 +57,7 @@ def resolve_mode(spec: OutputSpec, adapter: Any, model_ref: Any) -> str:
         ruled_out.add("native")
     if _flag(capabilities, "tools") is False:
         ruled_out.add("tool")
-    allowed = [mode for mode in (*offered, "prompted") if mode not in ruled_out]
+    allowed: list[str] = [str(m) for m in (*offered, "prompted") if m not in ruled_out]
     if spec.mode == "auto":
         return allowed[0]
     if spec.mode in allowed:
@@ -88,7 +90,7 @@ def output_retries(value: Any) -> int:
         raise ConfigurationError(
             "invalid_option", problems=[f"output_retries must be an int >= 0, got {value!r}"]
         )
-    return value
+    return int(value)
 
 
 def native_format(response_format: Any, wire: str) -> Any:
@@ -110,3 +112,16 @@ def anthropic_output_config(response_format: Any) -> dict[str, Any] | None:
     if not isinstance(response_format, OutputSpec) or response_format.mode != "native":
         return None
     return {"format": {"type": "json_schema", "schema": anthropic_native_schema(response_format)}}
+
+
+class _CallableModule(types.ModuleType):
+    """``allm.output`` is both this package and the ``output()`` constructor: whichever of the
+    two an import left on ``allm``, calling it builds a spec."""
+
+    def __call__(
+        self, type_or_schema: Any, name: str | None = None, strict: bool = True, mode: str = "auto"
+    ) -> OutputSpec:
+        return output(type_or_schema, name, strict, mode)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -43,7 +43,7 @@ def _adapter(kind: Any) -> Any:
 
 
 def _schema_validator(spec: OutputSpec) -> Any:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     cls = jsonschema.validators.validator_for(spec.schema, default=jsonschema.Draft202012Validator)
     return cls(spec.schema)

@@ -27,6 +27,7 @@ from ..data.request import Request
 from ..data.response import FinishReason, Response, Usage
 from ..data.tools import ToolCall
 from ..errors import AdapterError, EngineError, ValidationError
+from ..output import anthropic_output_config
 from ..events import (
     ErrorEvent,
     Event,
@@ -631,6 +632,9 @@ class Anthropic(HttpAdapter):
     ``request.options``, merged into the body as they are.
     """
 
+    # Forced tools work on every Claude model; output_config.format only on recent ones.
+    output_modes: ClassVar[tuple[str, ...]] = ("tool", "native", "prompted")
+
     name: ClassVar[str] = "anthropic"
     key_provider: ClassVar[str] = "anthropic"
     default_base_url: ClassVar[str] = "https://api.anthropic.com/v1"
@@ -716,6 +720,9 @@ class Anthropic(HttpAdapter):
         if request.temperature is not None:
             body["temperature"] = request.temperature
         body.update(extras)
+        output_config = anthropic_output_config(request.response_format)
+        if output_config is not None:
+            body["output_config"] = {**body.get("output_config", {}), **output_config}
         if stream:
             body["stream"] = True
         else:

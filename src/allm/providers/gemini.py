@@ -36,6 +36,7 @@ from ..data.request import Request
 from ..data.response import FinishReason, Response
 from ..data.tools import ToolCall
 from ..errors import AdapterError, EngineError, ValidationError
+from ..output import native_format
 from ..events import (
     ErrorEvent,
     Event,
@@ -409,7 +410,7 @@ def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dic
         config["maxOutputTokens"] = request.max_tokens
     if request.temperature is not None:
         config["temperature"] = request.temperature
-    fmt = request.response_format
+    fmt = native_format(request.response_format, "gemini")
     if isinstance(fmt, Mapping):
         kind = fmt.get("type")
         if kind == "json_object":
@@ -920,6 +921,8 @@ class Gemini(HttpAdapter):
     ``stop``, ``thinking_config``, ``safety_settings``, ...) as call keywords, engine params or
     ``request.options``; see ``generation_config`` for the renaming.
     """
+
+    output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
 
     name: ClassVar[str] = "gemini"
     key_provider: ClassVar[str] = "gemini"

@@ -33,6 +33,7 @@ from ..data.request import Request
 from ..data.response import FinishReason, Response, Usage
 from ..data.tools import Tool, ToolCall
 from ..errors import AdapterError, ConfigurationError
+from ..output import native_format
 from ..events import (
     ErrorEvent,
     Event,
@@ -671,6 +672,7 @@ def chat_tool_choice(choice: Any) -> Any:
 
 def chat_response_format(response_format: Any) -> dict[str, Any] | None:
     """``response_format`` on the Chat Completions wire (json_schema nested); text is omitted."""
+    response_format = native_format(response_format, "openai")
     if not isinstance(response_format, Mapping) or response_format.get("type") == "text":
         return None
     schema = json_schema_format(response_format)
@@ -939,6 +941,8 @@ def parse_chat_body(
 
 class _OpenAIWire(HttpAdapter):
     """What ``OpenAI`` and ``OpenAICompatible`` share: endpoints, the read loop, errors."""
+
+    output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
 
     lenient: ClassVar[bool] = False
     validate_reasoning: ClassVar[bool] = True

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..adapters import Call
+from ..output import native_format
 from ..adapters.sse import SSEEvent
 from ..data.messages import ImagePart, Message, Role, TextPart
 from ..data.request import Request
@@ -169,6 +170,7 @@ def _tool_choice(choice: Any) -> Any:
 
 
 def _format(response_format: Any) -> dict[str, Any] | None:
+    response_format = native_format(response_format, "openai")
     if response_format == "text":
         return {"type": "text"}  # design §20.5: sent explicitly
     if not isinstance(response_format, Mapping):
