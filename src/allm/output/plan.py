@@ -31,7 +31,7 @@ from ..events import (
 )
 from .check import validate_answer
 from .partial import NOTHING, PartialParser
-from .schema import base_schema, is_wrapped
+from .schema import is_wrapped, openai_schema
 from .spec import OutputSpec
 
 __all__ = [
@@ -43,7 +43,7 @@ __all__ = [
     "typed_stream",
 ]
 
-OUTPUT_TOOL_PREFIX = "final_result_"
+OUTPUT_TOOL_PREFIX = "respond_with_json_"  # the name wave 1 gave Anthropic's structured tool
 _OUTPUT_TOOL_DESCRIPTION = "Give the final answer: call this once, with the whole result."
 _PROMPT = (
     "Answer with a single JSON value and nothing else (no prose, no code fence). "
@@ -68,7 +68,14 @@ def typed_request(request: Request, spec: OutputSpec) -> Request:
     the format for the adapter to translate; tool adds the answer tool (forced, or required
     beside the caller's tools); prompted puts the schema in a leading system message."""
     if spec.mode == "tool":
-        tool = Tool(output_tool_name(spec), _OUTPUT_TOOL_DESCRIPTION, base_schema(spec))
+        # The strict form is valid JSON Schema on every wire; OpenAI also enforces it.
+        schema, strict = openai_schema(spec)
+        tool = Tool(
+            output_tool_name(spec),
+            _OUTPUT_TOOL_DESCRIPTION,
+            schema,
+            metadata={"strict": strict},
+        )
         choice = request.tool_choice
         if choice is None:
             choice = "required" if request.tools else ("tool", tool.name)
