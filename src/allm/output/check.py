@@ -83,7 +83,8 @@ def validate_answer(spec: OutputSpec, text: str) -> tuple[Any, OutputValidationE
             message = f"the answer has no {ROOT_KEY!r} member"
             return None, _failure(text, message, [((ROOT_KEY,), "missing")])
         data = data[ROOT_KEY]
-    data = restore_absent(data, spec.schema)
+    if "null" in text:  # only a null can stand for an absent optional property
+        data = restore_absent(data, spec.schema)
     if spec.type is not None:
         import pydantic
 

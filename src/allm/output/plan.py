@@ -181,6 +181,13 @@ def typed_stream(
                     reply = yield item
                     continue
                 reply = None
+                if type(item) is TextDelta:  # the hot path, without a generator per delta
+                    yield item
+                    state.text_parts.append(item.delta)
+                    value = state.parser.feed(item.delta)
+                    if value is not NOTHING:
+                        yield PartialOutput(value)
+                    continue
                 yield from state.events(item)
         finally:
             plan.close()  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ validated against the original.
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -107,6 +108,19 @@ def _wire_name(text: Any) -> str:
     return name or "output"
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_schema(kind: Any) -> dict[str, Any]:
+    return _schema_of(kind)
+
+
+def _schema_for(kind: Any) -> dict[str, Any]:
+    """The type's JSON schema, built once per type (every rewrite works on a copy)."""
+    try:
+        return _cached_schema(kind)
+    except TypeError:  # an unhashable type
+        return _schema_of(kind)
+
+
 def _schema_of(kind: Any) -> dict[str, Any]:
     try:
         import pydantic
@@ -160,7 +174,7 @@ def output(
 
         schema = normalize_schema(type_or_schema)
         return OutputSpec(schema, _wire_name(name or schema.get("title")), strict, mode)
-    schema = _schema_of(type_or_schema)
+    schema = _schema_for(type_or_schema)
     default = getattr(type_or_schema, "__name__", None) or schema.get("title")
     return OutputSpec(schema, _wire_name(name or default), strict, mode, type_or_schema)
 
