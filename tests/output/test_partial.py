@@ -9,6 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
+from tests.output.test_wires import CityFacts, CityInfo, engine, typed_case
+from tests.providers.wire import load
 
 import allm
 from allm.events import PartialOutput
@@ -16,8 +18,6 @@ from allm.output.partial import NOTHING, PartialParser
 from allm.output.schema import gemini_schema, openai_schema, restore_absent
 from allm.providers import Anthropic, OpenAI
 from allm.providers.fake import finish, text, usage
-from tests.output.test_wires import CityFacts, CityInfo, engine, typed_case
-from tests.providers.wire import load
 
 
 def is_prefix(partial: Any, final: Any) -> bool:
@@ -49,7 +49,9 @@ def partials(stream: Any) -> list[Any]:
 def test_native_mode_partials_of_a_recorded_stream_grow_towards_the_answer() -> None:
     case = typed_case("openai-chat", "typed_stream")
     target = engine(OpenAI(), case, endpoint="chat_completions")
-    stream = allm.stream_generate(target, [allm.user("?")], model="gpt-4o", response_format=CityFacts, api_key="k")
+    stream = allm.stream_generate(
+        target, [allm.user("?")], model="gpt-4o", response_format=CityFacts, api_key="k"
+    )
     values = partials(stream)
     final = {"city": "Reykjavík", "population": 139875}
     assert len(values) >= 2 and values[-1] == final
@@ -60,7 +62,9 @@ def test_tool_mode_partials_of_a_recorded_stream_grow_towards_the_answer() -> No
     case = load("anthropic", "structured_output_stream")
     target = engine(Anthropic(), case)
     spec = allm.output(CityInfo, name="city_info", mode="tool")
-    stream = allm.stream_generate(target, [allm.user("?")], model="claude-haiku-4-5", response_format=spec, api_key="k")
+    stream = allm.stream_generate(
+        target, [allm.user("?")], model="claude-haiku-4-5", response_format=spec, api_key="k"
+    )
     values = partials(stream)
     final = {"city": "Lisbon", "country": "Portugal", "population": 545000}
     assert len(values) >= 2 and values[-1] == final
@@ -70,7 +74,7 @@ def test_tool_mode_partials_of_a_recorded_stream_grow_towards_the_answer() -> No
 @given(st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=30))
 @settings(max_examples=60, deadline=None)
 def test_any_chunking_gives_prefixes_only(cuts: list[int]) -> None:
-    final = {"a": [1, 22, {"b": "x, y"}], "c": True, "d": None, "e": -1.5e3, "f": "q\"uote"}
+    final = {"a": [1, 22, {"b": "x, y"}], "c": True, "d": None, "e": -1.5e3, "f": 'q"uote'}
     import json
 
     textual = json.dumps(final)
@@ -128,7 +132,9 @@ def test_lists_are_wrapped_on_the_wire_and_unwrapped_on_validation() -> None:
     spec = allm.output(list[Address])
     schema, _ = openai_schema(spec)
     assert schema["required"] == ["response"]
-    engine_ = allm.Engine(adapter="fake", adapter_opts={"script": [text('{"response": [{"street": "Main"}]}')]})
+    engine_ = allm.Engine(
+        adapter="fake", adapter_opts={"script": [text('{"response": [{"street": "Main"}]}')]}
+    )
     response = allm.generate(engine_, [allm.user("?")], response_format=spec)
     assert response.parsed == [Address(street="Main")]
     bare = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
@@ -140,8 +146,12 @@ def test_lists_are_wrapped_on_the_wire_and_unwrapped_on_validation() -> None:
 def _engine(pieces: list[str], retry_first: bool) -> allm.Engine:
     scripts = []
     if retry_first:
-        scripts.append([text('{"name": 1}'), usage(input_tokens=3, output_tokens=2), finish("stop")])
-    scripts.append([*(text(p) for p in pieces), usage(input_tokens=4, output_tokens=5), finish("stop")])
+        scripts.append(
+            [text('{"name": 1}'), usage(input_tokens=3, output_tokens=2), finish("stop")]
+        )
+    scripts.append(
+        [*(text(p) for p in pieces), usage(input_tokens=4, output_tokens=5), finish("stop")]
+    )
     return allm.Engine(adapter="fake", adapter_opts={"scripts": scripts})
 
 
@@ -167,7 +177,9 @@ def test_generate_is_the_fold_of_the_stream_and_sync_equals_async(
     if start < len(textual):
         pieces.append(textual[start:])
     messages = [allm.user("?")]
-    folded = allm.stream_generate(_engine(pieces, retry_first), messages, response_format=Person).collect()
+    folded = allm.stream_generate(
+        _engine(pieces, retry_first), messages, response_format=Person
+    ).collect()
     generated = allm.generate(_engine(pieces, retry_first), messages, response_format=Person)
 
     async def run() -> allm.Response:
@@ -176,5 +188,9 @@ def test_generate_is_the_fold_of_the_stream_and_sync_equals_async(
     awaited = asyncio.run(run())
     assert folded.parsed == generated.parsed == awaited.parsed == Person(name=name, age=age)
     for other in (generated, awaited):
-        assert (folded.text, folded.usage, folded.finish_reason) == (other.text, other.usage, other.finish_reason)
+        assert (folded.text, folded.usage, folded.finish_reason) == (
+            other.text,
+            other.usage,
+            other.finish_reason,
+        )
     assert folded.usage.output_tokens == (7 if retry_first else 5)

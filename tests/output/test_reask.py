@@ -34,14 +34,20 @@ def attempt(answer: str, tokens: int) -> list[Any]:
 def test_invalid_then_valid_retries_once_and_sums_usage() -> None:
     engine = fake(attempt(INVALID, 5), attempt(VALID, 7))
     seen: list[Any] = []
-    stream = allm.stream_generate(engine, [allm.user("Oslo?")], response_format=City, on_event=seen.append)
+    stream = allm.stream_generate(
+        engine, [allm.user("Oslo?")], response_format=City, on_event=seen.append
+    )
     events = list(stream)
     retries = [e for e in events if isinstance(e, OutputRetry)]
     assert len(retries) == 1 and retries[0].attempt == 2
     assert retries[0].error.reason == "invalid_output"
     assert retries[0].error.errors == ((("population",), "int_parsing"),)
-    assert isinstance(events[-1], OutputCompleted) and events[-1].value == City(name="Oslo", population=709000)
-    response = allm.generate(fake(attempt(INVALID, 5), attempt(VALID, 7)), [allm.user("Oslo?")], response_format=City)
+    assert isinstance(events[-1], OutputCompleted) and events[-1].value == City(
+        name="Oslo", population=709000
+    )
+    response = allm.generate(
+        fake(attempt(INVALID, 5), attempt(VALID, 7)), [allm.user("Oslo?")], response_format=City
+    )
     assert response.parsed == City(name="Oslo", population=709000)
     assert response.text == VALID  # only the last attempt's text
     assert response.usage.input_tokens == 20 and response.usage.output_tokens == 12
@@ -75,15 +81,25 @@ def test_always_invalid_folds_the_error_and_unwrap_raises() -> None:
         allm.unwrap(response)
     assert allm.from_json(allm.to_json(error)) == error
     assert pickle.loads(pickle.dumps(error)) == error
-    events = list(allm.stream_generate(fake(attempt(INVALID, 5), attempt(INVALID, 3)), [allm.user("?")], response_format=City))
-    assert isinstance(events[-1], ErrorEvent) and sum(isinstance(e, OutputRetry) for e in events) == 1
+    events = list(
+        allm.stream_generate(
+            fake(attempt(INVALID, 5), attempt(INVALID, 3)), [allm.user("?")], response_format=City
+        )
+    )
+    assert (
+        isinstance(events[-1], ErrorEvent) and sum(isinstance(e, OutputRetry) for e in events) == 1
+    )
 
 
 def test_output_retries_zero_never_reasks() -> None:
     engine = fake(attempt(INVALID, 5), attempt(VALID, 7))
     response = allm.generate(engine, [allm.user("?")], response_format=City, output_retries=0)
     assert response.finish_reason == "error" and response.usage.output_tokens == 5
-    events = list(allm.stream_generate(fake(attempt(INVALID, 5)), [allm.user("?")], response_format=City, output_retries=0))
+    events = list(
+        allm.stream_generate(
+            fake(attempt(INVALID, 5)), [allm.user("?")], response_format=City, output_retries=0
+        )
+    )
     assert not any(isinstance(e, OutputRetry) for e in events)
     with pytest.raises(allm.errors.ConfigurationError):
         allm.generate(engine, [allm.user("?")], response_format=City, output_retries=-1)
@@ -94,27 +110,48 @@ def test_non_streaming_path_reasks_the_same_way() -> None:
     response = allm.generate(engine, [allm.user("?")], response_format=City, streaming=False)
     assert response.parsed == City(name="Oslo", population=709000)
     assert response.usage.output_tokens == 12
-    failed = allm.generate(fake(attempt(INVALID, 5)), [allm.user("?")], response_format=City, streaming=False, output_retries=0)
+    failed = allm.generate(
+        fake(attempt(INVALID, 5)),
+        [allm.user("?")],
+        response_format=City,
+        streaming=False,
+        output_retries=0,
+    )
     assert isinstance(failed.error, allm.OutputValidationError)
 
 
 def test_async_twin_matches() -> None:
     async def run() -> allm.Response:
-        return await allm.agenerate(fake(attempt(INVALID, 5), attempt(VALID, 7)), [allm.user("?")], response_format=City)
+        return await allm.agenerate(
+            fake(attempt(INVALID, 5), attempt(VALID, 7)), [allm.user("?")], response_format=City
+        )
 
     response = asyncio.run(run())
-    assert response.parsed == City(name="Oslo", population=709000) and response.usage.output_tokens == 12
+    assert (
+        response.parsed == City(name="Oslo", population=709000)
+        and response.usage.output_tokens == 12
+    )
 
 
 def test_tool_mode_lifts_the_answer_tool_into_text_and_streams_partials() -> None:
     spec = allm.output(City, mode="tool")
-    call = tool_call(id="c1", name="respond_with_json_City", arguments={"name": "Oslo", "population": 709000})
-    events = list(allm.stream_generate(fake([call, finish("tool_calls")]), [allm.user("?")], response_format=spec))
+    call = tool_call(
+        id="c1", name="respond_with_json_City", arguments={"name": "Oslo", "population": 709000}
+    )
+    events = list(
+        allm.stream_generate(
+            fake([call, finish("tool_calls")]), [allm.user("?")], response_format=spec
+        )
+    )
     assert isinstance(events[-1], OutputCompleted)
-    response = allm.generate(fake([call, finish("tool_calls")]), [allm.user("?")], response_format=spec)
+    response = allm.generate(
+        fake([call, finish("tool_calls")]), [allm.user("?")], response_format=spec
+    )
     assert response.parsed == City(name="Oslo", population=709000)
     assert response.finish_reason == "stop" and response.tool_calls == ()
-    plain = allm.generate(fake([call, finish("tool_calls")]), [allm.user("?")], response_format=spec, streaming=False)
+    plain = allm.generate(
+        fake([call, finish("tool_calls")]), [allm.user("?")], response_format=spec, streaming=False
+    )
     assert plain.parsed == response.parsed and plain.finish_reason == "stop"
     assert any(isinstance(e, PartialOutput) for e in events)
 
@@ -139,7 +176,9 @@ def test_chat_with_tools_gives_a_typed_final_answer() -> None:
 def test_sessions_carry_the_typed_output() -> None:
     from allm import sessions
 
-    session, result = sessions.start(fake(attempt(VALID, 4)), [allm.user("Oslo?")], response_format=City)
+    session, result = sessions.start(
+        fake(attempt(VALID, 4)), [allm.user("Oslo?")], response_format=City
+    )
     assert result.output == City(name="Oslo", population=709000)
     assert session.status in ("completed", "idle")
 
@@ -151,4 +190,6 @@ def test_bad_specs_fail_before_any_io() -> None:
     with pytest.raises(allm.ValidationError):
         allm.output({"type": "json_schema", "name": "x", "schema": {}})
     with pytest.raises(allm.ValidationError):
-        allm.generate(fake(attempt(VALID, 1)), [allm.user("?")], response_format=type("Opaque", (), {}))
+        allm.generate(
+            fake(attempt(VALID, 1)), [allm.user("?")], response_format=type("Opaque", (), {})
+        )

@@ -11,10 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 from pydantic import BaseModel
+from tests.providers.wire import FIXTURES, Case, load
 
 import allm
 from allm.providers import Anthropic, Gemini, OpenAI
-from tests.providers.wire import FIXTURES, Case, load
 
 TYPED = FIXTURES.parent / "wire-typed"
 OPENAPI = json.loads((FIXTURES.parent / "openapi" / "openai_fragments.json").read_text())
@@ -140,7 +140,11 @@ WIRES: list[tuple[str, Any, Any, dict[str, Any], str, Any, Any]] = [
 
 
 @pytest.mark.parametrize(
-    "wire", WIRES, ids=[f"{w[0]}-{'stream' if 'stream' in w[1]().name.split('_')[-1] else 'whole'}" for w in WIRES]
+    "wire",
+    WIRES,
+    ids=[
+        f"{w[0]}-{'stream' if 'stream' in w[1]().name.split('_')[-1] else 'whole'}" for w in WIRES
+    ],
 )
 def test_a_recorded_structured_answer_gives_the_typed_value(wire: Any) -> None:
     name, make_case, adapter, opts, model, kind, expected = wire
@@ -148,7 +152,11 @@ def test_a_recorded_structured_answer_gives_the_typed_value(wire: Any) -> None:
     streaming = bool(case.expect.get("stream"))
     target = engine(adapter(), case, **opts)
     response = allm.generate(
-        target, [allm.user("?")], model=model, response_format=kind, api_key="k",
+        target,
+        [allm.user("?")],
+        model=model,
+        response_format=kind,
+        api_key="k",
         streaming=streaming,
     )
     assert response.finish_reason == "stop", response.error
@@ -208,7 +216,9 @@ def test_anthropic_native_mode_sends_output_config_with_closed_objects() -> None
     case = load("anthropic", "structured_output_nonstream")
     target = engine(Anthropic(), case)
     spec = allm.output(CityInfo, mode="native")
-    allm.generate(target, [allm.user("?")], model="claude-haiku-4-5", response_format=spec, api_key="k")
+    allm.generate(
+        target, [allm.user("?")], model="claude-haiku-4-5", response_format=spec, api_key="k"
+    )
     body = case.sent_body()
     fmt = body["output_config"]["format"]
     assert fmt["type"] == "json_schema"

@@ -98,7 +98,7 @@ def reask_request(request: Request, error: OutputValidationError) -> Request:
 class _Attempt:
     """One attempt's view of the events: the answer text, partial values, how it ended."""
 
-    __slots__ = ("finish", "failed", "parser", "spec", "text_parts", "tool_id", "tool_name")
+    __slots__ = ("failed", "finish", "parser", "spec", "text_parts", "tool_id", "tool_name")
 
     def __init__(self, spec: OutputSpec) -> None:
         self.spec = spec
@@ -132,7 +132,9 @@ class _Attempt:
             self.tool_id = event.id
         elif kind is ToolCallDelta and event.id == self.tool_id:
             yield from self.events(TextDelta(event.arguments_delta))
-        elif kind is ToolCallCompleted and (event.id == self.tool_id or event.name == self.tool_name):
+        elif kind is ToolCallCompleted and (
+            event.id == self.tool_id or event.name == self.tool_name
+        ):
             self.tool_id = event.id
             text = event.raw_arguments or json.dumps(event.arguments, separators=(",", ":"))
             yield from self.events(TextCompleted(text))
@@ -220,7 +222,9 @@ def _lift_tool(response: Response, spec: OutputSpec) -> Response:
     message = response.message
     if message is not None:
         message = replace(message, content=text, tool_calls=calls)
-    return replace(response, output_text=text, tool_calls=calls, finish_reason=finish, message=message)
+    return replace(
+        response, output_text=text, tool_calls=calls, finish_reason=finish, message=message
+    )
 
 
 def typed_generate(

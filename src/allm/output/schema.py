@@ -181,7 +181,9 @@ def _gemini(node: Any, depth: int) -> Any:
         return node
     branches = node.get("anyOf")
     if isinstance(branches, list):
-        others = [sub for sub in branches if not (isinstance(sub, Mapping) and sub == {"type": "null"})]
+        others = [
+            sub for sub in branches if not (isinstance(sub, Mapping) and sub == {"type": "null"})
+        ]
         if len(others) == 1 and len(others) < len(branches) and isinstance(others[0], Mapping):
             siblings = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
             return _gemini({**others[0], **siblings, "nullable": True}, depth + 1)
@@ -268,11 +270,11 @@ def _restore(value: Any, node: Any, defs: Mapping[str, Any], depth: int) -> Any:
     return value
 
 
-def _restore_branch(value: Any, node: Mapping[str, Any], defs: Mapping[str, Any], depth: int) -> Any:
+def _restore_branch(
+    value: Any, node: Mapping[str, Any], defs: Mapping[str, Any], depth: int
+) -> Any:
     # ``Optional[Model]`` and other unions: follow the one branch that is not ``null``.
-    branches = [
-        sub for sub in node.get("anyOf") or node.get("oneOf") or () if not allows_null(sub)
-    ]
+    branches = [sub for sub in node.get("anyOf") or node.get("oneOf") or () if not allows_null(sub)]
     if len(branches) == 1:
         return _restore(value, branches[0], defs, depth + 1)
     return value

@@ -27,7 +27,6 @@ from ..data.request import Request
 from ..data.response import FinishReason, Response, Usage
 from ..data.tools import ToolCall
 from ..errors import AdapterError, EngineError, ValidationError
-from ..output import anthropic_output_config
 from ..events import (
     ErrorEvent,
     Event,
@@ -42,6 +41,7 @@ from ..events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..output import anthropic_output_config
 
 __all__ = [
     "API_VERSION",

@@ -36,7 +36,6 @@ from ..data.request import Request
 from ..data.response import FinishReason, Response
 from ..data.tools import ToolCall
 from ..errors import AdapterError, EngineError, ValidationError
-from ..output import native_format
 from ..events import (
     ErrorEvent,
     Event,
@@ -50,6 +49,7 @@ from ..events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
+from ..output import native_format
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -33,7 +33,6 @@ from ..data.request import Request
 from ..data.response import FinishReason, Response, Usage
 from ..data.tools import Tool, ToolCall
 from ..errors import AdapterError, ConfigurationError
-from ..output import native_format
 from ..events import (
     ErrorEvent,
     Event,
@@ -48,6 +47,7 @@ from ..events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..output import native_format
 
 __all__ = ["CHAT_COMPLETIONS", "RESPONSES", "OpenAI", "OpenAICompatible"]
 

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..adapters import Call
-from ..output import native_format
 from ..adapters.sse import SSEEvent
 from ..data.messages import ImagePart, Message, Role, TextPart
 from ..data.request import Request
@@ -35,6 +34,7 @@ from ..events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..output import native_format
 from .openai import (
     _OWN_PARAMS,
     OpenAIDecoder,
