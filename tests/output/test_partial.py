@@ -4,6 +4,7 @@ the per-wire schema rewrites, and the laws generate == fold(stream) and sync == 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from hypothesis import given, settings
@@ -38,7 +39,7 @@ def is_prefix(partial: Any, final: Any) -> bool:
 
 def growing(values: list[Any], final: Any) -> bool:
     return all(is_prefix(v, final) for v in values) and all(
-        is_prefix(a, b) for a, b in zip(values, values[1:], strict=False)
+        is_prefix(a, b) for a, b in itertools.pairwise(values)
     )
 
 

@@ -82,8 +82,8 @@ def typed_request(request: Request, spec: OutputSpec) -> Request:
         tools = (*request.tools, tool)
         return replace(request, tools=tools, tool_choice=choice, response_format=spec)
     if spec.mode == "prompted":
-        schema = json.dumps(spec.schema, separators=(",", ":"))
-        prompt = Message(Role.SYSTEM, _PROMPT.format(schema=schema))
+        shown = json.dumps(spec.schema, separators=(",", ":"))
+        prompt = Message(Role.SYSTEM, _PROMPT.format(schema=shown))
         return replace(request, messages=(prompt, *request.messages), response_format=spec)
     return replace(request, response_format=spec)
 

@@ -257,9 +257,9 @@ def _restore(value: Any, node: Any, defs: Mapping[str, Any], depth: int) -> Any:
         restored = {}
         for name, item in value.items():
             sub = properties.get(name)
-            if item is None and name not in required and sub is not None:
-                if not allows_null(_resolve(sub, defs)):
-                    continue
+            absent = item is None and name not in required and sub is not None
+            if absent and not allows_null(_resolve(sub, defs)):
+                continue
             restored[name] = item if sub is None else _restore(item, sub, defs, depth + 1)
         return restored
     if isinstance(value, list):
