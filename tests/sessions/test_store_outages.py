@@ -202,6 +202,8 @@ def test_a_password_the_driver_echoes_is_scrubbed() -> None:
 def test_secrets_are_found_in_urls_and_scrubbed_along_a_cause_chain() -> None:
     assert set(url_secrets("postgresql://u:p%2Fw@h/db")) == {"p%2Fw", "p/w"}
     assert set(url_secrets("postgresql://u:p@w@h:bad/db")) == {"p@w"}  # a port that is no port
+    assert set(url_secrets("postgresql://u:pw@[::1/db")) == {"pw"}  # a URL urlsplit refuses
+    assert url_secrets("redis://user@h/0") == []
     assert "s1" in url_secrets("postgresql://h/db?password=s1&sslmode=off")
     assert "two words" in url_secrets("host=h password='two words'")
     assert url_secrets("redis://h:1/0") == [] and url_secrets("/tmp/x.db") == []

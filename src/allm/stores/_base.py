@@ -323,7 +323,7 @@ def url_secrets(url: str) -> builtins.list[str]:
     found: builtins.list[str] = []
     try:
         password = urlsplit(url).password if "://" in url else None
-    except ValueError:  # a malformed URL (a bad port): take the userinfo by hand
+    except ValueError:  # a malformed URL (an open IPv6 bracket): take the userinfo by hand
         password = None
     if password is None and "://" in url:
         userinfo = url.split("://", 1)[1].rsplit("@", 1)
