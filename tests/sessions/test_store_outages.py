@@ -155,6 +155,20 @@ def assert_store_error(caught: pytest.ExceptionInfo[StoreError], *secrets: str) 
         assert secret.encode() not in pickle.dumps(error)
 
 
+def assert_write_refused(store: stores.BlockingStore, saved: allm.Session, words: str) -> None:
+    """A save of ``saved`` is a ``StoreError`` mentioning ``words``; reading it goes on."""
+    with pytest.raises(StoreError) as caught:
+        store.save(saved)
+    assert_store_error(caught)
+    assert words in str(caught.value)
+    assert caught.value.metadata == {
+        "operation": "save",
+        "store": type(store).__name__,
+        "session_id": saved.id,
+    }
+    assert store.load(saved.id or "") == saved
+
+
 def exercise_outage(store: stores.BlockingStore, *secrets: str) -> None:
     """Every operation, sync and async, and update: ``StoreError``."""
     session = allm.Session(id="x")
@@ -285,11 +299,7 @@ def test_redis_refusing_writes_is_a_store_error_and_reads_go_on() -> None:
     saved = store.save(allm.Session(id="r"))
     admin.config_set("min-replicas-to-write", 1)  # no replica: every write is refused
     try:
-        with pytest.raises(StoreError) as caught:
-            store.save(saved)
-        assert_store_error(caught)
-        assert "NOREPLICAS" in str(caught.value)
-        assert store.load("r") == saved
+        assert_write_refused(store, saved, "NOREPLICAS")
     finally:
         admin.config_set("min-replicas-to-write", 0)
         admin.close()
@@ -306,15 +316,7 @@ def test_postgres_refusing_writes_is_a_store_error_and_reads_go_on() -> None:
     assert reader.load("r") == saved
     reader._connection.execute("SET default_transaction_read_only = on")  # a read-only replica
     try:
-        with pytest.raises(StoreError) as caught:
-            reader.save(saved)
-        assert_store_error(caught)
-        assert caught.value.metadata == {
-            "operation": "save",
-            "store": "PostgresStore",
-            "session_id": "r",
-        }
-        assert reader.load("r") == saved
+        assert_write_refused(reader, saved, "read-only transaction")
     finally:
         reader.close()
         import psycopg
@@ -348,11 +350,7 @@ def test_a_read_only_sqlite_database_is_a_store_error_and_reads_go_on(tmp_path) 
     saved = store.save(allm.Session(id="ro"))
     store._conn().execute("PRAGMA query_only = ON")  # as a file the process may not write
     try:
-        with pytest.raises(StoreError) as caught:
-            store.save(saved)
-        assert_store_error(caught)
-        assert "readonly" in str(caught.value)
-        assert store.load("ro") == saved
+        assert_write_refused(store, saved, "readonly")
     finally:
         store.close()
     assert stores.version_of(stores.SQLiteStore(tmp_path / "ro.db").save(saved)) == 2
