@@ -92,6 +92,10 @@ def test_any_chunking_gives_prefixes_only(cuts: list[int]) -> None:
         value = parser.feed(textual[start:])
         if value is not NOTHING:
             values.append(value)
+    value = parser.flush()
+    if value is not NOTHING:
+        values.append(value)
+    assert parser.flush() is NOTHING
     assert values and values[-1] == final
     assert growing(values, final)
 

@@ -162,13 +162,50 @@ def test_chat_with_tools_gives_a_typed_final_answer() -> None:
         """Population of a city."""
         return 709000
 
-    engine = fake(
-        [tool_call(id="t1", name="lookup", arguments={"city": "Oslo"}), finish("tool_calls")],
-        attempt(VALID, 4),
+    # native mode: the tool loop first, then one call with the format and no tools (two passes)
+    recorded: list[Any] = []
+    engine = allm.Engine(
+        adapter="fake",
+        adapter_opts={
+            "scripts": [
+                [
+                    tool_call(id="t1", name="lookup", arguments={"city": "Oslo"}),
+                    finish("tool_calls"),
+                ],
+                [text("Oslo has 709000 people."), finish("stop")],
+                attempt(VALID, 4),
+            ],
+            "record": recorded,
+        },
     )
     result = allm.chat(engine.put_tool(lookup), [allm.user("Oslo?")], response_format=City)
     assert result.output == City(name="Oslo", population=709000)
     assert result.halted_reason == "completed"
+    assert [len(request.tools) for request, _ in recorded] == [1, 1, 0]
+    # tool mode: one pass; the answer tool sits beside the caller's tools until it is called
+    recorded.clear()
+    spec = allm.output(City, mode="tool")
+    answer = tool_call(
+        id="a1", name="respond_with_json_City", arguments={"name": "Oslo", "population": 709000}
+    )
+    engine = allm.Engine(
+        adapter="fake",
+        adapter_opts={
+            "scripts": [
+                [
+                    tool_call(id="t1", name="lookup", arguments={"city": "Oslo"}),
+                    finish("tool_calls"),
+                ],
+                [answer, finish("tool_calls")],
+            ],
+            "record": recorded,
+        },
+    )
+    result = allm.chat(engine.put_tool(lookup), [allm.user("Oslo?")], response_format=spec)
+    assert result.output == City(name="Oslo", population=709000)
+    assert result.halted_reason == "completed" and len(result.steps) == 2
+    assert recorded[0][0].tool_choice == "required"
+    assert [tool.name for tool in recorded[0][0].tools] == ["lookup", "respond_with_json_City"]
     step = allm.step(fake(attempt(VALID, 4)), [allm.user("?")], response_format=City)
     assert step.response.parsed == City(name="Oslo", population=709000)
 

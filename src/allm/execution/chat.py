@@ -37,7 +37,7 @@ from ..tooling import (
 )
 from .api import _with_costs
 from .collector import StreamCollector
-from .runner import EventFilter, Prepared, prepare, request_id_from
+from .runner import EventFilter, Prepared, prepare, request_id_from, typed_output_mode
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle, validate_on_tool_error
 
@@ -529,11 +529,14 @@ def _finalize_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[A
     yield ChatCompleted(merged)
 
 
-def _needs_finalize(run: ChatRun, adapter: Any) -> bool:
+def _needs_finalize(run: ChatRun, adapter: Any, model: Any) -> bool:
     if run.response_format is None:
         return False
     if run.structured_finalize:
         return True
+    mode = typed_output_mode(run.engine, adapter, run.response_format, model)
+    if mode is not None:  # a typed output: tool mode ends the loop itself, the others finalize
+        return bool(run.tools) and mode != "tool"
     probe = getattr(adapter, "requires_structured_finalize", None)
     if not callable(probe):
         return False
@@ -549,14 +552,13 @@ def _open(
     run = resolve_run(engine, opts, sync_api=sync_api)
     thread = _as_thread(thread_or_messages)
     if chat:
-        probe_adapter = None
+        probe_adapter = model = None
         if run.response_format is not None:
             from .runner import resolve_engine_adapter
 
-            probe_adapter, _ = resolve_engine_adapter(
-                run.engine, opts.get("model") or run.engine.model
-            )
-        if _needs_finalize(run, probe_adapter):
+            model = opts.get("model") or run.engine.model
+            probe_adapter, _ = resolve_engine_adapter(run.engine, model)
+        if _needs_finalize(run, probe_adapter, model):
             run = replace(
                 run,
                 step_opts={**run.step_opts, "response_format": None, "structured_finalize": False},

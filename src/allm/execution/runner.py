@@ -23,7 +23,15 @@ from ..effects import Effect
 from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
 from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
-from ..output import OutputSpec, output_retries, resolve, typed_generate, typed_stream
+from ..output import (
+    OutputSpec,
+    as_spec,
+    output_retries,
+    resolve,
+    resolve_mode,
+    typed_generate,
+    typed_stream,
+)
 
 __all__ = [
     "ORCHESTRATION_KEYS",
@@ -325,6 +333,16 @@ def generate_plan(
         return adapter.generate(again, call)
 
     return typed_generate(plan, start, final, spec, output_retries_from(engine, opts))
+
+
+def typed_output_mode(engine: Engine, adapter: Any, response_format: Any, model: Any) -> str | None:
+    """The mode a typed ``response_format`` would run in on ``adapter`` (None: not typed)."""
+    spec = as_spec(response_format)
+    if spec is None:
+        return None
+    provider, model_id = split_model_ref(model)
+    ref = _catalog_entry(model, model_id, provider or getattr(adapter, "name", None))
+    return resolve_mode(spec, adapter, ref)
 
 
 def output_retries_from(engine: Engine, opts: Mapping[str, Any]) -> int:

@@ -64,6 +64,21 @@ class PartialParser:
             start = self._start = min(found)
         return self._parse(text, start)
 
+    def flush(self) -> Any:
+        """Parse what came since the last parse, whatever it holds (the attempt has ended)."""
+        if self._size == self._parsed or not self._parts:
+            return NOTHING
+        self._parsed = self._size
+        text = "".join(self._parts)
+        self._parts[:] = [text]
+        start = self._start
+        if start < 0:
+            found = [index for index in (text.find("{"), text.find("[")) if index >= 0]
+            if not found:
+                return NOTHING
+            start = self._start = min(found)
+        return self._parse(text, start)
+
     def _parse(self, text: str, start: int) -> Any:
         end = len(text.rstrip())
         if end and text[end - 1] in _SCALAR_TAIL:

@@ -193,6 +193,9 @@ def typed_stream(
                 yield from state.events(item)
         finally:
             plan.close()  # type: ignore[attr-defined]
+        last = state.parser.flush()
+        if last is not NOTHING:
+            yield PartialOutput(last)
         if not state.judged():
             return
         value, error = validate_answer(spec, state.text)
