@@ -15,15 +15,23 @@ _FENCE = "```"
 
 
 def answer_json(text: str) -> str:
-    """The JSON inside an answer: the text itself, or the body of a Markdown code fence."""
+    """The JSON inside an answer: the text itself, the body of its first Markdown code fence, or
+    what lies between the first opening and the last closing bracket when prose surrounds it."""
     stripped = text.strip()
-    if stripped.startswith(_FENCE):
-        body = stripped[len(_FENCE) :]
+    fence = stripped.find(_FENCE)
+    if fence >= 0:
+        body = stripped[fence + len(_FENCE) :]
         newline = body.find("\n")
         body = body[newline + 1 :] if newline >= 0 else ""
-        end = body.rfind(_FENCE)
+        end = body.find(_FENCE)
         return body[:end] if end >= 0 else body
-    return stripped
+    if stripped[:1] in ("{", "[") or not stripped:
+        return stripped
+    starts = [index for index in (stripped.find("{"), stripped.find("[")) if index >= 0]
+    end = max(stripped.rfind("}"), stripped.rfind("]"))
+    if not starts or end < min(starts):
+        return stripped
+    return stripped[min(starts) : end + 1]
 
 
 @functools.lru_cache(maxsize=256)

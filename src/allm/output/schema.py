@@ -128,25 +128,29 @@ class _NotStrict(Exception):
     """The schema has a part strict mode cannot express (a free-form map)."""
 
 
-def _strict(node: Any, defs: Mapping[str, Any], depth: int) -> Any:
+def _strict(
+    node: Any, defs: Mapping[str, Any], depth: int, inlined: frozenset[str] = frozenset()
+) -> Any:
     if not isinstance(node, Mapping) or depth > _MAX_DEPTH:
         return node
-    if "$ref" in node and len(node) > 1:
-        target = _target(node["$ref"], defs)
-        if isinstance(target, Mapping):
-            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-            return _strict(merged, defs, depth + 1)
+    ref = node.get("$ref")
+    if isinstance(ref, str) and len(node) > 1:
+        target = _target(ref, defs)
+        if ref in inlined or not isinstance(target, Mapping):
+            return {"$ref": ref}  # a recursive reference keeps the ref, without its siblings
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return _strict(merged, defs, depth + 1, inlined | {ref})
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "default":
             continue
         if key in _DEFS_KEYS and isinstance(value, Mapping):
-            out[key] = {name: _strict(sub, defs, depth + 1) for name, sub in value.items()}
+            out[key] = {name: _strict(sub, defs, depth + 1, inlined) for name, sub in value.items()}
         elif key in ("items", "not") and isinstance(value, Mapping):
-            out[key] = _strict(value, defs, depth + 1)
+            out[key] = _strict(value, defs, depth + 1, inlined)
         elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
             name = "anyOf" if key == "oneOf" else key
-            out[name] = [_strict(sub, defs, depth + 1) for sub in value]
+            out[name] = [_strict(sub, defs, depth + 1, inlined) for sub in value]
         elif key != "properties":
             out[key] = value
     if _is_object(node):
@@ -157,7 +161,7 @@ def _strict(node: Any, defs: Mapping[str, Any], depth: int) -> Any:
         required = set(node.get("required") or ())
         rewritten = {}
         for name, sub in properties.items():
-            sub = _strict(sub, defs, depth + 1)
+            sub = _strict(sub, defs, depth + 1, inlined)
             rewritten[name] = sub if name in required else _nullable(sub)
         out["properties"] = rewritten
         out["required"] = list(properties)
