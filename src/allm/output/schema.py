@@ -81,6 +81,22 @@ def _is_object(node: Mapping[str, Any]) -> bool:
     return kind == "object" or (kind is None and "properties" in node)
 
 
+def _map_subschemas(node: Mapping[str, Any], fn: Any) -> dict[str, Any]:
+    """``node`` with ``fn`` applied to each direct subschema (properties, definitions, items,
+    ``not`` and the combinator lists); every other key kept as it is."""
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("properties", *_DEFS_KEYS) and isinstance(value, Mapping):
+            out[key] = {name: fn(sub) for name, sub in value.items()}
+        elif key in ("items", "not") and isinstance(value, Mapping):
+            out[key] = fn(value)
+        elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
+            out[key] = [fn(sub) for sub in value]
+        else:
+            out[key] = value
+    return out
+
+
 def is_wrapped(spec: OutputSpec) -> bool:
     """Whether the wire schema wraps the root under ``ROOT_KEY`` (the root is not an object)."""
     root = _resolve(spec.schema, _defs(spec.schema))
@@ -140,30 +156,21 @@ def _strict(
             return {"$ref": ref}  # a recursive reference keeps the ref, without its siblings
         merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         return _strict(merged, defs, depth + 1, inlined | {ref})
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "default":
-            continue
-        if key in _DEFS_KEYS and isinstance(value, Mapping):
-            out[key] = {name: _strict(sub, defs, depth + 1, inlined) for name, sub in value.items()}
-        elif key in ("items", "not") and isinstance(value, Mapping):
-            out[key] = _strict(value, defs, depth + 1, inlined)
-        elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
-            name = "anyOf" if key == "oneOf" else key
-            out[name] = [_strict(sub, defs, depth + 1, inlined) for sub in value]
-        elif key != "properties":
-            out[key] = value
+    out = _map_subschemas(
+        {k: v for k, v in node.items() if k != "default"},
+        lambda sub: _strict(sub, defs, depth + 1, inlined),
+    )
+    if "oneOf" in out:
+        out["anyOf"] = out.pop("oneOf")
     if _is_object(node):
         extra = node.get("additionalProperties")
         if extra not in (None, False) and not node.get("properties"):
             raise _NotStrict
-        properties = node.get("properties") or {}
+        properties = out.get("properties") or {}
         required = set(node.get("required") or ())
-        rewritten = {}
-        for name, sub in properties.items():
-            sub = _strict(sub, defs, depth + 1, inlined)
-            rewritten[name] = sub if name in required else _nullable(sub)
-        out["properties"] = rewritten
+        out["properties"] = {
+            name: sub if name in required else _nullable(sub) for name, sub in properties.items()
+        }
         out["required"] = list(properties)
         out["additionalProperties"] = False
     return out
@@ -191,16 +198,7 @@ def _gemini(node: Any, depth: int) -> Any:
         if len(others) == 1 and len(others) < len(branches) and isinstance(others[0], Mapping):
             siblings = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
             return _gemini({**others[0], **siblings, "nullable": True}, depth + 1)
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in ("properties", *_DEFS_KEYS) and isinstance(value, Mapping):
-            out[key] = {name: _gemini(sub, depth + 1) for name, sub in value.items()}
-        elif key in ("items", "not") and isinstance(value, Mapping):
-            out[key] = _gemini(value, depth + 1)
-        elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
-            out[key] = [_gemini(sub, depth + 1) for sub in value]
-        else:
-            out[key] = value
+    out = _map_subschemas(node, lambda sub: _gemini(sub, depth + 1))
     if isinstance(node.get("properties"), Mapping) and node["properties"]:
         out["propertyOrdering"] = list(node["properties"])
     return out
@@ -212,22 +210,16 @@ def gemini_schema(spec: OutputSpec) -> dict[str, Any]:
     return result
 
 
+def _unenforced(key: str, value: Any) -> bool:
+    return key in _ANTHROPIC_UNENFORCED or (key == "minItems" and value not in (0, 1))
+
+
 def _anthropic(node: Any, depth: int) -> Any:
     if not isinstance(node, Mapping) or depth > _MAX_DEPTH:
         return node
-    out: dict[str, Any] = {}
-    notes = []
-    for key, value in node.items():
-        if key in _ANTHROPIC_UNENFORCED or (key == "minItems" and value not in (0, 1)):
-            notes.append(f"{key}: {value}")
-        elif key in ("properties", *_DEFS_KEYS) and isinstance(value, Mapping):
-            out[key] = {name: _anthropic(sub, depth + 1) for name, sub in value.items()}
-        elif key in ("items", "not") and isinstance(value, Mapping):
-            out[key] = _anthropic(value, depth + 1)
-        elif key in ("anyOf", "oneOf", "allOf", "prefixItems") and isinstance(value, list):
-            out[key] = [_anthropic(sub, depth + 1) for sub in value]
-        else:
-            out[key] = value
+    notes = [f"{key}: {value}" for key, value in node.items() if _unenforced(key, value)]
+    kept = {key: value for key, value in node.items() if not _unenforced(key, value)}
+    out = _map_subschemas(kept, lambda sub: _anthropic(sub, depth + 1))
     if notes:
         described = out.get("description")
         hint = "(" + ", ".join(notes) + ")"
