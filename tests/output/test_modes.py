@@ -182,3 +182,55 @@ def test_partial_parser_edges() -> None:
     assert prose.flush() is NOTHING
     broken = PartialParser(wrapped=False)
     assert broken.feed("[}") is NOTHING
+
+
+def test_schema_helpers_on_odd_inputs() -> None:
+    from allm.output.schema import allows_null, restore_absent
+
+    assert allows_null(True) and not allows_null(False)
+    assert allows_null({"enum": ["a", None]}) and allows_null({"oneOf": [{"type": "null"}]})
+    external = {"$ref": "https://example.com/schema", "description": "x"}
+    assert openai_schema(allm.output({"type": "object", "properties": {"e": external}}))[0][
+        "properties"
+    ]["e"]["anyOf"][0] == {"$ref": "https://example.com/schema"}
+    one_of = {
+        "type": "object",
+        "properties": {"u": {"oneOf": [{"type": "integer"}, {"type": "string"}]}},
+        "required": ["u"],
+    }
+    assert "anyOf" in openai_schema(allm.output(one_of))[0]["properties"]["u"]
+    looped = {"$defs": {"A": {"$ref": "#/$defs/A"}}, "$ref": "#/$defs/A"}
+    assert base_schema(allm.output(looped))["$defs"]
+    spec = allm.output(list[Point | None])
+    assert restore_absent([{"x": 1, "y": None}, None], spec.schema) == [{"x": 1}, None]
+    assert restore_absent({"free": None}, {"type": "object"}) == {"free": None}
+    assert restore_absent("text", {"type": "string"}) == "text"
+    assert restore_absent([1], {"type": "array"}) == [1]
+    optional_point = allm.output(Point | None)
+    assert restore_absent({"x": 1, "y": None}, optional_point.schema) == {"x": 1}
+    deep: Any = {"type": "object", "properties": {}}
+    cursor = deep
+    for _ in range(80):
+        child: dict[str, Any] = {"type": "object", "properties": {}}
+        cursor["properties"]["c"] = child
+        cursor = child
+    assert gemini_schema(allm.output(deep))["type"] == "object"
+    assert anthropic_native_schema(allm.output(deep))["type"] == "object"
+    assert openai_schema(allm.output(deep))[1] is True
+
+
+def test_an_unhashable_type_still_validates() -> None:
+    from typing import Annotated
+
+    from pydantic import Field
+
+    kind = Annotated[list[int], Field(max_length=2), ["unhashable"]]
+    spec = allm.output(kind)
+    assert validate_answer(spec, '{"response": [1]}')[0] == [1]
+
+
+def test_a_whole_response_without_the_answer_tool_is_judged_as_text() -> None:
+    spec = allm.output(Point, mode="tool")
+    engine = fake([text('{"x": 5}'), finish("stop")])
+    response = allm.generate(engine, [allm.user("?")], response_format=spec, streaming=False)
+    assert response.parsed == Point(x=5)
