@@ -23,6 +23,7 @@ __all__ = ["MODES", "OutputSpec", "as_spec", "is_typed_output", "output"]
 MODES = ("auto", "native", "tool", "prompted")
 # The shapes of wave 1's ``response_format`` dicts; any other mapping is a bare JSON schema.
 _WIRE_FORMAT_TYPES = frozenset({"text", "json_object", "json_schema"})
+_JSON_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -99,8 +100,15 @@ def is_typed_output(value: Any) -> bool:
     if isinstance(value, OutputSpec):
         return True
     if isinstance(value, Mapping):
-        return value.get("type") not in _WIRE_FORMAT_TYPES
+        return _is_schema_type(value.get("type", "object"))
     return isinstance(value, type) or typing.get_origin(value) is not None
+
+
+def _is_schema_type(kind: Any) -> bool:
+    # A bare JSON schema names JSON types (or none); any other "type" is a wire format dict.
+    if isinstance(kind, list):
+        return bool(kind) and all(_is_schema_type(item) for item in kind)
+    return kind in _JSON_TYPES
 
 
 def _wire_name(text: Any) -> str:
@@ -164,7 +172,7 @@ def output(
             changes["name"] = _wire_name(name)
         return replace(type_or_schema, **changes)
     if isinstance(type_or_schema, Mapping):
-        if type_or_schema.get("type") in _WIRE_FORMAT_TYPES:
+        if not is_typed_output(type_or_schema):
             raise ValidationError(
                 "invalid_request",
                 "allm.output() takes a type or a JSON schema, not a response_format dict",
