@@ -13,12 +13,12 @@ from typing import Any
 
 from .. import telemetry
 from ..catalog import apply_costs
+from ..collector import StreamCollector
 from ..config import get_settings
 from ..data.models import ModelRef
 from ..data.response import FinishReason, Response
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
-from .collector import StreamCollector
 from .runner import prepare, prepare_generate, request_id_from
 from .streams import AsyncEventStream, EventStream
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import telemetry, validate
+from ..collector import StreamCollector
 from ..config import get_settings
 from ..data.messages import Message, Role
 from ..data.request import Request
@@ -36,7 +37,6 @@ from ..tooling import (
     is_async_callable,
 )
 from .api import _with_costs
-from .collector import StreamCollector
 from .runner import EventFilter, Prepared, prepare, request_id_from
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle, validate_on_tool_error

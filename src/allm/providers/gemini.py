@@ -997,7 +997,7 @@ class Gemini(HttpAdapter):
     def parse_response(self, result: HttpResult, request: Request, call: Call) -> Response:
         """A whole ``generateContent`` body, decoded by the stream decoder and folded, so the
         non-streaming path gives the same ``Response`` as the stream would."""
-        from ..execution.collector import StreamCollector
+        from ..collector import StreamCollector
 
         body = json_or_none(result.body)
         if body is None:
