@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["name_of", "register_adapter", "registered_names", "resolve_adapter"]
+__all__ = ["load_class", "name_of", "register_adapter", "registered_names", "resolve_adapter"]
 
 _lock = threading.Lock()
 _registry: dict[str, str | type[Any]] = {
@@ -37,7 +37,7 @@ def registered_names() -> frozenset[str]:
     return frozenset(_registry)
 
 
-def _load(ref: str | type[Any]) -> type[Any]:
+def load_class(ref: str | type[Any]) -> type[Any]:
     if isinstance(ref, type):
         return ref
     module_name, _, qualname = ref.partition(":")
@@ -62,7 +62,7 @@ def resolve_adapter(ref: Any) -> Any:
                 "invalid_adapter",
                 problems=[f"unknown adapter name {ref!r}; registered: {sorted(_registry)}"],
             )
-        ref = _load(target)
+        ref = load_class(target)
     if isinstance(ref, type):
         instance = _default_instances.get(ref)
         if instance is None:

@@ -122,9 +122,9 @@ def _as_thread(value: Any) -> Thread:
 def _instance(value: Any) -> Any:
     """An executor or encoder given as an object, a class or a ``"module:Class"`` path."""
     if isinstance(value, str):
-        from ..adapters import _load
+        from ..registry import load_class
 
-        value = _load(value)
+        value = load_class(value)
     return value() if isinstance(value, type) else value
 
 
