@@ -15,13 +15,13 @@ __all__ = ["load_class", "name_of", "register_adapter", "registered_names", "res
 
 _lock = threading.Lock()
 _registry: dict[str, str | type[Any]] = {
-    "fake": "allm.providers.fake:Fake",
-    "openai": "allm.providers.openai:OpenAI",
-    "openai_compatible": "allm.providers.openai:OpenAICompatible",
-    "anthropic": "allm.providers.anthropic:Anthropic",
-    "gemini": "allm.providers.gemini:Gemini",
-    "openai_images": "allm.providers.openai_images:OpenAIImages",
-    "fake_images": "allm.providers.fake_images:FakeImages",
+    "fake": "allm.providers.fake.adapter:Fake",
+    "openai": "allm.providers.openai.adapter:OpenAI",
+    "openai_compatible": "allm.providers.openai.adapter:OpenAICompatible",
+    "anthropic": "allm.providers.anthropic.adapter:Anthropic",
+    "gemini": "allm.providers.gemini.adapter:Gemini",
+    "openai_images": "allm.providers.openai_images.adapter:OpenAIImages",
+    "fake_images": "allm.providers.fake_images.adapter:FakeImages",
 }
 _default_instances: dict[type[Any], Any] = {}
 

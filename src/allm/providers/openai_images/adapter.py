@@ -1,52 +1,18 @@
-"""OpenAI Images: generation (``POST /images/generations``, JSON), edits with an optional mask and
-variations (``/images/edits``, ``/images/variations``, multipart/form-data built here as bytes).
-
-Per-model rules, checked before any key is resolved or byte sent (unknown models fall through and
-the API decides):
-
-==================  ===========================  ==================  ===================================
-model               operations                   response formats    inputs
-==================  ===========================  ==================  ===================================
-``dall-e-2``        generate, edit, variation    binary/base64/url   one square PNG under 4 MB; n <= 10
-``dall-e-3``        generate                     binary/base64/url   n = 1
-``gpt-image-*``     generate, edit               binary/base64       PNG, JPEG or WebP; up to 16 images
-==================  ===========================  ==================  ===================================
-
-The gate order is: operation, model, response format, then inputs (a mask is always a PNG).
-GPT image models always answer in base64, so the request omits ``response_format`` for them;
-``quality``, ``background`` and ``output_format`` (from ``options``) are sent as given. The adapter
-turns each result into the requested form: ``binary`` (decoded bytes), ``base64`` (verbatim) or
-``url`` (OpenAI's URL, valid for about an hour). The MIME type comes from ``output_format`` (PNG by
-default). Token usage (GPT image models) goes to ``ImageUsage.input_tokens/output_tokens``;
-``images`` is the number of results; the ``x-request-id`` header is kept in
-``metadata["openai_request_id"]``.
-
-Input images given as URLs are downloaded by the plan before the upload (30 s, at most five
-redirects, at most 25 MB, the answer must be an image); a failure is ``invalid_request`` (or
-``network_error`` / ``timeout`` when the transport failed).
-
-``adapter_opts["image_script"]`` short-circuits to ``FakeImages`` after the gates (the conformance
-hook), so a scripted call needs no key.
-
-The adapter makes one attempt per call: the image façade owns the retry loop (design §13), so
-budgets do not multiply.
-"""
+"""The OpenAI images adapter: pre-flight gates, the request plan (downloads, upload), the answer."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import os
-import re
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin
 
-from .._json import dumps
-from ..adapters import Call
-from ..adapters.base import HttpSettings, json_or_none, retry_after_ms
-from ..adapters.http import (
+from ..._json import dumps
+from ...adapters import Call
+from ...adapters.base import HttpSettings, json_or_none
+from ...adapters.http import (
     HttpClose,
     HttpRead,
     HttpRequest,
@@ -54,226 +20,31 @@ from ..adapters.http import (
     HttpSend,
     TransportFailure,
 )
-from ..data.images import ImageRequest, ImageResponse, ImageUsage
-from ..data.messages import Image, ImagePart, ImageSource
-from ..effects import Effect
-from ..errors import ImageAdapterError, ValidationError
+from ...data.images import ImageRequest, ImageResponse, ImageUsage
+from ...data.messages import Image, ImagePart, ImageSource
+from ...effects import Effect
+from ...errors import ImageAdapterError
+from ..wire import as_int, as_str
 
 if TYPE_CHECKING:
-    from .fake_images import FakeImages
-
-__all__ = [
-    "DOWNLOAD_MAX_BYTES",
-    "OpenAIImages",
-    "ModelRule",
-    "Upload",
-    "classify_error",
-    "encode_multipart",
-    "model_rule",
-]
-
-OPERATIONS = frozenset({"generate", "edit", "variation"})
-_PATHS = {
-    "generate": "/images/generations",
-    "edit": "/images/edits",
-    "variation": "/images/variations",
-}
-DEFAULT_TIMEOUT = 300.0  # image generation is slow: GPT image models can take minutes
-DOWNLOAD_TIMEOUT = 30.0
-DOWNLOAD_MAX_BYTES = 25 * 1024 * 1024
-DOWNLOAD_MAX_REDIRECTS = 5
-_MB = 1024 * 1024
-_PNG = frozenset({"image/png"})
-_GPT_INPUTS = frozenset({"image/png", "image/jpeg", "image/webp"})
-_ALL_FORMATS = frozenset({"binary", "base64", "url"})
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
-_OUTPUT_MIME = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
-_SIZE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
-_QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"})
-_CONTENT_CODES = frozenset(
-    {"content_policy_violation", "moderation_blocked", "image_generation_user_error"}
+    from ..fake_images import FakeImages
+from .errors import _invalid, classify_error
+from .request import Upload, _dimensions, _local_size, _read, _size_text, encode_multipart
+from .settings import (
+    _EXTENSIONS,
+    _GPT_IMAGE,
+    _MB,
+    _OUTPUT_MIME,
+    _PATHS,
+    _PNG,
+    DEFAULT_TIMEOUT,
+    DOWNLOAD_MAX_BYTES,
+    DOWNLOAD_MAX_REDIRECTS,
+    DOWNLOAD_TIMEOUT,
+    OPERATIONS,
+    ModelRule,
+    model_rule,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ModelRule:
-    """What one model family accepts."""
-
-    family: str
-    operations: frozenset[str]
-    response_formats: frozenset[str]
-    max_n: int | None = None
-    input_types: frozenset[str] | None = None
-    max_input_bytes: int | None = None
-    max_inputs: int | None = None
-
-
-_DALL_E_2 = ModelRule(
-    "dall-e-2", OPERATIONS, _ALL_FORMATS, max_n=10, input_types=_PNG, max_input_bytes=4 * _MB,
-    max_inputs=1,
-)  # fmt: skip
-_DALL_E_3 = ModelRule("dall-e-3", frozenset({"generate"}), _ALL_FORMATS, max_n=1)
-_GPT_IMAGE = ModelRule(
-    "gpt-image",
-    frozenset({"generate", "edit"}),
-    frozenset({"binary", "base64"}),
-    max_n=10,
-    input_types=_GPT_INPUTS,
-    max_input_bytes=50 * _MB,
-    max_inputs=16,
-)
-
-
-def model_rule(model: str | None) -> ModelRule | None:
-    """The rules for ``model``, or None for a model this adapter does not know."""
-    if not model:
-        return None
-    if model == "dall-e-2" or model.startswith("dall-e-2-"):
-        return _DALL_E_2
-    if model == "dall-e-3" or model.startswith("dall-e-3-"):
-        return _DALL_E_3
-    if model.startswith(("gpt-image-", "chatgpt-image-")):
-        return _GPT_IMAGE
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """One file part of a multipart body."""
-
-    name: str
-    filename: str
-    content_type: str
-    data: bytes
-
-
-def _field_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return dumps(value)
-
-
-def encode_multipart(
-    fields: Sequence[tuple[str, Any]], files: Sequence[Upload], boundary: str
-) -> bytes:
-    """A ``multipart/form-data`` body (RFC 7578): the fields, then the files, in order."""
-    out = bytearray()
-    for name, value in fields:
-        out += f"--{boundary}\r\n".encode()
-        out += f'Content-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode()
-        out += _field_value(value).encode("utf-8")
-        out += b"\r\n"
-    for upload in files:
-        out += f"--{boundary}\r\n".encode()
-        out += (
-            f'Content-Disposition: form-data; name="{_quote(upload.name)}"; '
-            f'filename="{_quote(upload.filename)}"\r\n'
-        ).encode()
-        out += f"Content-Type: {upload.content_type}\r\n\r\n".encode()
-        out += upload.data
-        out += b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out)
-
-
-def _quote(name: str) -> str:
-    # RFC 7578 §4.2: percent-encode the quote and line breaks in a field or file name.
-    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _size_text(size: Any) -> str | None:
-    if size is None:
-        return None
-    if isinstance(size, tuple) and len(size) == 2:
-        return f"{int(size[0])}x{int(size[1])}"
-    return str(size)
-
-
-def _dimensions(size: Any) -> tuple[int | None, int | None]:
-    match = _SIZE.match(size) if isinstance(size, str) else None
-    if match is None:
-        return None, None
-    return int(match.group(1)), int(match.group(2))
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def classify_error(
-    status: int | None, headers: Mapping[str, str], body: bytes | str
-) -> ImageAdapterError:
-    """An error status and body from the Images API as an ``ImageAdapterError``."""
-    document = json_or_none(body)
-    raw_error = document.get("error") if isinstance(document, dict) else None
-    if isinstance(raw_error, str):
-        raw_error = {"message": raw_error}
-    error = raw_error if isinstance(raw_error, dict) else {}
-    error_type, code = _str(error.get("type")), _str(error.get("code"))
-    names = {name.lower() for name in (error_type, code) if name}
-    if names & _QUOTA_CODES or status == 402:
-        reason = "quota_exhausted"
-    elif status in (401, 403):
-        reason = "authentication_failed"
-    elif names & _CONTENT_CODES or any("content_filter" in name for name in names):
-        reason = "content_filter"
-    elif "context_length_exceeded" in names:
-        reason = "context_length_exceeded"
-    elif status == 429:
-        reason = "rate_limited"
-    elif status == 408:
-        reason = "timeout"
-    elif status is not None and status >= 500:
-        reason = "provider_unavailable"
-    elif status in (400, 404, 409, 413, 415, 422):
-        reason = "invalid_request"
-    else:
-        reason = "unknown"
-    metadata = {
-        key: value
-        for key, value in (
-            ("openai_type", error_type),
-            ("openai_code", code),
-            ("openai_param", _str(error.get("param"))),
-            ("openai_request_id", headers.get("x-request-id")),
-        )
-        if value is not None
-    }
-    message = _str(error.get("message")) or f"HTTP {status}"
-    return ImageAdapterError(
-        reason,
-        message,
-        provider="openai",
-        status=status,
-        retry_after_ms=retry_after_ms(headers),
-        metadata=metadata,
-    )
-
-
-def _invalid(message: str, **metadata: Any) -> ImageAdapterError:
-    return ImageAdapterError("invalid_request", message, provider="openai", metadata=metadata)
-
-
-def _local_size(image: Image) -> int | None:
-    kind, value = image.source.type, image.source.value
-    if kind == "binary":
-        return len(value)
-    if kind == "base64":
-        return len(str(value)) * 3 // 4
-    if kind == "file":
-        try:
-            return os.path.getsize(str(value))
-        except OSError:
-            return None
-    return None
 
 
 class OpenAIImages(HttpSettings):
@@ -418,7 +189,7 @@ class OpenAIImages(HttpSettings):
 
     def _fake_images(self) -> FakeImages:
         if self._fake is None:
-            from .fake_images import FakeImages
+            from ..fake_images import FakeImages
 
             self._fake = FakeImages()
         return self._fake
@@ -609,11 +380,11 @@ class OpenAIImages(HttpSettings):
 
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
             raise malformed("the Images API answer has no data list")
-        output_format = _str(body.get("output_format")) or _str(
+        output_format = as_str(body.get("output_format")) or as_str(
             request.options.get("output_format")
         )
         mime = _OUTPUT_MIME.get((output_format or "png").lower(), "image/png")
-        size = _str(body.get("size")) or _size_text(request.size)
+        size = as_str(body.get("size")) or _size_text(request.size)
         width, height = _dimensions(size)
         parts: list[ImagePart] = []
         for index, item in enumerate(body["data"]):
@@ -628,7 +399,7 @@ class OpenAIImages(HttpSettings):
                         width=width,
                         height=height,
                         prompt=request.prompt,
-                        revised_prompt=_str(item.get("revised_prompt")),
+                        revised_prompt=as_str(item.get("revised_prompt")),
                     )
                 )
             )
@@ -637,9 +408,9 @@ class OpenAIImages(HttpSettings):
         usage = ImageUsage(
             images=len(parts),
             size=size,
-            quality=_str(body.get("quality")) or request.quality,
-            input_tokens=_int(raw_usage.get("input_tokens")),
-            output_tokens=_int(raw_usage.get("output_tokens")),
+            quality=as_str(body.get("quality")) or request.quality,
+            input_tokens=as_int(raw_usage.get("input_tokens")),
+            output_tokens=as_int(raw_usage.get("output_tokens")),
         )
         metadata = dict(request.metadata)
         if request_id:
@@ -662,8 +433,8 @@ class OpenAIImages(HttpSettings):
     def _image(
         item: Mapping[str, Any], request: ImageRequest, mime: str, malformed: Any, index: int
     ) -> Image:
-        encoded = _str(item.get("b64_json"))
-        url = _str(item.get("url"))
+        encoded = as_str(item.get("b64_json"))
+        url = as_str(item.get("url"))
         if encoded:
             if request.response_format == "base64":
                 return Image.from_base64(encoded, mime)
@@ -674,10 +445,3 @@ class OpenAIImages(HttpSettings):
         if url:
             return Image(ImageSource("url", url), mime)
         raise malformed(f"data[{index}] has neither b64_json nor url")
-
-
-def _read(image: Image) -> bytes:
-    try:
-        return image.to_bytes()
-    except (OSError, ValidationError) as exc:
-        raise _invalid(f"cannot read an input image: {exc}") from exc
