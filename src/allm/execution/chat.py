@@ -36,8 +36,7 @@ from ..tooling import (
     handler_arity,
     is_async_callable,
 )
-from .api import _with_costs
-from .runner import EventFilter, Prepared, prepare, request_id_from
+from .runner import EventFilter, Prepared, annotate, prepare, request_id_from, with_costs
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle, validate_on_tool_error
 
@@ -300,12 +299,7 @@ def step_plan(run: ChatRun, thread: Thread, prepared: Prepared) -> Generator[Any
         {"request_id": run.request_id, "engine": run.engine, "model": prepared.request.model},
     )
     span.__enter__()
-    if span.observed:  # for tracers: the final request, its parameters and the provider
-        span.annotate(
-            request=prepared.request,
-            params=prepared.call.params,
-            provider=getattr(prepared.adapter, "name", None),
-        )
+    annotate(span, prepared.request, prepared.call, prepared.adapter)
     try:
         yield from _step_body(run, thread, prepared, span)
     except GeneratorExit:
@@ -344,7 +338,7 @@ def _step_body(
     finally:
         plan.close()  # type: ignore[attr-defined]
 
-    response = _with_costs(collector.to_response(), prepared.model_ref)
+    response = with_costs(collector.to_response(), prepared.model_ref)
     new_thread = thread.add_message(_assistant_message(response))
     manual_calls: tuple[Any, ...] = ()
     calls = response.tool_calls

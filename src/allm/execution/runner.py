@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import validate
+from .. import telemetry, validate
 from ..adapters import TRANSPORT_KEYS, Call
-from ..catalog import check_capabilities, resolve_model_ref
+from ..catalog import apply_costs, check_capabilities, resolve_model_ref
 from ..config import get_settings
 from ..data.messages import Message
 from ..data.models import ModelRef
 from ..data.request import Request
+from ..data.response import Response
 from ..effects import Effect
 from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
 from ..errors import ConfigurationError, EngineError, ValidationError
@@ -30,12 +31,17 @@ __all__ = [
     "ORCHESTRATION_KEYS",
     "REQUEST_FIELD_KEYS",
     "STREAM_KEYS",
+    "CallPlan",
     "EventFilter",
     "Prepared",
+    "annotate",
     "model_ref_problem",
+    "plan_call",
     "prepare",
     "resolve_engine_adapter",
+    "span_metadata",
     "split_model_ref",
+    "with_costs",
 ]
 
 _log = logging.getLogger("allm")
@@ -100,6 +106,17 @@ class EventFilter:
             problems.append(f"on_event must be callable, got {on_event!r}")
             on_event = None
         return cls(on_event, frozenset(drop))
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    """A call that passed resolution and pre-flight: the adapter, the final request, the call."""
+
+    adapter: Any
+    request: Request
+    call: Call
+    event_filter: EventFilter
+    model_ref: ModelRef | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,25 +253,58 @@ def _resolve_adapter(
     return request, adapter, model
 
 
+def plan_call(
+    engine: Any, request: Any, opts: Mapping[str, Any], request_id: str, capability: str
+) -> CallPlan:
+    """The one place a call is planned: engine and request checked, the adapter chosen (it must
+    have ``capability``, ``"stream"`` or ``"generate"``), stream options read (streaming only),
+    the final request built and validated against the catalog, the ``Call`` assembled. Raises on
+    the first failing stage; nothing is sent."""
+    request, adapter, model = _resolve_adapter(engine, request, opts, capability)
+    event_filter = EventFilter()
+    if capability == "stream":
+        problems: list[str] = []
+        event_filter = EventFilter.from_opts(opts, problems)
+        if problems:
+            raise ConfigurationError("invalid_option", problems=problems)
+    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
+    return CallPlan(adapter, final, call, event_filter, model_ref)
+
+
 def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
-    """Every pre-flight step of a streaming call, in order; raises on the first failing stage."""
-    request, adapter, model = _resolve_adapter(engine, request, opts, "stream")
-    problems: list[str] = []
-    event_filter = EventFilter.from_opts(opts, problems)
-    if problems:
-        raise ConfigurationError("invalid_option", problems=problems)
-    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
-    plan = adapter.stream(final, call)
-    return Prepared(adapter, final, call, plan, event_filter, model_ref)
+    """Every pre-flight step of a streaming call, in order, and the adapter's stream opened (its
+    own pre-flight raises here)."""
+    planned = plan_call(engine, request, opts, request_id, "stream")
+    plan = planned.adapter.stream(planned.request, planned.call)
+    return Prepared(
+        planned.adapter,
+        planned.request,
+        planned.call,
+        plan,
+        planned.event_filter,
+        planned.model_ref,
+    )
 
 
-def prepare_generate(
+def span_metadata(
     engine: Any, request: Any, opts: Mapping[str, Any], request_id: str
-) -> tuple[Any, Request, Call, ModelRef | None]:
-    """Pre-flight of the non-streaming path: the same checks, against ``adapter.generate``."""
-    request, adapter, model = _resolve_adapter(engine, request, opts, "generate")
-    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
-    return adapter, final, call, model_ref
+) -> dict[str, Any]:
+    """What a call's telemetry span starts with, before the plan exists."""
+    model = opts.get("model") or getattr(request, "model", None) or getattr(engine, "model", None)
+    model = model or get_settings().params.get("model")
+    return {"request_id": request_id, "engine": engine, "model": model}
+
+
+def annotate(span: telemetry.Span, request: Any, call: Any, adapter: Any) -> None:
+    """Tell tracers (the OpenTelemetry bridge) the final request, its parameters and provider."""
+    if span.observed:
+        span.annotate(request=request, params=call.params, provider=getattr(adapter, "name", None))
+
+
+def with_costs(response: Response, model_ref: ModelRef | None) -> Response:
+    """The response with its usage priced from the catalog entry, when there is one."""
+    usage = apply_costs(response.usage, model_ref)
+    return response if usage is response.usage else replace(response, usage=usage)
 
 
 def _catalog_entry(model: Any, sent: Any, adapter_name: str | None) -> ModelRef | None:
