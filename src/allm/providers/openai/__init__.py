@@ -7,9 +7,10 @@ Chat Completions at a required ``base_url`` (Ollama, vLLM, llama.cpp, Groq, Open
 sends no ``Authorization`` header when no key is configured, and forgives what those servers
 leave out (usage, ``finish_reason``, ``[DONE]`` after a finish, tool-call indexes).
 
-Adapters never do I/O: this module builds requests and decodes bytes. The Responses wire lives
-in ``allm.providers.openai_responses``; this module holds the adapters, the Chat Completions
-wire and what both share (errors, usage, the read loop). Wire quirks and how each is handled:
+Adapters never do I/O: this package builds requests and decodes bytes, one job per module
+(``docs/architecture.md``): both wires share ``request``, ``decode`` and ``errors``; the Chat
+Completions wire is ``chat_request``/``chat_decode``, the Responses wire
+``responses_request``/``responses_decode``. Wire quirks and how each is handled:
 ``docs/design/providers-openai.md``.
 """
 
