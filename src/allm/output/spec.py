@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import codec
 from ..errors import ConfigurationError, ValidationError
 
 __all__ = ["MODES", "OutputSpec", "as_spec", "is_typed_output", "output"]
@@ -61,6 +62,9 @@ class OutputSpec:
             mode=data["mode"],
             type=None if kind is None else _decode_type(kind, load),
         )
+
+
+codec.register(OutputSpec)
 
 
 def _encode_type(kind: Any, ref: Callable[[Any, str], str]) -> Any:
