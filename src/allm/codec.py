@@ -5,8 +5,9 @@ the outermost one also carries ``"v": SCHEMA_VERSION``. Inside the fields of a k
 are JSON arrays and enums their strings. Inside free-form values (``metadata``, ``raw``, a raw
 chunk's data) the few non-JSON types are tagged too: ``tuple``, ``bytes``, a mapping that
 itself has a ``"__type__"`` key, and a typed-output value (a pydantic model or a dataclass of the
-caller's, by import path and JSON dump, rebuilt with pydantic when its module is imported). An unknown tag nested inside a value is left as the raw envelope,
-so newer data still loads; an unknown tag at the top fails.
+caller's, by import path and JSON dump, rebuilt with pydantic when its module is imported). An
+unknown tag nested inside a value is left as the raw envelope, so newer data still loads; an
+unknown tag at the top fails.
 
 Decoding is strict where the data is a closed set: an unknown role, finish reason, status or
 error reason fails with ``ValidationError("invalid_request", [("_unknown", "atom_decode_failed")])``.
