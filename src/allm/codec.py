@@ -40,7 +40,7 @@ T = TypeVar("T")
 # names those modules, loading them by path as the adapter registry loads adapters.
 _registry: dict[str, type[Any]] = {}
 _filled = False
-_SELF_REGISTERING = ("allm.engine", "allm.retry", "allm.output.spec")
+_SELF_REGISTERING = ("allm.engine", "allm.retry")
 _by_class: dict[type[Any], str] = {}
 _field_plans: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}
 
@@ -59,9 +59,9 @@ def _ensure_registry() -> None:
         return
     _filled = True
     from . import errors, events
-    from .data import images, messages, models, request, response, results, tools
+    from .data import images, messages, models, output, request, response, results, tools
 
-    for module in (messages, tools, request, response, results, images, models, events):
+    for module in (messages, tools, request, response, results, images, models, output, events):
         for name in module.__all__:
             value = getattr(module, name)
             if isinstance(value, type) and dataclasses.is_dataclass(value):

@@ -12,11 +12,11 @@ from typing import Any
 from .data.images import ImageRequest
 from .data.messages import Image, ImagePart, Message, Role, TextPart
 from .data.models import ModelRef
+from .data.output import is_typed_output
 from .data.request import Request
 from .data.results import Session, SessionStatus, Thread
 from .data.tools import RESERVED_TOOL_NAMES, TOOL_NAME_PATTERN, Tool, ToolCall
 from .errors import FieldError, Path, ValidationError
-from .output.spec import is_typed_output
 
 __all__ = [
     "errors_image_request",

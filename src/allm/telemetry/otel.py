@@ -57,8 +57,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._version import __version__
+from ..data.output import OutputSpec
 from ..model_refs import split_model_ref
-from ..output.spec import OutputSpec
 from . import Span, add_tracer, current_span, remove_tracer
 
 __all__ = ["instrument", "is_instrumented", "uninstrument"]
