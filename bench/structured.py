@@ -3,8 +3,9 @@
 pydantic-core partial parse when a delta can complete a value) and one validation at the end.
 
 The answer is a JSON list of records cut into small deltas (4 characters, about what providers
-send). ``added_us_per_delta`` is the median over R runs of (typed - untyped) / deltas: the whole
-typed call (spec, partial values, the final validation) spread over the deltas;
+send). Typed and untyped runs alternate; ``added_us_per_delta`` is the median over R pairs of
+(typed - untyped) / deltas: the whole typed call (spec, partial values, the final validation)
+spread over the deltas;
 ``partial_parser_us_per_delta`` is the partial parser alone on the same deltas.
 
     python bench/structured.py [records] [runs]
@@ -45,15 +46,22 @@ def _engine(answer: str, runs: int) -> tuple[allm.Engine, int]:
     return engine, len(deltas)
 
 
-def _time(engine: allm.Engine, runs: int, typed: bool) -> list[float]:
-    samples = []
+def _once(engine: allm.Engine, typed: bool) -> float:
     opts = {"response_format": Catalog} if typed else {}
+    start = time.perf_counter()
+    response = allm.stream_generate(engine, [allm.user("go")], **opts).collect()
+    elapsed = time.perf_counter() - start
+    assert (response.parsed is not None) is typed
+    return elapsed
+
+
+def _time(engine: allm.Engine, runs: int) -> tuple[list[float], list[float]]:
+    """Untyped and typed runs alternated, so drift on a shared machine hits both alike."""
+    plain, typed = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        response = allm.stream_generate(engine, [allm.user("go")], **opts).collect()
-        samples.append(time.perf_counter() - start)
-        assert (response.parsed is not None) is typed
-    return samples
+        plain.append(_once(engine, typed=False))
+        typed.append(_once(engine, typed=True))
+    return plain, typed
 
 
 def _parser_only(answer: str, runs: int) -> float:
@@ -76,10 +84,12 @@ def main() -> None:
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     answer = _answer(records)
     engine, deltas = _engine(answer, runs)
-    _time(engine, 2, typed=True)  # warm: pydantic builds the validator once
-    plain = statistics.median(_time(engine, runs, typed=False))
-    typed = statistics.median(_time(engine, runs, typed=True))
-    added = (typed - plain) / deltas * 1e6
+    _time(engine, 2)  # warm: pydantic builds the schema and the validator once
+    plain_runs, typed_runs = _time(engine, runs)
+    plain, typed = statistics.median(plain_runs), statistics.median(typed_runs)
+    added = (
+        statistics.median(t - p for p, t in zip(plain_runs, typed_runs, strict=True)) / deltas * 1e6
+    )
     print(
         json.dumps(
             {

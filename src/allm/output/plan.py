@@ -126,8 +126,9 @@ class _Attempt:
             yield from self._partial(self.parser.feed(event.delta))
         elif kind is TextCompleted:
             yield event
-            self.text_parts = [event.text]
-            yield from self._partial(self.parser.reset(event.text))
+            if event.text != self.text:  # the deltas did not build it: start from it
+                self.text_parts = [event.text]
+                yield from self._partial(self.parser.reset(event.text))
         elif kind is ToolCallStarted and event.name == self.tool_name and self.tool_id is None:
             self.tool_id = event.id
         elif kind is ToolCallDelta and event.id == self.tool_id:
