@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from allm.events import PartialOutput
 from allm.output.partial import NOTHING, PartialParser
 from allm.output.schema import gemini_schema, openai_schema, restore_absent
 from allm.providers import Anthropic, OpenAI
-from allm.providers.fake import finish, text, usage
+from allm.providers.fake import finish, text, tool_call, usage
 
 
 def is_prefix(partial: Any, final: Any) -> bool:
@@ -76,7 +77,6 @@ def test_tool_mode_partials_of_a_recorded_stream_grow_towards_the_answer() -> No
 @settings(max_examples=60, deadline=None)
 def test_any_chunking_gives_prefixes_only(cuts: list[int]) -> None:
     final = {"a": [1, 22, {"b": "x, y"}], "c": True, "d": None, "e": -1.5e3, "f": 'q"uote'}
-    import json
 
     textual = json.dumps(final)
     parser = PartialParser(wrapped=False)
@@ -148,15 +148,18 @@ def test_lists_are_wrapped_on_the_wire_and_unwrapped_on_validation() -> None:
     assert failed.error.errors == ((("n",), "type"),)
 
 
-def _engine(pieces: list[str], retry_first: bool) -> allm.Engine:
+def _engine(pieces: list[str], retry_first: bool, mode: str) -> allm.Engine:
     scripts = []
     if retry_first:
-        scripts.append(
-            [text('{"name": 1}'), usage(input_tokens=3, output_tokens=2), finish("stop")]
-        )
-    scripts.append(
-        [*(text(p) for p in pieces), usage(input_tokens=4, output_tokens=5), finish("stop")]
-    )
+        scripts.append([text('{"name": 1}'), usage(input_tokens=3, output_tokens=2), finish()])
+    if mode == "tool":
+        arguments = json.loads("".join(pieces))
+        answer: list[Any] = [
+            tool_call(id="a", name="respond_with_json_Person", arguments=arguments)
+        ]
+    else:
+        answer = [text(piece) for piece in pieces]
+    scripts.append([*answer, usage(input_tokens=4, output_tokens=5), finish()])
     return allm.Engine(adapter="fake", adapter_opts={"scripts": scripts})
 
 
@@ -165,13 +168,12 @@ def _engine(pieces: list[str], retry_first: bool) -> allm.Engine:
     st.integers(min_value=0, max_value=120),
     st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=6),
     st.booleans(),
+    st.sampled_from(["native", "tool", "prompted"]),
 )
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 def test_generate_is_the_fold_of_the_stream_and_sync_equals_async(
-    name: str, age: int, cuts: list[int], retry_first: bool
+    name: str, age: int, cuts: list[int], retry_first: bool, mode: str
 ) -> None:
-    import json
-
     textual = json.dumps({"name": name, "age": age})
     pieces, start = [], 0
     for size in cuts * 20:
@@ -182,20 +184,27 @@ def test_generate_is_the_fold_of_the_stream_and_sync_equals_async(
     if start < len(textual):
         pieces.append(textual[start:])
     messages = [allm.user("?")]
+    spec = allm.output(Person, mode=mode)
     folded = allm.stream_generate(
-        _engine(pieces, retry_first), messages, response_format=Person
-    ).collect()
-    generated = allm.generate(_engine(pieces, retry_first), messages, response_format=Person)
+        _engine(pieces, retry_first, mode), messages, response_format=spec
+    )
+    folded_response = folded.collect()
+    generated = allm.generate(_engine(pieces, retry_first, mode), messages, response_format=spec)
+    whole = allm.generate(
+        _engine(pieces, retry_first, mode), messages, response_format=spec, streaming=False
+    )
 
     async def run() -> allm.Response:
-        return await allm.agenerate(_engine(pieces, retry_first), messages, response_format=Person)
+        engine = _engine(pieces, retry_first, mode)
+        return await allm.agenerate(engine, messages, response_format=spec)
 
     awaited = asyncio.run(run())
-    assert folded.parsed == generated.parsed == awaited.parsed == Person(name=name, age=age)
-    for other in (generated, awaited):
-        assert (folded.text, folded.usage, folded.finish_reason) == (
-            other.text,
-            other.usage,
-            other.finish_reason,
+    assert folded_response.parsed == Person(name=name, age=age)
+    for other in (generated, awaited, whole):
+        assert other.parsed == folded_response.parsed
+        assert (other.usage, other.finish_reason) == (
+            folded_response.usage,
+            folded_response.finish_reason,
         )
-    assert folded.usage.output_tokens == (7 if retry_first else 5)
+    assert generated.text == awaited.text == folded_response.text
+    assert folded_response.usage.output_tokens == (7 if retry_first else 5)

@@ -230,3 +230,24 @@ def test_bad_specs_fail_before_any_io() -> None:
         allm.generate(
             fake(attempt(VALID, 1)), [allm.user("?")], response_format=type("Opaque", (), {})
         )
+
+
+def test_a_chat_stream_shows_the_retry_and_folds_the_typed_answer() -> None:
+    engine = fake(attempt(INVALID, 5), attempt(VALID, 7))
+    stream = allm.stream(engine, [allm.user("Oslo?")], response_format=City)
+    events = list(stream)
+    assert [e.attempt for e in events if isinstance(e, OutputRetry)] == [2]
+    final = events[-1]
+    assert isinstance(final, allm.events.ChatCompleted)
+    assert final.result.output == City(name="Oslo", population=709000)
+    assert final.result.final_response.usage.output_tokens == 12
+    assert final.result.thread.messages[-1].content == VALID  # only the last attempt is kept
+
+
+def test_a_chat_that_never_validates_halts_with_the_error() -> None:
+    result = allm.chat(
+        fake(attempt(INVALID, 5)), [allm.user("?")], response_format=City, output_retries=0
+    )
+    assert result.output is None
+    assert isinstance(result.final_response.error, allm.OutputValidationError)
+    assert result.final_response.finish_reason == "error"
