@@ -232,3 +232,22 @@ def test_the_wire_fixtures_are_where_the_tests_read_them() -> None:
         "openai-chat",
         "openai-responses",
     ]
+
+
+def test_gemini_tool_mode_forces_the_answer_function() -> None:
+    case = load("gemini", "structured_output_nonstream")
+    target = engine(Gemini(), case)
+    spec = allm.output(Origin, mode="tool")
+    response = allm.generate(
+        target, [allm.user("?")], model="gemini-2.5-flash", response_format=spec, api_key="k"
+    )
+    assert response.parsed == Origin(language="Rust", year=2015)  # a text answer still counts
+    body = case.sent_body()
+    (declaration,) = body["tools"][0]["functionDeclarations"]
+    assert declaration["name"] == "respond_with_json_Origin"
+    assert declaration["parameters"]["properties"]["creator"]["nullable"] is True
+    assert body["toolConfig"]["functionCallingConfig"] == {
+        "mode": "ANY",
+        "allowedFunctionNames": ["respond_with_json_Origin"],
+    }
+    assert "responseSchema" not in body.get("generationConfig", {})
