@@ -239,7 +239,12 @@ def test_gemini_tool_mode_forces_the_answer_function() -> None:
     target = engine(Gemini(), case)
     spec = allm.output(Origin, mode="tool")
     response = allm.generate(
-        target, [allm.user("?")], model="gemini-2.5-flash", response_format=spec, api_key="k"
+        target,
+        [allm.user("?")],
+        model="gemini-2.5-flash",
+        response_format=spec,
+        api_key="k",
+        streaming=False,
     )
     assert response.parsed == Origin(language="Rust", year=2015)  # a text answer still counts
     body = case.sent_body()
