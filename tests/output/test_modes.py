@@ -234,3 +234,18 @@ def test_a_whole_response_without_the_answer_tool_is_judged_as_text() -> None:
     engine = fake([text('{"x": 5}'), finish("stop")])
     response = allm.generate(engine, [allm.user("?")], response_format=spec, streaming=False)
     assert response.parsed == Point(x=5)
+
+
+def test_typed_values_round_trip_inside_results_and_events() -> None:
+    response = allm.Response(output_text='{"x": 1}', parsed=[Point(x=1), Pair("a")])
+    again = allm.from_json(allm.to_json(response))
+    assert again == response and type(again.parsed[1]) is Pair
+    event = allm.events.OutputCompleted(Point(x=2, y=3))
+    assert allm.from_json(allm.to_json(event)) == event
+    assert pickle.loads(pickle.dumps(response)) == response
+
+    class Local(BaseModel):
+        v: int
+
+    with pytest.raises(TypeError, match="module-level"):
+        allm.to_json(allm.Response(parsed=Local(v=1)))
