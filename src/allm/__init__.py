@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .config import configure
     from .data import (
         ChatResult,
+        EmbeddingRequest,
+        EmbeddingResponse,
         FinishReason,
         HaltReason,
         Image,
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
         ImageUsage,
         Message,
         ModelRef,
+        ModerationRequest,
+        ModerationResponse,
+        ModerationResult,
         Request,
         Response,
         Role,
@@ -49,7 +54,9 @@ if TYPE_CHECKING:
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
     from .data.tools import AskUser, Halt, ToolFailure
+    from .embeddings import aembed, embed
     from .engine import Engine
+    from .moderation import amoderate, moderate
     from .errors import (
         AdapterError,
         AllmError,
@@ -91,6 +98,15 @@ _IMAGES = "allm.execution.images"
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "ChatResult": _DATA,
+    "EmbeddingRequest": _DATA,
+    "EmbeddingResponse": _DATA,
+    "ModerationRequest": _DATA,
+    "ModerationResponse": _DATA,
+    "ModerationResult": _DATA,
+    "embed": "allm.embeddings",
+    "aembed": "allm.embeddings",
+    "moderate": "allm.moderation",
+    "amoderate": "allm.moderation",
     "ContentPart": "allm.data.messages",
     "FinishReason": _DATA,
     "HaltReason": _DATA,
@@ -175,16 +191,19 @@ _SUBMODULES = frozenset(
         "config",
         "data",
         "effects",
+        "embeddings",
         "engine",
         "errors",
         "events",
         "execution",
         "keys",
+        "moderation",
         "providers",
         "retry",
         "sessions",
         "stores",
         "telemetry",
+        "testing",
         "tooling",
         "validate",
     }
@@ -192,6 +211,15 @@ _SUBMODULES = frozenset(
 
 __all__ = [
     "AdapterError",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
+    "ModerationRequest",
+    "ModerationResponse",
+    "ModerationResult",
+    "aembed",
+    "amoderate",
+    "embed",
+    "moderate",
     "AllmError",
     "AskUser",
     "AsyncEventStream",

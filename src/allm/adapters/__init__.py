@@ -115,6 +115,12 @@ _registry: dict[str, str | type[Any]] = {
     "gemini": "allm.providers.gemini:Gemini",
     "openai_images": "allm.providers.openai_images:OpenAIImages",
     "fake_images": "allm.providers.fake_images:FakeImages",
+    "openai_embeddings": "allm.providers.openai_embeddings:OpenAIEmbeddings",
+    "openai_compatible_embeddings": "allm.providers.openai_embeddings:OpenAICompatibleEmbeddings",
+    "gemini_embeddings": "allm.providers.gemini_embeddings:GeminiEmbeddings",
+    "fake_embeddings": "allm.providers.fake_embeddings:FakeEmbeddings",
+    "openai_moderation": "allm.providers.openai_moderation:OpenAIModeration",
+    "fake_moderation": "allm.providers.fake_moderation:FakeModeration",
 }
 _default_instances: dict[type[Any], Any] = {}
 

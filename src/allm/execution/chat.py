@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import telemetry, validate
+from .._hooks import apply_override
 from ..config import get_settings
 from ..data.messages import Message, Role
 from ..data.request import Request
@@ -134,6 +135,7 @@ def _positive_int(value: Any) -> bool:
 
 def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> ChatRun:
     """Check and resolve the chat options, listing every problem in one ``ConfigurationError``."""
+    engine = apply_override(engine)
     if not isinstance(engine, Engine):
         raise ConfigurationError(
             "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]

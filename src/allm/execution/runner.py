@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import validate
+from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
 from ..catalog import check_capabilities, resolve_model_ref
 from ..config import get_settings
@@ -291,6 +292,7 @@ def _resolve_adapter(
 
 def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
     """Every pre-flight step of a streaming call, in order; raises on the first failing stage."""
+    engine = apply_override(engine)
     request, adapter, model = _resolve_adapter(engine, request, opts, "stream")
     problems: list[str] = []
     event_filter = EventFilter.from_opts(opts, problems)
@@ -298,6 +300,7 @@ def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str)
         raise ConfigurationError("invalid_option", problems=problems)
     final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
     plan = adapter.stream(final, call)
+    record_request(final)
     return Prepared(adapter, final, call, plan, event_filter, model_ref)
 
 
@@ -305,8 +308,10 @@ def prepare_generate(
     engine: Any, request: Any, opts: Mapping[str, Any], request_id: str
 ) -> tuple[Any, Request, Call, ModelRef | None]:
     """Pre-flight of the non-streaming path: the same checks, against ``adapter.generate``."""
+    engine = apply_override(engine)
     request, adapter, model = _resolve_adapter(engine, request, opts, "generate")
     final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
+    record_request(final)
     return adapter, final, call, model_ref
 
 
