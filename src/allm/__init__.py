@@ -56,7 +56,6 @@ if TYPE_CHECKING:
     from .data.tools import AskUser, Halt, ToolFailure
     from .embeddings import aembed, embed
     from .engine import Engine
-    from .moderation import amoderate, moderate
     from .errors import (
         AdapterError,
         AllmError,
@@ -85,6 +84,7 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .moderation import amoderate, moderate
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"

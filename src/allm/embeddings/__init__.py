@@ -125,8 +125,8 @@ class _Job:
         adapter = self.surface.adapter
         errors: list[FieldError] = []
         self.inputs, self.single = _inputs(inputs, errors)
-        limit = getattr(adapter, "max_batch_size", None)
-        limit = limit if positive_int(limit) else 2048
+        found = getattr(adapter, "max_batch_size", None)
+        limit = int(found) if positive_int(found) else 2048
         self.batch_size, extra = _check(fields, limit, errors)
         if errors:
             raise ValidationError(
@@ -160,7 +160,9 @@ class _Job:
         """Every batch's plan; each adapter pre-flight (and key) runs here, before any I/O."""
         size, inputs, adapter = self.batch_size, self.inputs, self.surface.adapter
         return [
-            self.surface.plan(replace(self.template, inputs=inputs[start : start + size]), adapter.embed)
+            self.surface.plan(
+                replace(self.template, inputs=inputs[start : start + size]), adapter.embed
+            )
             for start in range(0, len(inputs), size)
         ]
 

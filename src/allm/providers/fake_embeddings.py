@@ -29,7 +29,9 @@ __all__ = ["FakeEmbeddings", "error", "fake_vector", "ok", "retry_until_call"]
 DEFAULT_DIMENSIONS = 8
 
 
-def fake_vector(text: str, dimensions: int = DEFAULT_DIMENSIONS, salt: str = "") -> tuple[float, ...]:
+def fake_vector(
+    text: str, dimensions: int = DEFAULT_DIMENSIONS, salt: str = ""
+) -> tuple[float, ...]:
     """The fake's unit-length vector for ``text`` (a pure function of its arguments)."""
     seed = f"{salt}\x00{text}".encode()
     raw = bytearray()
@@ -60,7 +62,7 @@ class FakeEmbeddings(ScriptedFake[EmbeddingResponse]):
         """This request's answer: scripted, or computed from the inputs."""
         return self.serve(request, call)
 
-    def default(self, request: EmbeddingRequest) -> EmbeddingResponse:
+    def default(self, request: EmbeddingRequest, call: Call) -> EmbeddingResponse:
         """One deterministic vector per input."""
         size = request.dimensions or DEFAULT_DIMENSIONS
         salt = f"{request.model}|{request.input_type}"

@@ -109,7 +109,7 @@ class ScriptedFake(Generic[T]):
     """Base of the surface fakes: script parsing, one cursor per engine, recording.
 
     A subclass sets the option names and implements ``answer(request, value)`` (a scripted
-    value checked and turned into the response) and ``default(request)`` (the deterministic
+    value checked and turned into the response) and ``default(request, call)`` (the deterministic
     answer when there is no script).
     """
 
@@ -131,7 +131,7 @@ class ScriptedFake(Generic[T]):
         """The response for a scripted ``value`` (raise ``ConfigurationError`` if it is wrong)."""
         raise NotImplementedError
 
-    def default(self, request: Any) -> T:  # pragma: no cover - subclasses override
+    def default(self, request: Any, call: Call) -> T:  # pragma: no cover - subclasses override
         """The deterministic response when there is no script."""
         raise NotImplementedError
 
@@ -161,7 +161,7 @@ class ScriptedFake(Generic[T]):
             sink.append((request, call))
         outcome: T | AdapterError
         if entries is None:
-            outcome = self.default(request)
+            outcome = self.default(request, call)
         else:
             taken = self._advance(call, entries)
             outcome = taken if isinstance(taken, AdapterError) else self.answer(request, taken)
@@ -200,4 +200,7 @@ class ScriptedFake(Generic[T]):
                 )
             entry = entries[cursor.position]
             cursor.position += 1
-        return entry.error if isinstance(entry, Err) else entry.value
+        if isinstance(entry, Err):
+            return entry.error
+        assert isinstance(entry, Ok)  # the loop above stepped over every RetryUntil
+        return entry.value

@@ -49,9 +49,7 @@ __all__ = [
 
 Handler = Callable[[str, Mapping[str, Any], Mapping[str, Any]], None]
 
-SPAN_NAMES = frozenset(
-    {"generate", "stream", "step", "chat", "tool", "image", "embed", "moderate"}
-)
+SPAN_NAMES = frozenset({"generate", "stream", "step", "chat", "tool", "image", "embed", "moderate"})
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).
 REQUEST_SPANS = frozenset({"generate", "stream", "step", "image", "embed", "moderate"})
 
