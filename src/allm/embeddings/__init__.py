@@ -126,7 +126,7 @@ class _Job:
         errors: list[FieldError] = []
         self.inputs, self.single = _inputs(inputs, errors)
         found = getattr(adapter, "max_batch_size", None)
-        limit = int(found) if positive_int(found) else 2048
+        limit = found if isinstance(found, int) and positive_int(found) else 2048
         self.batch_size, extra = _check(fields, limit, errors)
         if errors:
             raise ValidationError(

@@ -2,7 +2,7 @@
 
 Without a script, each input's vector comes from a SHA-256 of the model, the input type and the
 text: the same input always gives the same unit-length vector (``dimensions`` long, 8 by
-default). With ``adapter_opts["embedding_script"]`` (else ``"script"``), each request (one
+default). With ``adapter_opts["embedding_script"]``, each request (one
 batch) takes the next entry (see ``allm.providers.fake_surface``): ``ok([[...], [...]])`` (one
 vector per input of the batch), ``error(reason)``, ``retry_until_call(n)``.
 ``adapter_opts["embedding_record"]`` sees every request. ``FakeEmbeddings(max_batch_size=n)``

@@ -1,8 +1,9 @@
 """What the scripted fakes of the non-chat surfaces share (embeddings, moderation).
 
 Without a script a fake answers deterministically (the same input gives the same output). With
-one (``adapter_opts[<script option>]``, else ``adapter_opts["script"]``), each adapter request
-consumes the next entry, in the order the requests are made:
+one (``adapter_opts[<script option>]``: ``embedding_script``, ``moderation_script``; never the
+chat Fake's ``script``, since one engine's adapter options serve all its adapters), each adapter
+request consumes the next entry, in the order the requests are made:
 
     ok(value)                  ("ok", value)         the request's answer
     error("rate_limited")      ("error", reason)     the request fails with AdapterError(reason)
@@ -139,8 +140,6 @@ class ScriptedFake(Generic[T]):
         """The call's script, checked (every problem at once), or None without one."""
         raw = call.opt(self.script_option)
         where = self.script_option
-        if raw is None:
-            raw, where = call.opt("script"), "script"
         if raw is None:
             return None
         if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
