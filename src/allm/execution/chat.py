@@ -38,6 +38,7 @@ from ..tooling import (
 )
 from .api import _with_costs
 from .collector import StreamCollector
+from .compact import wire_tools, with_tool_help
 from .runner import EventFilter, Prepared, prepare, request_id_from
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle, validate_on_tool_error
@@ -184,7 +185,7 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
     ):  # checked before merging: the merge reads each tool's name
         problems.append(f"tools must be a list of Tool values, got {extra_tools!r}")
         extra_tools = ()
-    tools = engine.resolve_tools({"tools": extra_tools} if extra_tools else {})
+    tools = with_tool_help(engine.resolve_tools({"tools": extra_tools} if extra_tools else {}))
     for item in tools:
         if (
             isinstance(item, Tool)
@@ -252,7 +253,7 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
 
 
 def _prepare_step(run: ChatRun, thread: Thread) -> Prepared:
-    request = Request(messages=thread.messages, tools=run.tools)
+    request = Request(messages=thread.messages, tools=wire_tools(run.tools))
     opts = {**run.step_opts, "request_id": run.request_id}
     return prepare(run.engine, request, opts, run.request_id)
 
