@@ -6,6 +6,8 @@ Every call runs inside an ``embed`` telemetry span, in this order:
    (call ``model=`` > ``Engine.embedding_model`` > the adapter's default model);
 2. validation of the inputs and options, listing every problem
    (``ValidationError("invalid_request")``, paths such as ``("inputs", 3)``);
+   the catalog's entry for the model, when one is configured, bounds ``dimensions`` and
+   refuses a model that states ``embeddings: false``;
 3. the batches: inputs past ``batch_size`` (default and ceiling: the adapter's per-request limit,
    ``max_batch_size``) are split; the adapter checks each batch and resolves the key before any
    byte is sent;
@@ -128,6 +130,14 @@ class _Job:
         found = getattr(adapter, "max_batch_size", None)
         limit = found if isinstance(found, int) and positive_int(found) else 2048
         self.batch_size, extra = _check(fields, limit, errors)
+        ref = self.surface.model_ref
+        if ref is not None:
+            longest = ref.limits.get("dimensions")
+            wanted = fields.get("dimensions")
+            if positive_int(longest) and positive_int(wanted) and wanted > longest:
+                errors.append((("dimensions",), "exceeds_model_limit"))
+            if ref.capabilities.get("embeddings") is False:
+                errors.append((("model",), "embeddings_disabled"))
         if errors:
             raise ValidationError(
                 "invalid_request",

@@ -157,7 +157,10 @@ class SurfaceCall:
 
         ref = model if isinstance(model, ModelRef) else None
         if ref is None and isinstance(model_id, str):
-            ref = resolve_model_ref(model_id, getattr(adapter, "name", None))
+            # The catalog knows the model under the provider the reference names, if any.
+            named = _split_model(model)[0] if model_id != model else None
+            provider = named.removesuffix(surface.suffix) if named else None
+            ref = resolve_model_ref(model_id, provider or getattr(adapter, "name", None))
         return cls(
             engine,
             adapter,
