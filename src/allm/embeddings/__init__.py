@@ -134,7 +134,7 @@ class _Job:
         if ref is not None:
             longest = ref.limits.get("dimensions")
             wanted = fields.get("dimensions")
-            if positive_int(longest) and positive_int(wanted) and wanted > longest:
+            if positive_int(longest) and positive_int(wanted) and int(wanted) > int(longest):
                 errors.append((("dimensions",), "exceeds_model_limit"))
             if ref.capabilities.get("embeddings") is False:
                 errors.append((("model",), "embeddings_disabled"))
