@@ -128,13 +128,13 @@ class _Job:
         errors: list[FieldError] = []
         self.inputs, self.single = _inputs(inputs, errors)
         found = getattr(adapter, "max_batch_size", None)
-        limit = found if isinstance(found, int) and positive_int(found) else 2048
+        limit = found if positive_int(found) else 2048
         self.batch_size, extra = _check(fields, limit, errors)
         ref = self.surface.model_ref
         if ref is not None:
             longest = ref.limits.get("dimensions")
             wanted = fields.get("dimensions")
-            if positive_int(longest) and positive_int(wanted) and int(wanted) > int(longest):
+            if positive_int(longest) and positive_int(wanted) and wanted > longest:
                 errors.append((("dimensions",), "exceeds_model_limit"))
             if ref.capabilities.get("embeddings") is False:
                 errors.append((("model",), "embeddings_disabled"))

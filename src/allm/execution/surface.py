@@ -13,7 +13,7 @@ import contextvars
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
@@ -43,7 +43,7 @@ CONTROL_KEYS = frozenset(
 DEFAULT_CONCURRENCY = 4
 
 
-def positive_int(value: Any) -> bool:
+def positive_int(value: Any) -> TypeGuard[int]:
     """Whether ``value`` is an int above zero (a bool is not)."""
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
