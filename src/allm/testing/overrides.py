@@ -7,6 +7,7 @@ replaced (``embedding_adapter`` for an adapter with ``embed``, ``moderation_adap
 with ``moderate``, ``image_adapter`` for an image adapter, else the chat ``adapter``), keeping
 the rest of the caller's engine. It is a context manager and a decorator (of plain and async
 functions); it holds for the thread or task that entered it and the workers allm starts from it.
+Nested overrides combine: the inner one applies on top of the outer one.
 
 ``capture()`` collects every request an adapter is asked to send while it is open, in order:
 chat ``Request``s (each turn of a chat loop), ``ImageRequest``s, and one ``EmbeddingRequest`` /
@@ -67,7 +68,16 @@ class override:  # lower case: it reads like a function, ``with override(engine)
         self._tokens: list[contextvars.Token[Any]] = []
 
     def __enter__(self) -> override:
-        self._tokens.append(_hooks.override.set(self._replace))
+        outer = _hooks.override.get()
+        own = self._replace
+        if outer is None:
+            chosen = own
+        else:
+
+            def chosen(engine: Any) -> Any:  # nested overrides apply inside out
+                return own(outer(engine))
+
+        self._tokens.append(_hooks.override.set(chosen))
         return self
 
     def __exit__(
