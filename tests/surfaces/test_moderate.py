@@ -11,8 +11,8 @@ import pytest
 import allm
 from allm import telemetry
 from allm.data.moderation import ModerationRequest
-from allm.providers.fake_moderation import FakeModeration, error, ok, retry_until_call
 from allm.providers.fake_images import png
+from allm.providers.fake_moderation import FakeModeration, error, ok, retry_until_call
 
 IMAGE = allm.ImagePart.from_bytes(png(2, 2), "image/png")
 FAST_RETRY = {"max_attempts": 3, "base_delay_ms": 0, "jitter_ms": 0}
