@@ -38,10 +38,15 @@ FAST_RETRY = {"max_attempts": 3, "base_delay_ms": 0, "jitter_ms": 0}
 class Transcript:
     """One case served by a MockTransport that checks each request against the recording."""
 
-    def __init__(self, adapter: str, case: str) -> None:
+    def __init__(self, adapter: str, case: str, skip: int = 0) -> None:
         self.adapter = adapter
         self.data = json.loads((FOLDERS[adapter] / f"{case}.json").read_text())
+        self.data["exchanges"] = self.data["exchanges"][skip:]
         self.sent: list[httpx.Request] = []
+
+    def wire(self) -> list[tuple[str, bytes]]:
+        """What was sent: each request's URL and body."""
+        return [(str(request.url), request.content) for request in self.sent]
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         index = len(self.sent)
@@ -57,7 +62,7 @@ class Transcript:
             answer["status"], headers=answer["headers"], content=answer["body"].encode()
         )
 
-    def engine(self) -> allm.Engine:
+    def engine(self, retry: Any = FAST_RETRY) -> allm.Engine:
         def sync(request: httpx.Request) -> httpx.Response:
             request.read()
             return self._answer(request)
@@ -72,7 +77,7 @@ class Transcript:
             "base_url": BASE_URLS[self.adapter],
         }
         slot = "moderation_adapter" if self.adapter.endswith("moderation") else "embedding_adapter"
-        return allm.Engine(**{slot: self.adapter}, adapter_opts=opts, retry=FAST_RETRY)
+        return allm.Engine(**{slot: self.adapter}, adapter_opts=opts, retry=retry)
 
     def inputs(self) -> Any:
         raw = self.data["call"]["inputs"]
