@@ -21,6 +21,7 @@ import allm
 from allm import telemetry
 from allm.data.embeddings import EmbeddingRequest
 from allm.providers.fake_embeddings import FakeEmbeddings, error, fake_vector, ok, retry_until_call
+from allm.providers.openai_embeddings import OpenAIEmbeddings
 from allm.testing.loopback import Answer, LoopbackServer, ReceivedRequest
 
 FAST_RETRY = {"max_attempts": 3, "base_delay_ms": 0, "jitter_ms": 0}
@@ -313,9 +314,8 @@ def test_ten_thousand_inputs_through_a_loopback_server(mode: str) -> None:
     texts = [f"text {i}" for i in range(10_000)]
     with LoopbackServer() as server:
         server.route("POST", "/v1/embeddings", _echo)
-        engine = allm.Engine(
-            embedding_adapter="openai_embeddings", adapter_opts={"base_url": server.url + "/v1"}
-        )
+        adapter = OpenAIEmbeddings(base_url=server.url + "/v1")
+        engine = allm.Engine(embedding_adapter=adapter)
         opts = {"batch_size": 100, "max_concurrency": 3, "api_key": "sk-loop"}
         if mode == "sync":
             response = allm.embed(engine, texts, **opts)
@@ -331,4 +331,5 @@ def test_ten_thousand_inputs_through_a_loopback_server(mode: str) -> None:
         assert response.usage.input_tokens == 10_000
         sent = sorted(int(r.json()["input"][0].split()[1]) for r in server.requests)
         assert sent == list(range(0, 10_000, 100))
+        adapter.close()
     assert threading.active_count() < 50
