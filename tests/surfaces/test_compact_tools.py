@@ -47,7 +47,7 @@ def test_stub_request_then_tool_help_then_the_real_call() -> None:
                     tool_call(id="w1", name="weather", arguments={"city": "Oslo"}),
                     finish("tool_calls"),
                 ],
-                [text("21 degrees in Oslo")],
+                [text("21 degrees in Oslo"), finish("stop")],
             ]
         },
     )
@@ -83,7 +83,7 @@ def test_tool_help_for_an_unknown_name_is_a_failure_the_model_sees() -> None:
                     tool_call(id="h", name=TOOL_HELP, arguments={"name": "nope"}),
                     finish("tool_calls"),
                 ],
-                [text("sorry")],
+                [text("sorry"), finish("stop")],
             ]
         },
     )

@@ -32,7 +32,7 @@ def test_override_with_an_engine_replaces_every_surface() -> None:
     fake = allm.Engine(
         adapter="fake",
         adapter_opts={
-            "scripts": [[text("hello")], [text("again")]],
+            "scripts": [[text("hello")], [text("again"), finish("stop")]],
             "image_script": [image_ok(allm.ImagePart.from_bytes(png(), "image/png"))],
         },
         embedding_adapter="fake_embeddings",
@@ -116,7 +116,7 @@ def test_capture_sees_every_chat_turn_in_order_and_nests() -> None:
         adapter_opts={
             "scripts": [
                 [tool_call(id="1", name="weather", arguments={}), finish("tool_calls")],
-                [text("done")],
+                [text("done"), finish("stop")],
             ]
         },
     )

@@ -39,7 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .. import telemetry, validate
 from .._hooks import apply_override, record_request
-from ..adapters import TRANSPORT_KEYS, Call, resolve_adapter
+from ..adapters import TRANSPORT_KEYS, Call
 from ..data.images import ImageRequest, ImageResponse, ImageUsage
 from ..data.messages import Image, ImagePart
 from ..data.models import ModelRef
@@ -53,6 +53,7 @@ from ..errors import (
     ImageAdapterError,
     ValidationError,
 )
+from ..registry import resolve_adapter
 from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying
 
 __all__ = [
