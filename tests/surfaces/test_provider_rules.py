@@ -58,7 +58,7 @@ def test_parse_embeddings_refuses_unreadable_answers(document: Any, problem: str
     with pytest.raises(allm.AdapterError, match=problem):
         parse_embeddings(document, RESULT, EmbeddingRequest(inputs=["a"]), fail)
     twice = {"data": [{"index": 0, "embedding": [1.0]}, {"index": 0, "embedding": [2.0]}]}
-    with pytest.raises(allm.AdapterError, match="data.1."):
+    with pytest.raises(allm.AdapterError, match=r"data\[1\]"):
         parse_embeddings(twice, RESULT, EmbeddingRequest(inputs=["a", "b"]), fail)
     plain = parse_embeddings(
         {"data": [{"embedding": [1.0]}], "usage": "?"}, RESULT, EmbeddingRequest(inputs=["a"]), fail
