@@ -33,13 +33,13 @@ from ..catalog import apply_costs
 from ..data.embeddings import EmbeddingRequest, EmbeddingResponse
 from ..data.response import Usage
 from ..effects import Effect
-from ..errors import AdapterError, AllmError, FieldError, ValidationError
+from ..errors import AdapterError, FieldError, ValidationError
 from ..execution.surface import (
     Surface,
     SurfaceCall,
+    SurfaceJob,
+    mapping_fields,
     positive_int,
-    run_batches,
-    run_batches_async,
     split_opts,
 )
 
@@ -94,7 +94,7 @@ def _inputs(value: Any, errors: list[FieldError]) -> tuple[tuple[str, ...], bool
 
 def _check(
     fields: Mapping[str, Any], limit: int, errors: list[FieldError]
-) -> tuple[int, dict[str, Any]]:
+) -> tuple[int, dict[str, dict[str, Any]]]:
     dimensions = fields.get("dimensions")
     if dimensions is not None and not positive_int(dimensions):
         errors.append((("dimensions",), "not_a_positive_int"))
@@ -107,18 +107,13 @@ def _check(
         size = limit
     elif size > limit:
         errors.append((("batch_size",), "exceeds_provider_limit"))
-    extra: dict[str, Any] = {}
-    for key in ("options", "metadata"):
-        value = fields.get(key, {})
-        if not isinstance(value, Mapping):
-            errors.append(((key,), "not_a_map"))
-        else:
-            extra[key] = dict(value)
-    return size, extra
+    return size, mapping_fields(fields, errors)
 
 
-class _Job:
+class _Job(SurfaceJob[EmbeddingResponse]):
     """One ``embed`` call between its arguments and its response."""
+
+    name = "embed"
 
     def __init__(self, engine: Any, inputs: Any, opts: Mapping[str, Any]) -> None:
         fields, control, params = split_opts(opts, _FIELDS)
@@ -127,6 +122,7 @@ class _Job:
         adapter = self.surface.adapter
         errors: list[FieldError] = []
         self.inputs, self.single = _inputs(inputs, errors)
+        self.input_count = len(self.inputs)
         found = getattr(adapter, "max_batch_size", None)
         limit = found if positive_int(found) else 2048
         self.batch_size, extra = _check(fields, limit, errors)
@@ -153,18 +149,6 @@ class _Job:
             options=options,
             metadata=extra.get("metadata", {}),
         )
-
-    def span_metadata(self) -> dict[str, Any]:
-        extra = self.control.get("telemetry_metadata")
-        base = dict(extra) if isinstance(extra, Mapping) else {}
-        base.update(
-            request_id=self.surface.call.request_id,
-            engine=self.surface.engine,
-            model=self.surface.model,
-            provider=getattr(self.surface.adapter, "name", None),
-            input_count=len(self.inputs),
-        )
-        return base
 
     def plans(self) -> list[Generator[Effect, Any, EmbeddingResponse]]:
         """Every batch's plan; each adapter pre-flight (and key) runs here, before any I/O."""
@@ -208,11 +192,6 @@ class _Job:
         span.stop_metadata.update(response=response, usage=usage, error=None, batches=len(parts))
         return response
 
-    def empty(self, span: telemetry.Span) -> EmbeddingResponse:
-        response = EmbeddingResponse((), self.surface.model, Usage(), {"batches": 0})
-        span.stop_metadata.update(response=response, usage=response.usage, error=None, batches=0)
-        return response
-
 
 def _sum_usage(usages: list[Usage]) -> Usage:
     def total(name: str) -> int | None:
@@ -222,41 +201,11 @@ def _sum_usage(usages: list[Usage]) -> Usage:
     return Usage(input_tokens=total("input_tokens"), total_tokens=total("total_tokens"))
 
 
-def _failed(span: telemetry.Span, error: AllmError) -> None:
-    span.stop_metadata.update(response=None, usage=None, error=error, batches=None)
-
-
 def embed(engine: Any, inputs: str | Sequence[str], **opts: Any) -> EmbeddingResponse:
     """Embed one text (``vectors`` of length one, ``.vector``) or a list of texts, in order."""
-    job = _Job(engine, inputs, opts)
-    error: AllmError | None = None
-    with telemetry.span("embed", job.span_metadata()) as span:
-        try:
-            if not job.inputs:
-                return job.empty(span)
-            parts = run_batches(job.plans(), job.surface.max_concurrency)
-            response = job.combine(parts, span)
-        except AllmError as exc:
-            _failed(span, exc)
-            error = exc
-    if error is not None:
-        raise error
-    return response
+    return _Job(engine, inputs, opts).run()
 
 
 async def aembed(engine: Any, inputs: str | Sequence[str], **opts: Any) -> EmbeddingResponse:
     """The async twin of ``embed``."""
-    job = _Job(engine, inputs, opts)
-    error: AllmError | None = None
-    with telemetry.span("embed", job.span_metadata()) as span:
-        try:
-            if not job.inputs:
-                return job.empty(span)
-            parts = await run_batches_async(job.plans(), job.surface.max_concurrency)
-            response = job.combine(parts, span)
-        except AllmError as exc:
-            _failed(span, exc)
-            error = exc
-    if error is not None:
-        raise error
-    return response
+    return await _Job(engine, inputs, opts).arun()

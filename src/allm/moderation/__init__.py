@@ -24,8 +24,8 @@ from ..data.moderation import (
     ModerationResult,
 )
 from ..effects import Effect
-from ..errors import AdapterError, AllmError, FieldError, ValidationError
-from ..execution.surface import Surface, SurfaceCall, run_batches, run_batches_async, split_opts
+from ..errors import AdapterError, FieldError, ValidationError
+from ..execution.surface import Surface, SurfaceCall, SurfaceJob, mapping_fields, split_opts
 
 __all__ = ["MODERATION", "ModerationAdapter", "amoderate", "moderate", "moderation_inputs"]
 
@@ -122,20 +122,19 @@ def _groups(inputs: tuple[ModerationInput, ...], size: int) -> list[list[int]]:
     return groups
 
 
-class _Job:
+class _Job(SurfaceJob[ModerationResponse]):
+    """One ``moderate`` call between its arguments and its response."""
+
+    name = "moderate"
+
     def __init__(self, engine: Any, value: Any, opts: Mapping[str, Any]) -> None:
         fields, control, params = split_opts(opts, _FIELDS)
         self.surface = SurfaceCall.resolve(MODERATION, engine, fields.get("model"), control)
         self.control = control
         errors: list[FieldError] = []
         self.inputs = moderation_inputs(value, errors)
-        extra: dict[str, dict[str, Any]] = {}
-        for key in ("options", "metadata"):
-            given = fields.get(key, {})
-            if not isinstance(given, Mapping):
-                errors.append(((key,), "not_a_map"))
-            else:
-                extra[key] = dict(given)
+        self.input_count = len(self.inputs)
+        extra = mapping_fields(fields, errors)
         if not self.inputs and not errors:
             errors.append((("input",), "empty"))
         if errors:
@@ -146,18 +145,6 @@ class _Job:
         self.metadata = extra["metadata"]
         size = getattr(self.surface.adapter, "max_batch_size", 32)
         self.groups = _groups(self.inputs, size if isinstance(size, int) and size > 0 else 32)
-
-    def span_metadata(self) -> dict[str, Any]:
-        extra = self.control.get("telemetry_metadata")
-        base = dict(extra) if isinstance(extra, Mapping) else {}
-        base.update(
-            request_id=self.surface.call.request_id,
-            engine=self.surface.engine,
-            model=self.surface.model,
-            provider=getattr(self.surface.adapter, "name", None),
-            input_count=len(self.inputs),
-        )
-        return base
 
     def plans(self) -> list[Generator[Effect, Any, ModerationResponse]]:
         adapter = self.surface.adapter
@@ -195,36 +182,11 @@ class _Job:
         return response
 
 
-def _failed(span: telemetry.Span, error: AllmError) -> None:
-    span.stop_metadata.update(response=None, error=error, flagged=None)
-
-
 def moderate(engine: Any, input: Any, **opts: Any) -> ModerationResponse:
     """Judge one input, or a list of inputs (one result each, in order)."""
-    job = _Job(engine, input, opts)
-    error: AllmError | None = None
-    with telemetry.span("moderate", job.span_metadata()) as span:
-        try:
-            response = job.combine(run_batches(job.plans(), job.surface.max_concurrency), span)
-        except AllmError as exc:
-            _failed(span, exc)
-            error = exc
-    if error is not None:
-        raise error
-    return response
+    return _Job(engine, input, opts).run()
 
 
 async def amoderate(engine: Any, input: Any, **opts: Any) -> ModerationResponse:
     """The async twin of ``moderate``."""
-    job = _Job(engine, input, opts)
-    error: AllmError | None = None
-    with telemetry.span("moderate", job.span_metadata()) as span:
-        try:
-            parts = await run_batches_async(job.plans(), job.surface.max_concurrency)
-            response = job.combine(parts, span)
-        except AllmError as exc:
-            _failed(span, exc)
-            error = exc
-    if error is not None:
-        raise error
-    return response
+    return await _Job(engine, input, opts).arun()
