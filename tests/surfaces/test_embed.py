@@ -122,6 +122,15 @@ def test_bad_inputs_and_options_are_listed_before_any_request() -> None:
     assert seen == []
 
 
+def test_max_concurrency_comes_from_the_call_else_the_engine() -> None:
+    with pytest.raises(allm.errors.ConfigurationError, match="max_concurrency"):
+        allm.embed(
+            allm.Engine(embedding_adapter="fake_embeddings", params={"max_concurrency": 0}), "x"
+        )
+    engine = allm.Engine(embedding_adapter="fake_embeddings", params={"max_concurrency": 0})
+    assert allm.embed(engine, ["a", "b"], batch_size=1, max_concurrency=2).metadata["batches"] == 2
+
+
 def test_call_options_are_checked() -> None:
     with pytest.raises(allm.errors.ConfigurationError) as info:
         allm.embed(fake(), "x", max_concurrency=0, request_id="", adapter_opts=[])

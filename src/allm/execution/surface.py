@@ -144,7 +144,10 @@ class SurfaceCall:
             value = control.get(key)
             if value is not None and not isinstance(value, Mapping):
                 problems.append(f"{key} must be a mapping, got {value!r}")
-        limit = control.get("max_concurrency", DEFAULT_CONCURRENCY)
+        # call keyword > engine params > default, as for the chat loop's tools
+        limit = control.get(
+            "max_concurrency", engine.params.get("max_concurrency", DEFAULT_CONCURRENCY)
+        )
         if not positive_int(limit):
             problems.append(f"max_concurrency must be a positive int, got {limit!r}")
         if problems:
