@@ -7,6 +7,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import allm
 from allm import telemetry
@@ -146,3 +148,13 @@ def test_openai_refuses_images_for_text_models_before_any_key() -> None:
     with pytest.raises(allm.EngineError) as key_error:
         allm.moderate(engine, "x")
     assert key_error.value.reason == "missing_key"
+
+
+@given(
+    words=st.lists(st.sampled_from(["calm", "flagme", "fine", "spam"]), min_size=1, max_size=80),
+    limit=st.integers(min_value=1, max_value=4),
+)
+def test_grouping_never_changes_the_verdicts(words: list[str], limit: int) -> None:
+    response = allm.moderate(fake(), words, max_concurrency=limit)
+    assert [r.flagged for r in response.results] == [word == "flagme" for word in words]
+    assert response.metadata["requests"] == -(-len(words) // 32)
