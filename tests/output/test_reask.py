@@ -23,8 +23,8 @@ INVALID = '{"name": "Oslo", "population": "many"}'
 VALID = '{"name": "Oslo", "population": 709000}'
 
 
-def fake(*scripts: list[Any]) -> allm.Engine:
-    return allm.Engine(adapter="fake", adapter_opts={"scripts": [list(s) for s in scripts]})
+def fake(*scripts: list[Any], **opts: Any) -> allm.Engine:
+    return allm.Engine(adapter="fake", adapter_opts={"scripts": [list(s) for s in scripts], **opts})
 
 
 def attempt(answer: str, tokens: int) -> list[Any]:
@@ -164,19 +164,12 @@ def test_chat_with_tools_gives_a_typed_final_answer() -> None:
 
     # native mode: the tool loop first, then one call with the format and no tools (two passes)
     recorded: list[Any] = []
-    engine = allm.Engine(
-        adapter="fake",
-        adapter_opts={
-            "scripts": [
-                [
-                    tool_call(id="t1", name="lookup", arguments={"city": "Oslo"}),
-                    finish("tool_calls"),
-                ],
-                [text("Oslo has 709000 people."), finish("stop")],
-                attempt(VALID, 4),
-            ],
-            "record": recorded,
-        },
+    lookup_call = [
+        tool_call(id="t1", name="lookup", arguments={"city": "Oslo"}),
+        finish("tool_calls"),
+    ]
+    engine = fake(
+        lookup_call, [text("Oslo has 709000 people."), finish()], attempt(VALID, 4), record=recorded
     )
     result = allm.chat(engine.put_tool(lookup), [allm.user("Oslo?")], response_format=City)
     assert result.output == City(name="Oslo", population=709000)
@@ -188,19 +181,7 @@ def test_chat_with_tools_gives_a_typed_final_answer() -> None:
     answer = tool_call(
         id="a1", name="respond_with_json_City", arguments={"name": "Oslo", "population": 709000}
     )
-    engine = allm.Engine(
-        adapter="fake",
-        adapter_opts={
-            "scripts": [
-                [
-                    tool_call(id="t1", name="lookup", arguments={"city": "Oslo"}),
-                    finish("tool_calls"),
-                ],
-                [answer, finish("tool_calls")],
-            ],
-            "record": recorded,
-        },
-    )
+    engine = fake(lookup_call, [answer, finish("tool_calls")], record=recorded)
     result = allm.chat(engine.put_tool(lookup), [allm.user("Oslo?")], response_format=spec)
     assert result.output == City(name="Oslo", population=709000)
     assert result.halted_reason == "completed" and len(result.steps) == 2

@@ -191,25 +191,33 @@ def test_a_recorded_structured_answer_gives_the_typed_value(wire: Any) -> None:
         assert body["tool_choice"] == {"type": "tool", "name": "respond_with_json_city_info"}
 
 
-def test_openai_tool_mode_sends_a_forced_function_that_matches_the_openapi_schema() -> None:
-    case = load("openai-chat", "structured_output_nonstream")
-    target = engine(OpenAI(), case, endpoint="chat_completions")
-    spec = allm.output(CityFacts, mode="tool")
-    allm.generate(target, [allm.user("?")], model="gpt-4o", response_format=spec, api_key="k")
+@pytest.mark.parametrize(
+    ("directory", "endpoint", "kind", "tool_schema", "choice_schema"),
+    [
+        (
+            "openai-chat",
+            "chat_completions",
+            CityFacts,
+            "ChatCompletionTool",
+            "ChatCompletionNamedToolChoice",
+        ),
+        ("openai-responses", "responses", Origin, "FunctionTool", "ToolChoiceFunction"),
+    ],
+)
+def test_openai_tool_mode_sends_a_forced_strict_function_that_matches_the_openapi_schema(
+    directory: str, endpoint: str, kind: Any, tool_schema: str, choice_schema: str
+) -> None:
+    case = load(directory, "structured_output_nonstream")
+    target = engine(OpenAI(), case, endpoint=endpoint)
+    spec = allm.output(kind, mode="tool")
+    response = allm.generate(
+        target, [allm.user("?")], model="gpt-4.1", response_format=spec, api_key="k"
+    )
+    assert response.parsed is not None  # a text answer still counts
     body = case.sent_body()
-    openapi_validate(body["tools"][0], "ChatCompletionTool")
-    openapi_validate(body["tool_choice"], "ChatCompletionNamedToolChoice")
-    assert "response_format" not in body
-
-
-def test_openai_responses_tool_mode_matches_the_openapi_schema() -> None:
-    case = load("openai-responses", "structured_output_nonstream")
-    target = engine(OpenAI(), case, endpoint="responses")
-    spec = allm.output(Origin, mode="tool")
-    allm.generate(target, [allm.user("?")], model="gpt-4.1", response_format=spec, api_key="k")
-    body = case.sent_body()
-    openapi_validate(body["tools"][0], "FunctionTool")
-    openapi_validate(body["tool_choice"], "ToolChoiceFunction")
+    openapi_validate(body["tools"][0], tool_schema)
+    openapi_validate(body["tool_choice"], choice_schema)
+    assert "response_format" not in body and "format" not in body.get("text", {})
 
 
 def test_anthropic_native_mode_sends_output_config_with_closed_objects() -> None:
