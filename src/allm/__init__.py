@@ -20,11 +20,13 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import errors, events, keys, sessions, stores, telemetry, validate
+    from .classification import aclassify, classify
     from .codec import from_json, to_json
     from .collector import StreamCollector
     from .config import configure
     from .data import (
         ChatResult,
+        Classification,
         EmbeddingRequest,
         EmbeddingResponse,
         FinishReason,
@@ -100,6 +102,9 @@ _IMAGES = "allm.execution.images"
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "ChatResult": _DATA,
+    "Classification": _DATA,
+    "classify": "allm.classification",
+    "aclassify": "allm.classification",
     "EmbeddingRequest": _DATA,
     "EmbeddingResponse": _DATA,
     "ModerationRequest": _DATA,
@@ -192,6 +197,7 @@ _SUBMODULES = frozenset(
     {
         "adapters",
         "catalog",
+        "classification",
         "codec",
         "config",
         "data",
@@ -220,6 +226,7 @@ __all__ = [
     "AskUser",
     "AsyncEventStream",
     "ChatResult",
+    "Classification",
     "ConflictError",
     "ContentPart",
     "CorruptSessionError",
@@ -267,6 +274,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "achat",
+    "aclassify",
     "aedit_image",
     "aembed",
     "agenerate",
@@ -279,6 +287,7 @@ __all__ = [
     "astream_generate",
     "astream_step",
     "chat",
+    "classify",
     "configure",
     "edit_image",
     "embed",

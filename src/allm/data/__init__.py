@@ -3,6 +3,7 @@
 Nothing here does I/O or imports the runtime; an engine, adapters and keys live in Layer B.
 """
 
+from .classification import Classification
 from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
 from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
@@ -27,6 +28,7 @@ __all__ = [
     "ToolFailure",
     "RESERVED_HALT_REASONS",
     "ChatResult",
+    "Classification",
     "EmbeddingRequest",
     "EmbeddingResponse",
     "FinishReason",

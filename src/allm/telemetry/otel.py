@@ -16,7 +16,8 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
 * ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
 * ``embed``: ``embeddings {model}``, kind CLIENT, ``gen_ai.operation.name="embeddings"``,
   ``gen_ai.embeddings.dimension.count``, input token usage; ``moderate``: ``moderation {model}``,
-  kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
+  kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics;
+* ``classify``: ``classify {model}``, kind INTERNAL, ``allm.classify.label``, holding its ``chat``.
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
@@ -80,6 +81,7 @@ _OPERATIONS = {
     "image": "generate_content",
     "embed": "embeddings",
     "moderate": "moderation",  # no GenAI name exists for it; the conventions allow custom ones
+    "classify": "classify",  # likewise; its generate span is the model call
 }
 _KINDS = {
     "generate": SpanKind.CLIENT,
@@ -90,6 +92,7 @@ _KINDS = {
     "moderate": SpanKind.CLIENT,
     "chat": SpanKind.INTERNAL,
     "tool": SpanKind.INTERNAL,
+    "classify": SpanKind.INTERNAL,
 }
 # allm provider name -> (gen_ai.provider.name, gen_ai.system); others are used as they are.
 _PROVIDERS = {
@@ -501,6 +504,9 @@ class _Bridge:
                 otel_span.set_attribute("allm.image.count", count)
         if span.name in ("embed", "moderate"):
             error_type = self._surface_attributes(span, otel_span, recording) or error_type
+        label = stop.get("label")
+        if span.name == "classify" and recording and isinstance(label, str):
+            otel_span.set_attribute("allm.classify.label", label)
         if span.name == "tool" and "result" in stop:
             outcome = stop["result"]
             if getattr(outcome, "kind", None) == "tool":  # a ToolError
