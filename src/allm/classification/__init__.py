@@ -158,7 +158,6 @@ def _schema(labels: tuple[str, ...], question: str | None, score: bool) -> dict[
         }
     return {
         "type": "object",
-        "title": "classification",
         "properties": properties,
         "required": list(properties),
         "additionalProperties": False,
