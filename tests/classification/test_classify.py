@@ -155,10 +155,23 @@ def test_a_failed_request_raises_its_adapter_error() -> None:
         asyncio.run(allm.aclassify(fake([error("rate_limited")]), "x", labels=SCORE_LABELS))
 
 
-def test_a_cut_off_answer_raises_the_non_stop_finish() -> None:
-    engine = fake([text('{"label": "sp'), finish("length")])
-    with pytest.raises(allm.AllmError):
-        allm.classify(engine, "x", labels=SCORE_LABELS, output_retries=0)
+def test_a_cut_off_answer_is_invalid_and_a_filtered_one_a_non_stop_finish() -> None:
+    cut = fake([text('{"label": "sp'), finish("length")])
+    with pytest.raises(allm.OutputValidationError):
+        allm.classify(cut, "x", labels=SCORE_LABELS, output_retries=0)
+    filtered = fake([text('{"label": "sp'), finish("content_filter")])
+    with pytest.raises(allm.errors.NonStopFinishError) as caught:
+        allm.classify(filtered, "x", labels=SCORE_LABELS, output_retries=0)
+    assert caught.value.finish_reason == "content_filter"
+
+
+def test_a_stop_without_an_answer_is_an_output_validation_error() -> None:
+    from allm.classification import _Task
+
+    task = _Task(SCORE_LABELS, False, (), allm.output({"type": "object"}))
+    with pytest.raises(allm.OutputValidationError) as caught:
+        task.result(allm.Response(output_text="hi", finish_reason="stop"))
+    assert caught.value.raw_text == "hi"
 
 
 @pytest.mark.parametrize(
@@ -280,7 +293,8 @@ def test_output_mode_is_honoured() -> None:
     allm.classify(engine, "x", labels=["a", "b"], output_mode="prompted")
     request = sent[0][0]
     assert request.response_format.mode == "prompted"
-    assert "classification" in request.messages[0].content or len(request.messages) == 3
+    assert [m.role for m in request.messages] == ["system", "system", "user"]
+    assert '"enum":["a","b"]' in request.messages[0].content  # the schema, in the prompt
 
 
 def test_a_classification_is_plain_data() -> None:
