@@ -228,6 +228,8 @@ class EngineError(AllmError):
             "invalid_engine",
             "unsupported_response_format",
             "no_image_adapter",
+            "no_speech_adapter",
+            "no_transcription_adapter",
         }
     )
     extra_fields = ("provider",)
@@ -376,6 +378,8 @@ class ValidationError(AllmError, ValueError):
             "unsupported_capability",
             "vision_not_in_v0_2",
             "invalid_image_request",
+            "invalid_speech_request",
+            "invalid_transcription_request",
         }
     )
     extra_fields = ("errors",)

@@ -62,9 +62,7 @@ def encode_multipart(
     return bytes(out)
 
 
-def multipart_body(
-    fields: Sequence[tuple[str, Any]], files: Sequence[Upload]
-) -> tuple[str, bytes]:
+def multipart_body(fields: Sequence[tuple[str, Any]], files: Sequence[Upload]) -> tuple[str, bytes]:
     """``(content-type header, body)`` with a fresh random boundary."""
     boundary = "allm-" + os.urandom(12).hex()
     return f"multipart/form-data; boundary={boundary}", encode_multipart(fields, files, boundary)
