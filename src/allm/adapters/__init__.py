@@ -115,9 +115,9 @@ _registry: dict[str, str | type[Any]] = {
     "gemini": "allm.providers.gemini:Gemini",
     "openai_images": "allm.providers.openai_images:OpenAIImages",
     "fake_images": "allm.providers.fake_images:FakeImages",
-    "openai_speech": "allm.providers.openai_speech:OpenAISpeech",
+    "openai_speech": "allm.providers.openai_audio:OpenAISpeech",
     "fake_speech": "allm.providers.fake_audio:FakeSpeech",
-    "openai_transcription": "allm.providers.openai_transcription:OpenAITranscription",
+    "openai_transcription": "allm.providers.openai_audio:OpenAITranscription",
     "gemini_transcription": "allm.providers.gemini_transcription:GeminiTranscription",
     "fake_transcription": "allm.providers.fake_audio:FakeTranscription",
 }

@@ -163,7 +163,15 @@ class _Job:
         errors.extend(found)
         if errors:
             raise ValidationError("invalid_transcription_request", errors=errors)
-        check_capability(resolved.model_ref, "transcription", "transcribe audio")
+        ref = resolved.model_ref
+        check_capability(ref, "transcription", "transcribe audio")
+        if request.timestamps and ref is not None and ref.capabilities.get("timestamps") is False:
+            raise ValidationError(
+                "unsupported_capability",
+                f"{ref} gives no timestamps",
+                errors=[(("timestamps",), "timestamps_disabled")],
+                metadata={"model": str(ref)},
+            )
         self.resolved, self.request = resolved, request
         return resolved.plan(request, adapter.transcribe)
 

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = [
+    "AUDIO_CAPABILITY_KEYS",
+    "AUDIO_PRICE_KEYS",
     "CAPABILITY_KEYS",
     "IMAGE_CAPABILITY_KEYS",
     "LIMIT_KEYS",
@@ -51,9 +53,15 @@ CAPABILITY_KEYS = frozenset({"tools", "vision", "json_native", "reasoning", "str
 IMAGE_CAPABILITY_KEYS = frozenset(
     {"images_enabled", "image_generation", "supported_image_operations"}
 )
-_KNOWN_CAPABILITIES = CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS
-LIMIT_KEYS = frozenset({"context", "output"})
-PRICE_KEYS = frozenset({"input", "cached_input", "cache_write", "output"})
+# Audio models: what the model is for (``speech``, ``transcription``) and whether it gives
+# timestamps; allm.audio reads them.
+AUDIO_CAPABILITY_KEYS = frozenset({"speech", "transcription", "timestamps"})
+_KNOWN_CAPABILITIES = CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS | AUDIO_CAPABILITY_KEYS
+LIMIT_KEYS = frozenset({"context", "output", "input_characters", "audio_bytes"})
+# Per million tokens, except ``characters`` (per million input characters) and
+# ``audio_minute`` (per minute of input audio).
+AUDIO_PRICE_KEYS = frozenset({"audio_input", "audio_output", "characters", "audio_minute"})
+PRICE_KEYS = frozenset({"input", "cached_input", "cache_write", "output"}) | AUDIO_PRICE_KEYS
 _ROW_KEYS = frozenset(
     {"provider", "id", "name", "aliases", "capabilities", "limits", "pricing", "notes", "metadata"}
 )

@@ -74,12 +74,18 @@ _OPERATIONS = {
     "chat": "invoke_agent",
     "tool": "execute_tool",
     "image": "generate_content",
+    "synthesize": "text_to_speech",
+    "transcribe": "speech_to_text",
 }
+# Surfaces whose calls raise: their failure is the ``error`` of their stop metadata.
+_RAISING = frozenset({"image", "synthesize", "transcribe"})
 _KINDS = {
     "generate": SpanKind.CLIENT,
     "stream": SpanKind.CLIENT,
     "step": SpanKind.CLIENT,
     "image": SpanKind.CLIENT,
+    "synthesize": SpanKind.CLIENT,
+    "transcribe": SpanKind.CLIENT,
     "chat": SpanKind.INTERNAL,
     "tool": SpanKind.INTERNAL,
 }
@@ -463,7 +469,7 @@ class _Bridge:
         stop = span.stop_metadata
         error_type: str | None = None
         response = None
-        if span.name in ("generate", "stream", "image"):
+        if span.name in ("generate", "stream", "image", "synthesize", "transcribe"):
             response = stop.get("response")
         elif span.name == "step":
             response = getattr(stop.get("step_result"), "response", None)
@@ -484,13 +490,15 @@ class _Bridge:
                 otel_span.set_attributes(attributes)
             if result.halted_reason == "error":
                 error_type = _error_type(result.metadata.get("error") or "error")
-        if span.name == "image":
-            failure = stop.get("error")  # image calls report their failure as stop metadata
+        if span.name in _RAISING:
+            failure = stop.get("error")  # these calls report their failure as stop metadata
             if failure is not None:
                 error_type = _error_type(failure)
             count = stop.get("image_count")
             if recording and isinstance(count, int):
                 otel_span.set_attribute("allm.image.count", count)
+        if span.name in ("synthesize", "transcribe") and recording and response is not None:
+            otel_span.set_attributes(self._audio_attributes(span.name, response, stop))
         if span.name == "tool" and "result" in stop:
             outcome = stop["result"]
             if getattr(outcome, "kind", None) == "tool":  # a ToolError
@@ -507,8 +515,28 @@ class _Bridge:
             otel_span.set_attribute("error.type", error_type)
             otel_span.set_status(Status(StatusCode.ERROR, error_type))
         otel_span.end()
-        if span.name in ("generate", "step"):
+        if span.name in ("generate", "step", "synthesize", "transcribe"):
             self._record_metrics(span, state, response, error_type)
+
+    def _audio_attributes(
+        self, name: str, response: Any, stop: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        attributes = self._usage_attributes([getattr(response, "usage", None)])
+        model = getattr(response, "model", None) or response.metadata.get("model")
+        if model:
+            attributes["gen_ai.response.model"] = str(model)
+        if name == "synthesize" and isinstance(stop.get("bytes"), int):
+            attributes["allm.audio.bytes"] = stop["bytes"]
+        if name == "transcribe":
+            if isinstance(response.duration_ms, int):
+                attributes["allm.audio.duration_ms"] = response.duration_ms
+            if response.language:
+                attributes["allm.audio.language"] = str(response.language)
+            if self.capture:
+                attributes["gen_ai.output.messages"] = _json(
+                    [{"role": "assistant", "parts": [{"type": "text", "content": response.text}]}]
+                )
+        return attributes
 
     def _record_metrics(
         self, span: Span, state: _State, response: Any, error_type: str | None
