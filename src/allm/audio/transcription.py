@@ -26,6 +26,7 @@ from ..data.audio import (
     Transcription,
     TranscriptionRequest,
     sniff_audio_mime,
+    wav_duration_ms,
 )
 from ..effects import Effect
 from ..errors import AdapterError, FieldError, ValidationError
@@ -142,6 +143,8 @@ class _Job:
         if isinstance(audio, str):
             errors.append((("audio",), audio))
             audio = Audio(b"\x00", "application/octet-stream")  # so the other fields are checked
+        elif audio.duration_ms is None and audio.mime_type == "audio/wav":
+            audio = replace(audio, duration_ms=wav_duration_ms(audio.data))
         options = self.fields.get("options", {})
         if self.params and isinstance(options, Mapping):
             options = {**options, **self.params}

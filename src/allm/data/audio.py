@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+import wave
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +21,7 @@ __all__ = [
     "Transcription",
     "TranscriptionRequest",
     "sniff_audio_mime",
+    "wav_duration_ms",
 ]
 
 # Speech output formats and the MIME type each one is served as.
@@ -196,3 +200,15 @@ def sniff_audio_mime(data: bytes) -> str | None:
     if data.startswith(b"FORM") and data[8:12] in (b"AIFF", b"AIFC"):
         return "audio/aiff"
     return None
+
+
+def wav_duration_ms(data: bytes) -> int | None:
+    """The length of a WAV file in milliseconds, or None when ``data`` is not one."""
+    if not data.startswith(b"RIFF") or data[8:12] != b"WAVE":
+        return None
+    try:
+        with wave.open(io.BytesIO(data), "rb") as reader:
+            rate = reader.getframerate()
+            return round(reader.getnframes() * 1000 / rate) if rate else None
+    except (wave.Error, EOFError, struct.error):
+        return None

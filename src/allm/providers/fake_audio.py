@@ -40,6 +40,7 @@ from ..data.audio import (
     Transcription,
     TranscriptionRequest,
     TranscriptSpan,
+    wav_duration_ms,
 )
 from ..data.response import Usage
 from ..effects import Effect
@@ -74,18 +75,6 @@ def tone(duration_ms: int, frequency: float = 440.0, sample_rate: int = SAMPLE_R
         writer.setframerate(sample_rate)
         writer.writeframes(struct.pack(f"<{frames}h", *samples))
     return out.getvalue()
-
-
-def wav_duration_ms(data: bytes) -> int | None:
-    """The length of a WAV file in milliseconds, or None when ``data`` is not one."""
-    if not data.startswith(b"RIFF") or data[8:12] != b"WAVE":
-        return None
-    try:
-        with wave.open(io.BytesIO(data), "rb") as reader:
-            rate = reader.getframerate()
-            return round(reader.getnframes() * 1000 / rate) if rate else None
-    except (wave.Error, EOFError, struct.error):
-        return None
 
 
 def _digest(*parts: Any) -> bytes:
