@@ -15,6 +15,10 @@ provider serves scripts. Scenarios:
 ==================  =====================================================================
 
 Chunkings: ``"whole"``, ``"bytewise"`` and ``"split"`` (a few arbitrary cuts).
+
+The speech and transcription kits (``SpeechAdapterConformance``,
+``TranscriptionAdapterConformance``, their ``SPEECH_CASES`` / ``TRANSCRIPTION_CASES``) live in
+``allm.testing.conformance_audio`` and are importable from here too.
 """
 
 from __future__ import annotations
@@ -35,7 +39,24 @@ from allm.events import (
     ToolCallStarted,
 )
 
-__all__ = ["CASES", "AdapterConformance", "Scenario"]
+from .conformance_audio import (
+    SPEECH_CASES,
+    TRANSCRIPTION_CASES,
+    AudioScenario,
+    SpeechAdapterConformance,
+    TranscriptionAdapterConformance,
+)
+
+__all__ = [
+    "CASES",
+    "SPEECH_CASES",
+    "TRANSCRIPTION_CASES",
+    "AdapterConformance",
+    "AudioScenario",
+    "Scenario",
+    "SpeechAdapterConformance",
+    "TranscriptionAdapterConformance",
+]
 
 CHUNKINGS = ("whole", "bytewise", "split")
 
