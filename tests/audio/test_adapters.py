@@ -14,7 +14,7 @@ import allm
 from allm.adapters import Call
 from allm.providers.fake_audio import FakeSpeech, FakeTranscription, tone
 from allm.providers.gemini_transcription import GeminiTranscription, transcription_schema
-from allm.providers.openai_audio import OpenAISpeech, OpenAITranscription, transcription_usage
+from allm.providers.openai_audio import OpenAISpeech, transcription_usage
 
 WAV = tone(100)
 

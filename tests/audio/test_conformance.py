@@ -3,6 +3,8 @@ scripts, the HTTP adapters on their recorded transcripts."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from tests.audio.support import Replay, fixture_audio
 
 import allm
@@ -69,7 +71,7 @@ class _Recorded(TranscriptionAdapterConformance):
     directory = ""
     adapter = ""
     key = ""
-    cases_by_scenario: dict[str, str] = {}
+    cases_by_scenario: ClassVar[dict[str, str]] = {}
     refusal_reason = "invalid_request"
 
     def scenario(self, name: str) -> AudioScenario | None:
@@ -96,7 +98,7 @@ _Recorded.__test__ = False  # the binding below each subclass gives is what runs
 
 class TestOpenAITranscriptionConformance(_Recorded):
     directory, adapter, key = "openai-transcription", "openai_transcription", "sk-test"
-    cases_by_scenario = {
+    cases_by_scenario: ClassVar[dict[str, str]] = {
         "ok": "verbose_json_words",
         "segments": "verbose_json_segments",
         "refusal": "error_400_audio_too_short",
@@ -105,7 +107,7 @@ class TestOpenAITranscriptionConformance(_Recorded):
 
 class TestGeminiTranscriptionConformance(_Recorded):
     directory, adapter, key = "gemini-transcription", "gemini_transcription", "gm-test"
-    cases_by_scenario = {
+    cases_by_scenario: ClassVar[dict[str, str]] = {
         "ok": "transcript_plain",
         "segments": "transcript_segments",
         "refusal": "safety_blocked",
