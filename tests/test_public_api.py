@@ -22,6 +22,9 @@ TWINS = [
     ("generate_image", "agenerate_image"),
     ("edit_image", "aedit_image"),
     ("image_variation", "aimage_variation"),
+    ("synthesize", "asynthesize"),
+    ("stream_synthesize", "astream_synthesize"),
+    ("transcribe", "atranscribe"),
 ]
 SESSION_TWINS = [
     ("start", "astart"),
@@ -86,6 +89,17 @@ def test_layer_a_and_a_sync_fake_call_load_no_io_library() -> None:
         "from allm.providers.fake import text\n"
         "e = allm.Engine(adapter='fake', adapter_opts={'script': [text('hi')]})\n"
         "r = allm.generate(e, [allm.user('x')]); allm.to_json(r)\n"
+        "print(sorted(m for m in ('httpx','anyio','asyncio') if m in sys.modules))"
+    )
+    assert _fresh(code) == "[]"
+
+
+def test_a_sync_fake_audio_call_loads_no_io_library() -> None:
+    code = (
+        "import sys, allm\n"
+        "e = allm.Engine(speech_adapter='fake_speech', transcription_adapter='fake_transcription')\n"
+        "s = allm.synthesize(e, 'hi', format='wav'); allm.transcribe(e, s.audio)\n"
+        "b''.join(allm.stream_synthesize(e, 'hi'))\n"
         "print(sorted(m for m in ('httpx','anyio','asyncio') if m in sys.modules))"
     )
     assert _fresh(code) == "[]"

@@ -13,7 +13,10 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
   ending when the stream is returned (allm's ``stream`` span covers the pre-flight only);
 * ``chat`` (the tool loop): ``invoke_agent``, kind INTERNAL, ``gen_ai.operation.name=
   "invoke_agent"``, the usage of all its steps added up;
-* ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``.
+* ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
+* ``image``, ``synthesize``, ``transcribe``: ``generate_content`` / ``text_to_speech`` /
+  ``speech_to_text {model}``, kind CLIENT, with ``allm.audio.bytes``, ``allm.audio.duration_ms``
+  and ``allm.audio.language`` for audio (the conventions name no audio operation yet).
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
