@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         transcribe,
     )
     from .codec import from_json, to_json
+    from .collector import StreamCollector
     from .config import configure
     from .data import (
         Audio,
@@ -83,7 +84,6 @@ if TYPE_CHECKING:
     )
     from .execution.api import agenerate, astream_generate, generate, stream_generate, unwrap
     from .execution.chat import achat, astep, astream, astream_step, chat, step, stream, stream_step
-    from .execution.collector import StreamCollector
     from .execution.images import (
         aedit_image,
         agenerate_image,
@@ -176,7 +176,7 @@ _LAZY: dict[str, str] = {
     # Layer C
     "AsyncEventStream": "allm.execution.streams",
     "EventStream": "allm.execution.streams",
-    "StreamCollector": "allm.execution.collector",
+    "StreamCollector": "allm.collector",
     "agenerate": _API,
     "astream_generate": _API,
     "generate": _API,

@@ -1,9 +1,33 @@
-"""Language names as some providers report them (Whisper's ``"english"``), and their ISO-639-1
-codes, so ``Transcription.language`` means the same whichever provider answered."""
+"""Small JSON helpers shared by every provider's wire code: a value of the expected JSON type, or
+an empty/absent one, so decoders read untrusted bodies without ``isinstance`` ladders; and the
+ISO-639-1 code of a language name as some providers report it (Whisper's ``"english"``)."""
 
 from __future__ import annotations
 
-__all__ = ["language_code"]
+from typing import Any
+
+from .._json import loads
+
+__all__ = ["as_dict", "as_int", "as_list", "as_str", "decode_json", "language_code"]
+
+decode_json = loads  # the scanner-direct parser of allm._json
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 _CODES = {
     "afrikaans": "af", "albanian": "sq", "amharic": "am", "arabic": "ar", "armenian": "hy",
