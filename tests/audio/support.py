@@ -16,6 +16,8 @@ import allm
 
 AUDIO = FIXTURES / "audio"
 FAST_RETRY = {"base_delay_ms": 0, "jitter_ms": 0, "max_attempts": 3}
+# Retries at once, whatever the server asked for.
+NO_WAIT = {"base_delay_ms": 0, "jitter_ms": 0, "respect_retry_after": False}
 KEYS = {"openai": "sk-test", "gemini": "gm-test"}
 
 
@@ -121,22 +123,29 @@ class Replay:
         return httpx.Response(case.status, headers=case.headers, stream=stream)
 
     def clients(self) -> dict[str, Any]:
-        def sync(request: httpx.Request) -> httpx.Response:
-            request.read()
-            return self._answer(request)
-
-        async def handler(request: httpx.Request) -> httpx.Response:
-            await request.aread()
-            return self._answer(request)
-
-        return {
-            "http_client": httpx.Client(transport=httpx.MockTransport(sync)),
-            "async_http_client": httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-        }
+        return mock_clients(self._answer)
 
     def engine(self, slot: str, adapter: str, **fields: Any) -> allm.Engine:
         fields.setdefault("retry", FAST_RETRY)
         return allm.Engine(**{slot: adapter}, adapter_opts=self.clients(), **fields)
+
+
+def mock_clients(answer: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
+    """``http_client`` / ``async_http_client`` adapter options whose transport reads each request
+    and hands it to ``answer``."""
+
+    def sync(request: httpx.Request) -> httpx.Response:
+        request.read()
+        return answer(request)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return answer(request)
+
+    return {
+        "http_client": httpx.Client(transport=httpx.MockTransport(sync)),
+        "async_http_client": httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    }
 
 
 def multipart_parts(request: httpx.Request) -> Iterator[tuple[str, str | None, str | None, bytes]]:
@@ -157,6 +166,20 @@ def multipart_parts(request: httpx.Request) -> Iterator[tuple[str, str | None, s
 def spans(values: Any) -> list[list[Any]]:
     """Transcript spans as ``[start_ms, end_ms, text, logprob]`` lists."""
     return [[s.start_ms, s.end_ms, s.text, s.logprob] for s in values]
+
+
+def check_transcription(result: allm.Transcription, wanted: Mapping[str, Any]) -> None:
+    """``result`` against a case's expected ``transcription``."""
+    assert result.text == wanted["text"]
+    assert result.language == wanted["language"]
+    assert result.duration_ms == wanted["duration_ms"]
+    assert spans(result.segments) == wanted["segments"]
+    assert spans(result.words) == wanted["words"]
+    for key, value in wanted.get("usage", {}).items():
+        assert getattr(result.usage, key) == value
+    for key, value in wanted["usage_extra"].items():
+        assert result.usage.extra[key] == value
+    assert allm.from_json(allm.to_json(result)) == result
 
 
 def check_error(error: allm.AdapterError, wanted: Mapping[str, Any]) -> None:

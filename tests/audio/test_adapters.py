@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.audio.support import AudioDriver, multipart_parts
+from tests.audio.support import AudioDriver, mock_clients, multipart_parts
 
 import allm
 from allm.adapters import Call
@@ -41,18 +41,7 @@ class Server:
         return httpx.Response(self.status, headers=self.headers, content=self.body)
 
     def opts(self) -> dict[str, Any]:
-        def sync(request: httpx.Request) -> httpx.Response:
-            request.read()
-            return self._answer(request)
-
-        async def handler(request: httpx.Request) -> httpx.Response:
-            await request.aread()
-            return self._answer(request)
-
-        return {
-            "http_client": httpx.Client(transport=httpx.MockTransport(sync)),
-            "async_http_client": httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-        }
+        return mock_clients(self._answer)
 
 
 def engine(server: Server, **slots: Any) -> allm.Engine:

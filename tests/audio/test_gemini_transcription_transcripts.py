@@ -10,7 +10,14 @@ import json
 from typing import Any
 
 import pytest
-from tests.audio.support import AudioDriver, Replay, check_error, fixture_audio, spans
+from tests.audio.support import (
+    NO_WAIT,
+    AudioDriver,
+    Replay,
+    check_error,
+    check_transcription,
+    fixture_audio,
+)
 
 import allm
 from allm.providers.gemini_transcription import transcription_schema
@@ -71,15 +78,7 @@ def test_the_request_matches_the_transcript(audio: AudioDriver, name: str) -> No
 def test_the_answer_is_read_into_a_transcription(audio: AudioDriver, name: str) -> None:
     replay = Replay(DIR, name)
     result = run(audio, replay)
-    wanted = replay.expect["transcription"]
-    assert result.text == wanted["text"]
-    assert result.language == wanted["language"]
-    assert result.duration_ms == wanted["duration_ms"]  # from the WAV header
-    assert spans(result.segments) == wanted["segments"]
-    assert spans(result.words) == wanted["words"]
-    for key, value in wanted["usage"].items():
-        assert getattr(result.usage, key) == value
-    assert result.usage.extra["audio_input_tokens"] == wanted["usage_extra"]["audio_input_tokens"]
+    check_transcription(result, replay.expect["transcription"])
     assert result.metadata["model"] == "gemini-2.5-flash"
     assert result.metadata["gemini_response_id"]
 
@@ -95,9 +94,7 @@ def test_failures_are_classified_and_not_retried(audio: AudioDriver, name: str) 
 
 def test_a_resource_exhausted_429_is_retried_after_its_retry_info(audio: AudioDriver) -> None:
     replay = Replay(DIR, "error_429_resource_exhausted", "transcript_plain")
-    result = run(
-        audio, replay, retry={"base_delay_ms": 0, "jitter_ms": 0, "respect_retry_after": False}
-    )
+    result = run(audio, replay, retry=NO_WAIT)
     assert result.text == Replay(DIR, "transcript_plain").expect["transcription"]["text"]
     assert len(replay.sent) == 2
 

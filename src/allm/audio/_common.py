@@ -4,7 +4,7 @@ and the costs of audio usage."""
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from .. import telemetry
@@ -12,12 +12,14 @@ from ..data.models import ModelRef
 from ..data.response import Usage
 from ..effects import Effect
 from ..engine import new_id
-from ..errors import AllmError, ValidationError
+from ..errors import AllmError, FieldError, ValidationError
 from ..execution.surface import Surface, SurfaceCall, split_opts
 
 __all__ = [
     "SPEECH",
     "TRANSCRIPTION",
+    "Job",
+    "shape_errors",
     "audio_costs",
     "check_capability",
     "resolve",
@@ -46,6 +48,40 @@ TRANSCRIPTION = Surface(
     missing_reason="no_transcription_adapter",
     example="openai_transcription",
 )
+
+
+@dataclass
+class Job:
+    """One audio call between its arguments and its result: the call's input, its request
+    fields, call control and provider parameters, and once resolved, the adapter's call."""
+
+    engine: Any
+    input: Any
+    fields: dict[str, Any]
+    control: dict[str, Any]
+    params: dict[str, Any]
+    resolved: SurfaceCall | None = None
+
+    def options(self) -> Any:
+        """The request's ``options``: the ``options=`` keyword with the provider parameters."""
+        options = self.fields.get("options", {})
+        if self.params and isinstance(options, Mapping):
+            return {**options, **self.params}
+        return options
+
+
+def shape_errors(request: Any, strings: tuple[str, ...]) -> list[FieldError]:
+    """Optional fields that must be non-empty strings, and the ``options`` and ``metadata``
+    mappings every audio request has."""
+    errors: list[FieldError] = []
+    for name in strings:
+        value = getattr(request, name)
+        if value is not None and (not isinstance(value, str) or not value):
+            errors.append(((name,), "invalid_type"))
+    for name in ("options", "metadata"):
+        if not isinstance(getattr(request, name), Mapping):
+            errors.append(((name,), "not_a_map"))
+    return errors
 
 
 def split(

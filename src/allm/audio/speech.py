@@ -29,7 +29,17 @@ from ..errors import AdapterError, AllmError, FieldError, StreamError, Validatio
 from ..execution.runner import EventFilter
 from ..execution.surface import SurfaceCall
 from ..retry import Fail, Ok, Outcome, Retry, retrying
-from ._common import SPEECH, audio_costs, check_capability, resolve, run_async, run_sync, split
+from ._common import (
+    SPEECH,
+    Job,
+    audio_costs,
+    check_capability,
+    resolve,
+    run_async,
+    run_sync,
+    shape_errors,
+    split,
+)
 from ._common import span_metadata as _span_metadata
 
 __all__ = [
@@ -76,31 +86,18 @@ def speech_errors(request: SpeechRequest) -> list[FieldError]:
         errors.append((("text",), "empty"))
     if request.format not in SPEECH_FORMATS:
         errors.append((("format",), "unsupported_format"))
-    for name in ("voice", "instructions", "model"):
-        value = getattr(request, name)
-        if value is not None and (not isinstance(value, str) or not value):
-            errors.append(((name,), "invalid_type"))
     speed = request.speed
     if speed is not None and (
         isinstance(speed, bool) or not isinstance(speed, int | float) or speed <= 0
     ):
         errors.append((("speed",), "not_positive"))
-    for name in ("options", "metadata"):
-        if not isinstance(getattr(request, name), Mapping):
-            errors.append(((name,), "not_a_map"))
-    return errors
+    return errors + shape_errors(request, ("voice", "instructions", "model"))
 
 
 @dataclass
-class _Job:
+class _Job(Job):
     """One speech call between its arguments and its response."""
 
-    engine: Any
-    text: Any
-    fields: dict[str, Any]
-    control: dict[str, Any]
-    params: dict[str, Any]
-    resolved: SurfaceCall | None = None
     request: SpeechRequest | None = None
     summary: list[SpeechResponse] = field(default_factory=list)
 
@@ -120,17 +117,14 @@ class _Job:
 
     def preflight(self, span: telemetry.Span) -> tuple[SurfaceCall, SpeechRequest, Any]:
         resolved = resolve(SPEECH, self.engine, self.fields.get("model"), self.control, span)
-        options = self.fields.get("options", {})
-        if self.params and isinstance(options, Mapping):
-            options = {**options, **self.params}
         request = SpeechRequest(
-            text=self.text,
+            text=self.input,
             model=resolved.model,
             voice=self.fields.get("voice"),
             format=self.fields.get("format", "mp3"),
             instructions=self.fields.get("instructions"),
             speed=self.fields.get("speed"),
-            options=options,
+            options=self.options(),
             metadata=self.fields.get("metadata", {}),
         )
         errors = speech_errors(request)

@@ -30,14 +30,15 @@ from ..data.audio import (
 )
 from ..effects import Effect
 from ..errors import AdapterError, FieldError, ValidationError
-from ..execution.surface import SurfaceCall
 from ._common import (
     TRANSCRIPTION,
+    Job,
     audio_costs,
     check_capability,
     resolve,
     run_async,
     run_sync,
+    shape_errors,
     span_metadata,
     split,
 )
@@ -103,31 +104,18 @@ def transcription_errors(request: TranscriptionRequest, max_bytes: int) -> list[
         errors.append((("audio", "mime_type"), "unsupported_audio_format"))
     if request.timestamps not in TIMESTAMPS:
         errors.append((("timestamps",), "invalid_value"))
-    for name in ("language", "prompt", "model"):
-        value = getattr(request, name)
-        if value is not None and (not isinstance(value, str) or not value):
-            errors.append(((name,), "invalid_type"))
     temperature = request.temperature
     if temperature is not None and (
         isinstance(temperature, bool) or not isinstance(temperature, int | float)
     ):
         errors.append((("temperature",), "invalid_type"))
-    for name in ("options", "metadata"):
-        if not isinstance(getattr(request, name), Mapping):
-            errors.append(((name,), "not_a_map"))
-    return errors
+    return errors + shape_errors(request, ("language", "prompt", "model"))
 
 
 @dataclass
-class _Job:
+class _Job(Job):
     """One transcription between its arguments and its result."""
 
-    engine: Any
-    audio: Any
-    fields: dict[str, Any]
-    control: dict[str, Any]
-    params: dict[str, Any]
-    resolved: SurfaceCall | None = None
     request: TranscriptionRequest | None = None
 
     @classmethod
@@ -138,16 +126,13 @@ class _Job:
     def plan(self, span: telemetry.Span) -> Generator[Effect, Any, Transcription]:
         resolved = resolve(TRANSCRIPTION, self.engine, self.fields.get("model"), self.control, span)
         adapter = resolved.adapter
-        audio = audio_of(self.audio)
+        audio = audio_of(self.input)
         errors: list[FieldError] = []
         if isinstance(audio, str):
             errors.append((("audio",), audio))
             audio = Audio(b"\x00", "application/octet-stream")  # so the other fields are checked
         elif audio.duration_ms is None and audio.mime_type == "audio/wav":
             audio = replace(audio, duration_ms=wav_duration_ms(audio.data))
-        options = self.fields.get("options", {})
-        if self.params and isinstance(options, Mapping):
-            options = {**options, **self.params}
         request = TranscriptionRequest(
             audio=audio,
             model=resolved.model,
@@ -155,7 +140,7 @@ class _Job:
             prompt=self.fields.get("prompt"),
             timestamps=self.fields.get("timestamps"),
             temperature=self.fields.get("temperature"),
-            options=options,
+            options=self.options(),
             metadata=self.fields.get("metadata", {}),
         )
         limit = getattr(adapter, "max_audio_bytes", None)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from ...adapters import Call
 from ...errors import AdapterError, ConfigurationError
-from ..fake import CursorBook, Error
+from ..fake import CursorBook, Error, record
 
 __all__ = ["DEFAULT_CHUNK", "MS_PER_CHARACTER", "SAMPLE_RATE", "Scripted", "digest", "tone"]
 
@@ -91,17 +91,7 @@ class Scripted:
         self._cursors.clear()
 
     def _record(self, request: Any, call: Call) -> None:
-        sink = call.opt("audio_record")
-        if sink is None:
-            return
-        if callable(sink):
-            sink(request, call)
-        elif hasattr(sink, "append"):
-            sink.append((request, call))
-        else:
-            raise ConfigurationError(
-                "invalid_option", problems=["audio_record must be a list or a callable"]
-            )
+        record(call, "audio_record", request)
 
     def _next(self, call: Call) -> tuple[bool, Any]:
         """``(scripted, entry)``; a failing entry comes back as an ``AdapterError``."""

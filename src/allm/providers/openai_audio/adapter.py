@@ -15,7 +15,7 @@ from ...data.audio import Audio, SpeechRequest, SpeechResponse, Transcription, T
 from ...data.response import Usage
 from ...effects import Effect
 from ...errors import AdapterError
-from ..openai import classify_http_error, snippet
+from ..openai import account_headers, classify_http_error, snippet
 from .decode import audio_type, openai_metadata, read_transcription
 from .request import speech_body, transcription_fields, transcription_upload
 from .settings import (
@@ -74,11 +74,7 @@ class _OpenAIAudio(HttpSettings):
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project), then extra headers. Resolves the key."""
-        headers = {"authorization": f"Bearer {self.api_key(call)}"}
-        if self.organization:
-            headers["openai-organization"] = self.organization
-        if self.project:
-            headers["openai-project"] = self.project
+        headers = account_headers(self.api_key(call), self.organization, self.project)
         headers.update(self.extra_headers(call))
         return headers
 
