@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from ..._json import dumps
 from ...adapters import Call
@@ -37,7 +36,8 @@ class GeminiTranscription(HttpSettings):
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
-        self._wire = Gemini()  # the chat adapter's decoder and error classification
+        # The chat adapter, with the same settings: its URL rules, decoder and error mapping.
+        self._wire = Gemini(**settings)
 
     def max_audio_bytes(self) -> int:
         """The largest audio sent inline (the request must stay under 20 MB)."""
@@ -55,14 +55,18 @@ class GeminiTranscription(HttpSettings):
                 metadata={"feature": "audio_format", "mime_type": request.audio.mime_type},
             )
 
+    def _chat(self, request: TranscriptionRequest) -> Request:
+        """The chat request this transcription is (the chat adapter's URL and decoder read it)."""
+        return Request(
+            model=request.model or self.default_model,
+            messages=(Message(Role.USER, instruction(request)),),
+        )
+
     def build_request(
         self, request: TranscriptionRequest, call: Call, headers: Mapping[str, str]
     ) -> HttpRequest:
         """``POST {base}/models/{model}:generateContent`` with the JSON body."""
-        model = str(request.model or self.default_model)
-        if not model.startswith(("models/", "tunedModels/")):
-            model = f"models/{model}"
-        url = f"{self.base(call)}/{quote(model, safe='/')}:generateContent"
+        url = self._wire.url(self._chat(request), call, stream=False)
         merged = {"content-type": "application/json", **headers, **self.extra_headers(call)}
         body = dumps(build_body(request)).encode("utf-8")
         return HttpRequest("POST", url, tuple(merged.items()), body)
@@ -96,11 +100,7 @@ class GeminiTranscription(HttpSettings):
         self, result: HttpResult, request: TranscriptionRequest, call: Call
     ) -> Transcription:
         """The answer, folded by the chat decoder, as a ``Transcription``."""
-        chat = Request(
-            model=request.model or self.default_model,
-            messages=(Message(Role.USER, instruction(request)),),
-        )
-        response = self._wire.parse_response(result, chat, call)
+        response = self._wire.parse_response(result, self._chat(request), call)
 
         def failed(reason: str, message: str) -> AdapterError:
             return AdapterError(
