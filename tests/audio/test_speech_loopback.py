@@ -146,3 +146,21 @@ def test_nothing_is_sent_before_the_first_chunk_is_pulled(server: LoopbackServer
     assert server.requests == []
     assert stream.collect().audio.data == BODY
     assert len(server.requests) == 1
+
+
+def test_a_transcription_upload_over_a_real_socket(server: LoopbackServer) -> None:
+    body = b'{"text": " Hello. ", "language": "english", "duration": 0.3}'
+    server.add(
+        "POST", "/v1/audio/transcriptions", headers={"content-type": "application/json"}, body=body
+    )
+    heard = allm.Engine(
+        transcription_adapter="openai_transcription",
+        transcription_model="whisper-1",
+        adapter_opts={"base_url": server.url + "/v1"},
+    )
+    result = allm.transcribe(heard, BODY, api_key="sk-test")
+    assert (result.text, result.language, result.duration_ms) == ("Hello.", "en", 300)
+    [request] = server.requests
+    assert request.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert BODY in request.body  # the WAV went up whole
+    assert b'name="response_format"\r\n\r\nverbose_json' in request.body
