@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .data import (
         Audio,
         ChatResult,
+        EmbeddingRequest,
+        EmbeddingResponse,
         FinishReason,
         HaltReason,
         Image,
@@ -45,6 +47,9 @@ if TYPE_CHECKING:
         ImageUsage,
         Message,
         ModelRef,
+        ModerationRequest,
+        ModerationResponse,
+        ModerationResult,
         Request,
         Response,
         Role,
@@ -66,6 +71,7 @@ if TYPE_CHECKING:
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
     from .data.tools import AskUser, Halt, ToolFailure
+    from .embeddings import aembed, embed
     from .engine import Engine
     from .errors import (
         AdapterError,
@@ -94,6 +100,7 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .moderation import amoderate, moderate
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -109,6 +116,15 @@ _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "Audio": _DATA,
     "ChatResult": _DATA,
+    "EmbeddingRequest": _DATA,
+    "EmbeddingResponse": _DATA,
+    "ModerationRequest": _DATA,
+    "ModerationResponse": _DATA,
+    "ModerationResult": _DATA,
+    "embed": "allm.embeddings",
+    "aembed": "allm.embeddings",
+    "moderate": "allm.moderation",
+    "amoderate": "allm.moderation",
     "ContentPart": "allm.data.messages",
     "FinishReason": _DATA,
     "HaltReason": _DATA,
@@ -207,16 +223,19 @@ _SUBMODULES = frozenset(
         "config",
         "data",
         "effects",
+        "embeddings",
         "engine",
         "errors",
         "events",
         "execution",
         "keys",
+        "moderation",
         "providers",
         "retry",
         "sessions",
         "stores",
         "telemetry",
+        "testing",
         "tooling",
         "validate",
     }
@@ -233,6 +252,8 @@ __all__ = [
     "ConflictError",
     "ContentPart",
     "CorruptSessionError",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
     "Engine",
     "EngineError",
     "EventStream",
@@ -247,6 +268,9 @@ __all__ = [
     "ImageUsage",
     "Message",
     "ModelRef",
+    "ModerationRequest",
+    "ModerationResponse",
+    "ModerationResult",
     "Request",
     "Response",
     "Role",
@@ -277,9 +301,11 @@ __all__ = [
     "__version__",
     "achat",
     "aedit_image",
+    "aembed",
     "agenerate",
     "agenerate_image",
     "aimage_variation",
+    "amoderate",
     "assistant",
     "astep",
     "astream",
@@ -292,6 +318,7 @@ __all__ = [
     "chat",
     "configure",
     "edit_image",
+    "embed",
     "errors",
     "events",
     "from_json",
@@ -301,6 +328,7 @@ __all__ = [
     "image_variation",
     "json_schema",
     "keys",
+    "moderate",
     "request",
     "sessions",
     "step",

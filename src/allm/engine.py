@@ -34,6 +34,10 @@ ENGINE_FIELD_KEYS = frozenset(
         "tool_executor",
         "tool_result_encoder",
         "image_adapter",
+        "embedding_adapter",
+        "embedding_model",
+        "moderation_adapter",
+        "moderation_model",
         "speech_adapter",
         "speech_model",
         "transcription_adapter",
@@ -50,7 +54,13 @@ ENGINE_FIELD_KEYS = frozenset(
 
 
 # Adapter slots of the surfaces beside chat; each takes a class, an instance or a name.
-SURFACE_SLOTS = ("image_adapter", "speech_adapter", "transcription_adapter")
+SURFACE_SLOTS = (
+    "image_adapter",
+    "embedding_adapter",
+    "moderation_adapter",
+    "speech_adapter",
+    "transcription_adapter",
+)
 _REF_FIELDS = frozenset({"adapter", "tool_executor", "tool_result_encoder", *SURFACE_SLOTS})
 
 
@@ -61,6 +71,8 @@ def _check_ref(value: Any, what: str, problems: list[str]) -> None:
         return
     if hasattr(value, "execute") or hasattr(value, "encode"):
         return
+    if hasattr(value, "embed") or hasattr(value, "moderate"):
+        return
     if hasattr(value, "synthesize") or hasattr(value, "transcribe"):
         return
     problems.append(f"{what} must be a class, an instance or a registered name, got {value!r}")
@@ -70,9 +82,10 @@ def _check_ref(value: Any, what: str, problems: list[str]) -> None:
 class Engine:
     """What a call runs with: adapter, adapter options, model, tools and defaults.
 
-    ``adapter`` and the surface slots (``image_adapter``, ``speech_adapter``,
-    ``transcription_adapter``) take a class, an instance or a registered name (``"fake"``);
-    ``speech_model`` / ``transcription_model`` are those surfaces' default models (a
+    ``adapter`` and the surface slots (``image_adapter``, ``embedding_adapter``,
+    ``moderation_adapter``, ``speech_adapter``, ``transcription_adapter``) take a class, an
+    instance or a registered name (``"fake"``); ``embedding_model``, ``moderation_model``,
+    ``speech_model`` and ``transcription_model`` are those surfaces' default models (a
     ``"provider:id"`` string picks the adapter when the slot is empty; ``model`` is never used).
     ``params`` are default request parameters; unknown names reach the provider as they are.
     ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
@@ -90,6 +103,10 @@ class Engine:
     context: dict[str, Any] = field(default_factory=dict)
     retry: Any = "default"
     metadata: dict[str, Any] = field(default_factory=dict)
+    embedding_adapter: Any = None
+    embedding_model: str | None = None
+    moderation_adapter: Any = None
+    moderation_model: str | None = None
     speech_adapter: Any = None
     speech_model: str | None = None
     transcription_adapter: Any = None

@@ -26,7 +26,7 @@ def test_the_kits_are_numbered() -> None:
     assert TranscriptionAdapterConformance.case_count() == len(TRANSCRIPTION_CASES) == 6
     for kit, prefix in ((SpeechAdapterConformance, "s"), (TranscriptionAdapterConformance, "t")):
         tests = sorted(name for name in dir(kit) if name.startswith(f"test_{prefix}"))
-        assert [int(name[6:8]) for name in tests] == sorted(kit.cases)
+        assert [int(name[6:9]) for name in tests] == sorted(kit.cases)
 
 
 class TestFakeSpeechConformance(SpeechAdapterConformance):

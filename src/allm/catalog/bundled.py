@@ -53,11 +53,19 @@ CAPABILITY_KEYS = frozenset({"tools", "vision", "json_native", "reasoning", "str
 IMAGE_CAPABILITY_KEYS = frozenset(
     {"images_enabled", "image_generation", "supported_image_operations"}
 )
-# Audio models: what the model is for (``speech``, ``transcription``) and whether it gives
-# timestamps; allm.audio reads them.
+# Models of the surfaces beside chat say which one they serve; audio models also whether they
+# give timestamps (allm.audio reads them).
+SURFACE_CAPABILITY_KEYS = frozenset({"embeddings", "moderation"})
 AUDIO_CAPABILITY_KEYS = frozenset({"speech", "transcription", "timestamps"})
-_KNOWN_CAPABILITIES = CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS | AUDIO_CAPABILITY_KEYS
-LIMIT_KEYS = frozenset({"context", "output", "input_characters", "audio_bytes"})
+_KNOWN_CAPABILITIES = (
+    CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS | SURFACE_CAPABILITY_KEYS | AUDIO_CAPABILITY_KEYS
+)
+# ``dimensions``: an embedding model's vector length (the most ``dimensions=`` may ask for);
+# ``batch``: the most inputs one request may carry; ``input_characters``: the longest speech
+# input; ``audio_bytes``: the largest audio upload.
+LIMIT_KEYS = frozenset(
+    {"context", "output", "dimensions", "batch", "input_characters", "audio_bytes"}
+)
 # Per million tokens, except ``characters`` (per million input characters) and
 # ``audio_minute`` (per minute of input audio).
 AUDIO_PRICE_KEYS = frozenset({"audio_input", "audio_output", "characters", "audio_minute"})

@@ -11,9 +11,11 @@ from .audio import (
     TranscriptionRequest,
     TranscriptSpan,
 )
+from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
 from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
 from .models import ModelRef
+from .moderation import ModerationRequest, ModerationResponse, ModerationResult
 from .request import Request, json_schema
 from .response import FinishReason, Response, Usage
 from .results import (
@@ -34,6 +36,8 @@ __all__ = [
     "ToolFailure",
     "RESERVED_HALT_REASONS",
     "ChatResult",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
     "FinishReason",
     "HaltReason",
     "Image",
@@ -46,6 +50,9 @@ __all__ = [
     "ImageUsage",
     "Message",
     "ModelRef",
+    "ModerationRequest",
+    "ModerationResponse",
+    "ModerationResult",
     "Request",
     "Response",
     "Role",

@@ -13,14 +13,15 @@ import contextvars
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeGuard, TypeVar
 
+from .. import telemetry
 from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
 from ..data.models import ModelRef
 from ..effects import Effect
 from ..engine import Engine, new_id
-from ..errors import AdapterError, ConfigurationError, EngineError
+from ..errors import AdapterError, AllmError, ConfigurationError, EngineError, FieldError
 from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "RETRY_REASONS",
     "Surface",
     "SurfaceCall",
+    "SurfaceJob",
+    "mapping_fields",
     "positive_int",
     "run_batches",
     "run_batches_async",
@@ -43,9 +46,23 @@ CONTROL_KEYS = frozenset(
 DEFAULT_CONCURRENCY = 4
 
 
-def positive_int(value: Any) -> bool:
+def positive_int(value: Any) -> TypeGuard[int]:
     """Whether ``value`` is an int above zero (a bool is not)."""
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def mapping_fields(
+    fields: Mapping[str, Any], errors: list[FieldError]
+) -> dict[str, dict[str, Any]]:
+    """``options`` and ``metadata`` from the call's fields (copies), each checked to be a map."""
+    found: dict[str, dict[str, Any]] = {}
+    for key in ("options", "metadata"):
+        value = fields.get(key, {})
+        if not isinstance(value, Mapping):
+            errors.append(((key,), "not_a_map"))
+        else:
+            found[key] = dict(value)
+    return found
 
 
 def split_opts(
@@ -127,7 +144,10 @@ class SurfaceCall:
             value = control.get(key)
             if value is not None and not isinstance(value, Mapping):
                 problems.append(f"{key} must be a mapping, got {value!r}")
-        limit = control.get("max_concurrency", DEFAULT_CONCURRENCY)
+        # call keyword > engine params > default, as for the chat loop's tools
+        limit = control.get(
+            "max_concurrency", engine.params.get("max_concurrency", DEFAULT_CONCURRENCY)
+        )
         if not positive_int(limit):
             problems.append(f"max_concurrency must be a positive int, got {limit!r}")
         if problems:
@@ -157,7 +177,10 @@ class SurfaceCall:
 
         ref = model if isinstance(model, ModelRef) else None
         if ref is None and isinstance(model_id, str):
-            ref = resolve_model_ref(model_id, getattr(adapter, "name", None))
+            # The catalog knows the model under the provider the reference names, if any.
+            named = _split_model(model)[0] if model_id != model else None
+            provider = named.removesuffix(surface.suffix) if named else None
+            ref = resolve_model_ref(model_id, provider or getattr(adapter, "name", None))
         return cls(
             engine,
             adapter,
@@ -225,12 +248,79 @@ class SurfaceCall:
         raise outcome.error
 
 
+class SurfaceJob(Generic[T]):
+    """One call of a surface between its arguments and its answer. A subclass resolves
+    ``surface`` and ``control`` and counts its inputs, then supplies ``plans()`` (every
+    request's plan, the adapter pre-flights run there) and ``combine(parts, span)``."""
+
+    name: str
+    surface: SurfaceCall
+    control: Mapping[str, Any]
+    input_count: int
+
+    def plans(self) -> list[Generator[Effect, Any, Any]]:  # pragma: no cover - overridden
+        """Every request's plan."""
+        raise NotImplementedError
+
+    def combine(self, parts: list[Any], span: telemetry.Span) -> T:  # pragma: no cover
+        """The requests' answers as the call's response (stop metadata set)."""
+        raise NotImplementedError
+
+    def span_metadata(self) -> dict[str, Any]:
+        """What the call's span starts with (the caller's ``telemetry_metadata`` first)."""
+        extra = self.control.get("telemetry_metadata")
+        base = dict(extra) if isinstance(extra, Mapping) else {}
+        base.update(
+            request_id=self.surface.call.request_id,
+            engine=self.surface.engine,
+            model=self.surface.model,
+            provider=getattr(self.surface.adapter, "name", None),
+            input_count=self.input_count,
+        )
+        return base
+
+    @staticmethod
+    def failed(span: telemetry.Span, error: AllmError) -> None:
+        """A failed call still ends its span with ``stop`` (``error`` set, no response)."""
+        span.stop_metadata.update(response=None, error=error)
+
+    def run(self) -> T:
+        """The call through the blocking driver, inside its span; an ``AllmError`` is raised
+        after the span ended."""
+        error: AllmError | None = None
+        with telemetry.span(self.name, self.span_metadata()) as span:
+            try:
+                response = self.combine(
+                    run_batches(self.plans(), self.surface.max_concurrency), span
+                )
+            except AllmError as exc:
+                self.failed(span, exc)
+                error = exc
+        if error is not None:
+            raise error
+        return response
+
+    async def arun(self) -> T:
+        """The async twin of ``run``."""
+        error: AllmError | None = None
+        with telemetry.span(self.name, self.span_metadata()) as span:
+            try:
+                parts = await run_batches_async(self.plans(), self.surface.max_concurrency)
+                response = self.combine(parts, span)
+            except AllmError as exc:
+                self.failed(span, exc)
+                error = exc
+        if error is not None:
+            raise error
+        return response
+
+
 def run_batches(plans: Sequence[Generator[Effect, Any, T]], limit: int) -> list[T]:
     """Run every plan (at most ``limit`` at a time, in worker threads); answers in plan order.
     The first failure cancels the plans not yet started and is raised."""
     from . import _sync
 
-    if len(plans) == 1 or limit == 1:
+    if len(plans) <= 1 or limit == 1:
         return [_sync.run(plan) for plan in plans]
     workers = min(limit, len(plans))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="allm-batch") as pool:
@@ -253,7 +343,7 @@ async def run_batches_async(plans: Sequence[Generator[Effect, Any, T]], limit: i
 
     from . import _async
 
-    if len(plans) == 1 or limit == 1:
+    if len(plans) <= 1 or limit == 1:
         return [await _async.run(plan) for plan in plans]
     results: list[Any] = [None] * len(plans)
     failures: list[BaseException] = []

@@ -14,6 +14,9 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
 * ``chat`` (the tool loop): ``invoke_agent``, kind INTERNAL, ``gen_ai.operation.name=
   "invoke_agent"``, the usage of all its steps added up;
 * ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
+* ``embed``: ``embeddings {model}``, kind CLIENT, ``gen_ai.operation.name="embeddings"``,
+  ``gen_ai.embeddings.dimension.count``, input token usage; ``moderate``: ``moderation {model}``,
+  kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
 * ``image``, ``synthesize``, ``transcribe``: ``generate_content`` / ``text_to_speech`` /
   ``speech_to_text {model}``, kind CLIENT, with ``allm.audio.bytes``, ``allm.audio.duration_ms``
   and ``allm.audio.language`` for audio (the conventions name no audio operation yet).
@@ -62,6 +65,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from .._version import __version__
 from ..model_refs import split_model_ref
 from . import Span, add_tracer, current_span, remove_tracer
+from .otel_surfaces import SURFACE_SPANS, surface_attributes
 
 __all__ = ["instrument", "is_instrumented", "uninstrument"]
 
@@ -77,16 +81,18 @@ _OPERATIONS = {
     "chat": "invoke_agent",
     "tool": "execute_tool",
     "image": "generate_content",
+    "embed": "embeddings",
+    "moderate": "moderation",  # no GenAI name exists for it; the conventions allow custom ones
     "synthesize": "text_to_speech",
     "transcribe": "speech_to_text",
 }
-# Surfaces whose calls raise: their failure is the ``error`` of their stop metadata.
-_RAISING = frozenset({"image", "synthesize", "transcribe"})
 _KINDS = {
     "generate": SpanKind.CLIENT,
     "stream": SpanKind.CLIENT,
     "step": SpanKind.CLIENT,
     "image": SpanKind.CLIENT,
+    "embed": SpanKind.CLIENT,
+    "moderate": SpanKind.CLIENT,
     "synthesize": SpanKind.CLIENT,
     "transcribe": SpanKind.CLIENT,
     "chat": SpanKind.INTERNAL,
@@ -310,7 +316,7 @@ class _Bridge:
         else:
             model = metadata.get("model")
             state.request_model = _model_name(model)
-            state.provider = _provider_of(metadata.get("engine"), model)
+            state.provider = metadata.get("provider") or _provider_of(metadata.get("engine"), model)
             self._provider_attributes(attributes, state.provider)
             if state.request_model:
                 attributes["gen_ai.request.model"] = state.request_model
@@ -472,7 +478,7 @@ class _Bridge:
         stop = span.stop_metadata
         error_type: str | None = None
         response = None
-        if span.name in ("generate", "stream", "image", "synthesize", "transcribe"):
+        if span.name in ("generate", "stream", "image"):
             response = stop.get("response")
         elif span.name == "step":
             response = getattr(stop.get("step_result"), "response", None)
@@ -493,15 +499,16 @@ class _Bridge:
                 otel_span.set_attributes(attributes)
             if result.halted_reason == "error":
                 error_type = _error_type(result.metadata.get("error") or "error")
-        if span.name in _RAISING:
+        if span.name in SURFACE_SPANS:
             failure = stop.get("error")  # these calls report their failure as stop metadata
             if failure is not None:
                 error_type = _error_type(failure)
-            count = stop.get("image_count")
-            if recording and isinstance(count, int):
-                otel_span.set_attribute("allm.image.count", count)
-        if span.name in ("synthesize", "transcribe") and recording and response is not None:
-            otel_span.set_attributes(self._audio_attributes(span.name, response, stop))
+            if recording:
+                otel_span.set_attributes(
+                    surface_attributes(
+                        span.name, span.metadata, stop, self._usage_attributes, self.capture
+                    )
+                )
         if span.name == "tool" and "result" in stop:
             outcome = stop["result"]
             if getattr(outcome, "kind", None) == "tool":  # a ToolError
@@ -518,28 +525,8 @@ class _Bridge:
             otel_span.set_attribute("error.type", error_type)
             otel_span.set_status(Status(StatusCode.ERROR, error_type))
         otel_span.end()
-        if span.name in ("generate", "step", "synthesize", "transcribe"):
-            self._record_metrics(span, state, response, error_type)
-
-    def _audio_attributes(
-        self, name: str, response: Any, stop: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        attributes = self._usage_attributes([getattr(response, "usage", None)])
-        model = getattr(response, "model", None) or response.metadata.get("model")
-        if model:
-            attributes["gen_ai.response.model"] = str(model)
-        if name == "synthesize" and isinstance(stop.get("bytes"), int):
-            attributes["allm.audio.bytes"] = stop["bytes"]
-        if name == "transcribe":
-            if isinstance(response.duration_ms, int):
-                attributes["allm.audio.duration_ms"] = response.duration_ms
-            if response.language:
-                attributes["allm.audio.language"] = str(response.language)
-            if self.capture:
-                attributes["gen_ai.output.messages"] = _json(
-                    [{"role": "assistant", "parts": [{"type": "text", "content": response.text}]}]
-                )
-        return attributes
+        if span.name in ("generate", "step", "embed", "moderate", "synthesize", "transcribe"):
+            self._record_metrics(span, state, stop.get("response") or response, error_type)
 
     def _record_metrics(
         self, span: Span, state: _State, response: Any, error_type: str | None

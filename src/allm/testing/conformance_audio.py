@@ -1,6 +1,8 @@
 """Numbered conformance cases for speech and transcription adapters, as pytest base classes.
 
-Subclass ``SpeechAdapterConformance`` or ``TranscriptionAdapterConformance`` and implement
+Speech cases are numbered 301-306, transcription cases 401-406 (beside the chat kit's 1-12 and
+the embedding and moderation kits' 101-108 and 201-206). Subclass ``SpeechAdapterConformance`` or
+``TranscriptionAdapterConformance`` and implement
 ``scenario(name)``, returning an ``AudioScenario`` (an engine wired to serve it, the call's input
 and options, what to expect) or ``None`` when the adapter cannot produce it (the case is then
 skipped). HTTP adapters serve recorded bytes; the fakes serve scripts. Scenarios:
@@ -32,20 +34,20 @@ __all__ = [
 ]
 
 SPEECH_CASES: dict[int, str] = {
-    1: "synthesize returns non-empty audio with an audio MIME type",
-    2: "the request id and the request metadata reach the response",
-    3: "the streamed chunks join to the synthesized audio, and collect equals synthesize",
-    4: "a refusal to serve is an AdapterError with a closed reason",
-    5: "an invalid request fails before any I/O",
-    6: "the sync and async APIs give the same response",
+    301: "synthesize returns non-empty audio with an audio MIME type",
+    302: "the request id and the request metadata reach the response",
+    303: "the streamed chunks join to the synthesized audio, and collect equals synthesize",
+    304: "a refusal to serve is an AdapterError with a closed reason",
+    305: "an invalid request fails before any I/O",
+    306: "the sync and async APIs give the same response",
 }
 TRANSCRIPTION_CASES: dict[int, str] = {
-    1: "transcribe returns the text of the audio",
-    2: "the request id and the request metadata reach the result",
-    3: "segments are ordered, non-empty and inside the audio",
-    4: "a refusal to serve is an AdapterError with a closed reason",
-    5: "empty audio fails before any I/O",
-    6: "the sync and async APIs give the same result",
+    401: "transcribe returns the text of the audio",
+    402: "the request id and the request metadata reach the result",
+    403: "segments are ordered, non-empty and inside the audio",
+    404: "a refusal to serve is an AdapterError with a closed reason",
+    405: "empty audio fails before any I/O",
+    406: "the sync and async APIs give the same result",
 }
 
 
@@ -109,36 +111,36 @@ class SpeechAdapterConformance(_Kit):
 
     cases = SPEECH_CASES
 
-    def test_s01_audio_is_returned(self) -> None:
+    def test_s301_audio_is_returned(self) -> None:
         scenario = self._need("ok")
         response = allm.synthesize(scenario.engine, scenario.input, **scenario.opts)
         assert isinstance(response, allm.SpeechResponse)
         assert response.audio.data and response.audio.mime_type.startswith("audio/")
 
-    def test_s02_identity_is_kept(self) -> None:
+    def test_s302_identity_is_kept(self) -> None:
         scenario = self._need("ok")
         response = allm.synthesize(
             scenario.engine,
             scenario.input,
-            request_id="conformance-s02",
-            metadata={"job": "s02"},
+            request_id="conformance-s302",
+            metadata={"job": "s302"},
             **scenario.opts,
         )
-        assert response.metadata["request_id"] == "conformance-s02"
-        assert response.metadata["job"] == "s02"
+        assert response.metadata["request_id"] == "conformance-s302"
+        assert response.metadata["job"] == "s302"
 
-    def test_s03_stream_equals_whole(self) -> None:
+    def test_s303_stream_equals_whole(self) -> None:
         whole = self._need("ok")
-        response = allm.synthesize(whole.engine, whole.input, request_id="s03", **whole.opts)
+        response = allm.synthesize(whole.engine, whole.input, request_id="s303", **whole.opts)
         streamed = self._need("ok")
         chunks = list(allm.stream_synthesize(streamed.engine, streamed.input, **streamed.opts))
         assert chunks and all(isinstance(chunk, bytes) for chunk in chunks)
         assert b"".join(chunks) == response.audio.data
         again = self._need("ok")
-        stream = allm.stream_synthesize(again.engine, again.input, request_id="s03", **again.opts)
+        stream = allm.stream_synthesize(again.engine, again.input, request_id="s303", **again.opts)
         assert stream.collect() == response
 
-    def test_s04_refusal_is_classified(self) -> None:
+    def test_s304_refusal_is_classified(self) -> None:
         import pytest
 
         scenario = self._need("refusal")
@@ -146,7 +148,7 @@ class SpeechAdapterConformance(_Kit):
             allm.synthesize(scenario.engine, scenario.input, retry=False, **scenario.opts)
         self._check_refusal(raised.value, scenario)
 
-    def test_s05_invalid_request_fails_before_io(self) -> None:
+    def test_s305_invalid_request_fails_before_io(self) -> None:
         import pytest
 
         scenario = self._need("ok")
@@ -156,14 +158,14 @@ class SpeechAdapterConformance(_Kit):
         if scenario.sent is not None:
             assert scenario.sent() == []
 
-    def test_s06_sync_equals_async(self) -> None:
+    def test_s306_sync_equals_async(self) -> None:
         scenario = self._need("ok")
         sync, asynchronous = _run(
             allm.synthesize,
             allm.asynthesize,
             scenario.engine,
             scenario.input,
-            request_id="s06",
+            request_id="s306",
             **scenario.opts,
         )
         assert sync == asynchronous
@@ -174,25 +176,25 @@ class TranscriptionAdapterConformance(_Kit):
 
     cases = TRANSCRIPTION_CASES
 
-    def test_t01_text_is_returned(self) -> None:
+    def test_t401_text_is_returned(self) -> None:
         scenario = self._need("ok")
         result = allm.transcribe(scenario.engine, scenario.input, **scenario.opts)
         assert isinstance(result, allm.Transcription)
         assert result.text == scenario.expect_text
 
-    def test_t02_identity_is_kept(self) -> None:
+    def test_t402_identity_is_kept(self) -> None:
         scenario = self._need("ok")
         result = allm.transcribe(
             scenario.engine,
             scenario.input,
-            request_id="conformance-t02",
-            metadata={"job": "t02"},
+            request_id="conformance-t402",
+            metadata={"job": "t402"},
             **scenario.opts,
         )
-        assert result.metadata["request_id"] == "conformance-t02"
-        assert result.metadata["job"] == "t02"
+        assert result.metadata["request_id"] == "conformance-t402"
+        assert result.metadata["job"] == "t402"
 
-    def test_t03_segments_are_ordered(self) -> None:
+    def test_t403_segments_are_ordered(self) -> None:
         scenario = self._need("segments")
         result = allm.transcribe(
             scenario.engine, scenario.input, timestamps="segment", **scenario.opts
@@ -205,7 +207,7 @@ class TranscriptionAdapterConformance(_Kit):
         if result.duration_ms is not None:
             assert ends[-1] <= result.duration_ms
 
-    def test_t04_refusal_is_classified(self) -> None:
+    def test_t404_refusal_is_classified(self) -> None:
         import pytest
 
         scenario = self._need("refusal")
@@ -213,7 +215,7 @@ class TranscriptionAdapterConformance(_Kit):
             allm.transcribe(scenario.engine, scenario.input, retry=False, **scenario.opts)
         self._check_refusal(raised.value, scenario)
 
-    def test_t05_empty_audio_fails_before_io(self) -> None:
+    def test_t405_empty_audio_fails_before_io(self) -> None:
         import pytest
 
         scenario = self._need("ok")
@@ -223,14 +225,14 @@ class TranscriptionAdapterConformance(_Kit):
         if scenario.sent is not None:
             assert scenario.sent() == []
 
-    def test_t06_sync_equals_async(self) -> None:
+    def test_t406_sync_equals_async(self) -> None:
         scenario = self._need("ok")
         sync, asynchronous = _run(
             allm.transcribe,
             allm.atranscribe,
             scenario.engine,
             scenario.input,
-            request_id="t06",
+            request_id="t406",
             **scenario.opts,
         )
         assert sync == asynchronous
