@@ -468,3 +468,19 @@ def _call(**opts: Any) -> Any:
     from allm.adapters import Call
 
     return Call(request_id="r", engine=allm.Engine(), adapter_opts=opts)
+
+
+def test_override_and_capture_reach_the_audio_surfaces(audio: AudioDriver) -> None:
+    from allm.testing import capture, override
+
+    production = allm.Engine(
+        speech_adapter="openai_speech", transcription_adapter="openai_transcription"
+    )
+    with capture() as seen, override("fake_speech"), override(FakeTranscription):
+        spoken = audio.synthesize(production, "no key needed", format="wav")
+        heard = audio.transcribe(production, spoken.audio)
+    assert spoken.audio.mime_type == "audio/wav" and heard.text.startswith("fake transcript")
+    speech_request, transcription_request = seen.requests
+    assert isinstance(speech_request, allm.SpeechRequest) and speech_request.text == "no key needed"
+    assert isinstance(transcription_request, allm.TranscriptionRequest)
+    assert transcription_request.audio == spoken.audio
