@@ -14,10 +14,12 @@ from ...data.request import Request
 from ...data.tools import Tool, ToolCall
 
 
-def account_headers(api_key: str, organization: str | None, project: str | None) -> dict[str, str]:
-    """``Authorization``, and the organization and project headers when they are set: what
-    every OpenAI API (chat, images, audio) is sent."""
-    headers = {"authorization": f"Bearer {api_key}"}
+def account_headers(
+    api_key: str | None, organization: str | None, project: str | None
+) -> dict[str, str]:
+    """``Authorization`` (when there is a key), and the organization and project headers when
+    they are set: what every OpenAI API (chat, images, audio, REST) is sent."""
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
     if organization:
         headers["openai-organization"] = organization
     if project:

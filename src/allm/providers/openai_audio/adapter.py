@@ -6,20 +6,19 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
 
-from ..._json import dumps
 from ...adapters import Call
-from ...adapters.base import DEFAULT_STREAM_TIMEOUT, HttpSettings, json_or_none
+from ...adapters.base import DEFAULT_STREAM_TIMEOUT, json_or_none
 from ...adapters.http import HttpRead, HttpRequest, HttpResult, HttpSend, TransportFailure
 from ...adapters.multipart import multipart_body
 from ...data.audio import Audio, SpeechRequest, SpeechResponse, Transcription, TranscriptionRequest
 from ...data.response import Usage
 from ...effects import Effect
 from ...errors import AdapterError
-from ..openai import account_headers, classify_http_error, snippet
+from ..openai import classify_http_error, snippet
+from ..openai.rest import OpenAIRest
 from .decode import audio_type, openai_metadata, read_transcription
 from .request import speech_body, transcription_fields, transcription_upload
 from .settings import (
-    DEFAULT_BASE_URL,
     DEFAULT_SPEECH_MODEL,
     DEFAULT_TRANSCRIPTION_MODEL,
     DEFAULT_VOICE,
@@ -36,34 +35,11 @@ __all__ = ["OpenAISpeech", "OpenAITranscription"]
 _PAGE_LIMIT = 4096  # bytes of a non-audio answer kept for its error message
 
 
-class _OpenAIAudio(HttpSettings):
-    """Settings, headers and the one-exchange plan both OpenAI audio adapters share."""
+class _OpenAIAudio(OpenAIRest):
+    """The one-exchange plan both OpenAI audio adapters share (settings and headers are the
+    REST base's), for audio bodies and streams as well as JSON."""
 
-    name: ClassVar[str] = "openai"
-    key_provider: ClassVar[str] = "openai"
-    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
     default_timeout: ClassVar[float] = 60.0
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        http_client: Any = None,
-        async_http_client: Any = None,
-        organization: str | None = None,
-        project: str | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            headers=headers,
-            timeout=timeout,
-            http_client=http_client,
-            async_http_client=async_http_client,
-        )
-        self.organization = organization
-        self.project = project
 
     def request_timeout(self, call: Call) -> float:
         """Seconds to wait for the answer (``timeout`` or ``request_timeout``)."""
@@ -71,12 +47,6 @@ class _OpenAIAudio(HttpSettings):
         if value is None:
             value = self.setting(call, "timeout", self.default_timeout)
         return float(value)
-
-    def auth_headers(self, call: Call) -> dict[str, str]:
-        """``Authorization`` (and organization/project), then extra headers. Resolves the key."""
-        headers = account_headers(self.api_key(call), self.organization, self.project)
-        headers.update(self.extra_headers(call))
-        return headers
 
     def _invalid(self, call: Call, message: str, reason: str = "invalid_request") -> AdapterError:
         return AdapterError(reason, message, provider=self.name, request_id=call.request_id)
@@ -87,14 +57,9 @@ class _OpenAIAudio(HttpSettings):
         )
 
     def _malformed(self, result: HttpResult, call: Call, message: str) -> AdapterError:
-        return AdapterError(
-            "malformed_response",
-            message,
-            provider=self.name,
-            status=result.status,
-            request_id=result.headers.get("x-request-id") or call.request_id,
-            metadata={"content_type": result.headers.get("content-type", "")},
-        )
+        error = self.malformed(call, result, message)
+        error.metadata["content_type"] = result.headers.get("content-type", "")
+        return error
 
     def _exchange(
         self, http_request: HttpRequest, call: Call, stream: bool
@@ -140,9 +105,9 @@ class OpenAISpeech(_OpenAIAudio):
         self, request: SpeechRequest, call: Call, headers: Mapping[str, str]
     ) -> HttpRequest:
         """``POST {base}/audio/speech`` with the JSON body."""
-        merged = {"content-type": "application/json", "accept": "audio/*", **headers}
-        body = dumps(speech_body(request)).encode("utf-8")
-        return HttpRequest("POST", self.base(call) + "/audio/speech", tuple(merged.items()), body)
+        return self.json_request(
+            call, "/audio/speech", speech_body(request), {"accept": "audio/*", **headers}
+        )
 
     def synthesize(
         self, request: SpeechRequest, call: Call

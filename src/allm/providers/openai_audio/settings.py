@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "MAX_AUDIO_BYTES",
     "MAX_SPEECH_CHARACTERS",
     "SPEECH_TIMEOUT",
@@ -12,7 +11,6 @@ __all__ = [
     "transcription_model_has_timestamps",
 ]
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MAX_SPEECH_CHARACTERS = 4096
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 SPEECH_TIMEOUT = 120.0
