@@ -245,8 +245,14 @@ class HttpSettings:
 
     def extra_headers(self, call: Call) -> dict[str, str]:
         """Headers from the provider's configured settings, then the constructor, then the
-        call's ``headers`` option."""
-        configured = call.provider_settings.get("headers") or {}
+        call's ``headers`` option. Configured headers travel only to the host configured with
+        them (their ``base_url``, else the provider's default), never to one set above them."""
+        settings = call.provider_settings
+        configured = settings.get("headers") or {}
+        if configured:
+            home = str(settings.get("base_url") or self.default_base_url).rstrip("/")
+            if self.base(call) != home:
+                configured = {}
         return {**configured, **self.headers, **(call.opt("headers") or {})}
 
 
