@@ -11,6 +11,9 @@ Usage travels as ``RawChunk(("usage", {...}))`` with ``Usage`` field names. Fail
 generator started are ``ErrorEvent``s, never exceptions. A ``finally`` in the generator is the
 cleanup hook; it runs exactly once, however the consumer leaves.
 
+An adapter with ``stand_in = True`` (the fakes) plays every provider: an engine on it keeps every
+call on it whatever provider a model reference names, and it reads the engine's options always.
+
 ``generate(request, call)`` is the optional non-streaming path: a generator of effects that returns
 a ``Response`` (or raises the ``AdapterError`` it ended with), retried under ``call.retry``.
 """
