@@ -47,7 +47,7 @@ def test_the_source_keeps_every_contract() -> None:
         # Layer A reaching up into the runner.
         ("data/models.py", "from ..execution import runner", "flows downward"),
         # A provider taking the runner's fold.
-        ("providers/fake.py", "from ..execution import api", "flows downward"),
+        ("providers/fake/adapter.py", "from ...execution import api", "flows downward"),
         # Two rooms of one layer that must stay independent.
         ("sessions/_ops.py", "from ..stores import _base", "flows downward"),
         # The bottom of Layer A reaching up to the data it carries.

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin
 
-from ..._json import dumps
 from ...adapters import Call
-from ...adapters.base import HttpSettings, json_or_none
 from ...adapters.http import (
     HttpClose,
     HttpRead,
@@ -20,22 +15,15 @@ from ...adapters.http import (
     HttpSend,
     TransportFailure,
 )
-from ...data.images import ImageRequest, ImageResponse, ImageUsage
-from ...data.messages import Image, ImagePart, ImageSource
+from ...data.images import ImageRequest, ImageResponse
+from ...data.messages import Image
 from ...effects import Effect
 from ...errors import ImageAdapterError
-from ..wire import as_int, as_str
-
-if TYPE_CHECKING:
-    from ..fake_images import FakeImages
+from .decode import ImagesDecode
 from .errors import _invalid, classify_error
-from .request import Upload, _dimensions, _local_size, _read, _size_text, encode_multipart
+from .request import ImagesRequest, _local_size, _read
 from .settings import (
-    _EXTENSIONS,
-    _GPT_IMAGE,
     _MB,
-    _OUTPUT_MIME,
-    _PATHS,
     _PNG,
     DEFAULT_TIMEOUT,
     DOWNLOAD_MAX_BYTES,
@@ -46,8 +34,11 @@ from .settings import (
     model_rule,
 )
 
+if TYPE_CHECKING:
+    from ..fake_images import FakeImages
 
-class OpenAIImages(HttpSettings):
+
+class OpenAIImages(ImagesRequest, ImagesDecode):
     """OpenAI's Images API (see the module doc for the per-model rules).
 
     Constructor settings (each also an ``adapter_opts`` key, which wins): ``base_url``,
@@ -302,148 +293,3 @@ class OpenAIImages(HttpSettings):
                 yield HttpClose(result.handle)
                 raise too_large
             chunks.append(chunk)
-
-    # -- the request ------------------------------------------------------------------------------
-
-    def build_request(
-        self,
-        request: ImageRequest,
-        call: Call,
-        headers: Mapping[str, str],
-        inputs: Sequence[tuple[bytes, str | None]] = (),
-    ) -> HttpRequest:
-        """The HTTP request: JSON for generation, multipart for edits and variations.
-
-        ``inputs`` are the bytes and MIME types of the input images, then the mask.
-        """
-        url = self.base(call) + _PATHS[request.operation]
-        fields = self.body_fields(request)
-        if request.operation == "generate":
-            merged = {"content-type": "application/json", **headers}
-            body = dumps(dict(fields)).encode("utf-8")
-            return HttpRequest("POST", url, tuple(merged.items()), body)
-        files: list[Upload] = []
-        count = len(request.input_images)
-        name = "image" if count == 1 else "image[]"
-        for index, (data, mime) in enumerate(inputs):
-            if index < count:
-                mime = mime or "image/png"
-                files.append(
-                    Upload(name, f"image_{index}.{_EXTENSIONS.get(mime, 'png')}", mime, data)
-                )
-            else:
-                files.append(Upload("mask", "mask.png", mime or "image/png", data))
-        boundary = "allm-" + os.urandom(12).hex()
-        body = encode_multipart(list(fields.items()), files, boundary)
-        content_type = f"multipart/form-data; boundary={boundary}"
-        merged = {"content-type": content_type, **headers}
-        return HttpRequest("POST", url, tuple(merged.items()), body)
-
-    def body_fields(self, request: ImageRequest) -> dict[str, Any]:
-        """The request's fields as the API names them (``options`` merged last)."""
-        rule = model_rule(request.model)
-        gpt_image = rule is _GPT_IMAGE
-        fields: dict[str, Any] = {}
-        if request.model:
-            fields["model"] = request.model
-        if request.operation != "variation" and request.prompt is not None:
-            fields["prompt"] = request.prompt
-        fields["n"] = request.n
-        size = _size_text(request.size)
-        if size is not None:
-            fields["size"] = size
-        if request.operation != "variation":
-            for name in ("quality", "style", "background"):
-                value = getattr(request, name)
-                if value is not None:
-                    fields[name] = value
-        if not gpt_image:
-            fields["response_format"] = "url" if request.response_format == "url" else "b64_json"
-        fields.update(request.options)
-        return fields
-
-    # -- the response -----------------------------------------------------------------------------
-
-    def parse_response(
-        self, result: HttpResult, request: ImageRequest, call: Call
-    ) -> ImageResponse:
-        """A whole Images API body as an ``ImageResponse`` (``malformed_response`` if unreadable)."""
-        body = json_or_none(result.body)
-        request_id = result.headers.get("x-request-id")
-
-        def malformed(message: str) -> ImageAdapterError:
-            return ImageAdapterError(
-                "malformed_response",
-                message,
-                provider="openai",
-                status=result.status,
-                metadata={"openai_request_id": request_id} if request_id else {},
-            )
-
-        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise malformed("the Images API answer has no data list")
-        output_format = as_str(body.get("output_format")) or as_str(
-            request.options.get("output_format")
-        )
-        mime = _OUTPUT_MIME.get((output_format or "png").lower(), "image/png")
-        size = as_str(body.get("size")) or _size_text(request.size)
-        width, height = _dimensions(size)
-        parts: list[ImagePart] = []
-        for index, item in enumerate(body["data"]):
-            if not isinstance(item, dict):
-                raise malformed(f"data[{index}] is not an object")
-            image = self._image(item, request, mime, malformed, index)
-            parts.append(
-                ImagePart(
-                    Image(
-                        image.source,
-                        image.mime_type,
-                        width=width,
-                        height=height,
-                        prompt=request.prompt,
-                        revised_prompt=as_str(item.get("revised_prompt")),
-                    )
-                )
-            )
-        found_usage = body.get("usage")
-        raw_usage: dict[str, Any] = found_usage if isinstance(found_usage, dict) else {}
-        usage = ImageUsage(
-            images=len(parts),
-            size=size,
-            quality=as_str(body.get("quality")) or request.quality,
-            input_tokens=as_int(raw_usage.get("input_tokens")),
-            output_tokens=as_int(raw_usage.get("output_tokens")),
-        )
-        metadata = dict(request.metadata)
-        if request_id:
-            metadata["openai_request_id"] = request_id
-        for key in ("created", "background", "output_format"):
-            if body.get(key) is not None:
-                metadata[key] = body[key]
-        if isinstance(raw_usage.get("input_tokens_details"), dict):
-            metadata["input_tokens_details"] = raw_usage["input_tokens_details"]
-        return ImageResponse(
-            images=tuple(parts),
-            usage=usage,
-            request_id=call.request_id,
-            model=request.model,
-            raw=body,
-            metadata=metadata,
-        )
-
-    @staticmethod
-    def _image(
-        item: Mapping[str, Any], request: ImageRequest, mime: str, malformed: Any, index: int
-    ) -> Image:
-        encoded = as_str(item.get("b64_json"))
-        url = as_str(item.get("url"))
-        if encoded:
-            if request.response_format == "base64":
-                return Image.from_base64(encoded, mime)
-            try:
-                return Image.from_bytes(base64.b64decode(encoded, validate=True), mime)
-            except (binascii.Error, ValueError) as exc:
-                raise malformed(f"data[{index}].b64_json is not valid base64") from exc
-        if url:
-            return Image(ImageSource("url", url), mime)
-        raise malformed(f"data[{index}] has neither b64_json nor url")

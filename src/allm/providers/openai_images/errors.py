@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...adapters.base import json_or_none, retry_after_ms
 from ...errors import ImageAdapterError
 from ..wire import as_str
-
-if TYPE_CHECKING:
-    pass
 
 _QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"})
 _CONTENT_CODES = frozenset(

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 
 OPERATIONS = frozenset({"generate", "edit", "variation"})
 _PATHS = {
