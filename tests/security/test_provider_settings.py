@@ -210,6 +210,7 @@ def test_settings_reach_the_adapter_below_its_constructor() -> None:
         request_id="r", engine=allm.Engine(), provider_settings={"request_timeout": 4}
     )
     assert images.request_timeout(configured) == 4.0
+    assert own.request_timeout(configured) == 9.0  # the constructor outranks configured ones
 
 
 # -- whose options a call gets -----------------------------------------------------------------------
