@@ -354,3 +354,16 @@ def test_a_client_given_to_the_adapter_outranks_a_configured_one(
     assert seen == {"own": 1, "configured": 2}
     own.close()
     configured.close()
+
+
+def test_an_adapter_registered_without_a_name_reads_the_settings_under_its_registered_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from allm import registry
+
+    monkeypatch.setitem(registry._registry, "nameless", Nameless)
+
+    allm.configure(providers={"nameless": {"timeout": 1}})
+
+    assert registry.provider_of("nameless") == "nameless"
+    assert get_settings().providers == {"nameless": {"timeout": 1}}
