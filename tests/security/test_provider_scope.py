@@ -253,3 +253,73 @@ def test_an_image_call_uses_openais_configured_settings(network: Network) -> Non
     [sent] = network.sent
     assert sent.host == configured_host("openai")
     assert sent.headers["x-configured-token"] == configured_header("openai")
+
+
+EMBEDDING_MODELS = {
+    "openai": ("openai:text-embedding-3-small", "/embeddings"),
+    "gemini": ("gemini:gemini-embedding-001", ":batchEmbedContents"),
+    "openai_compatible": ("openai_compatible:nomic-embed-text", "/embeddings"),
+}
+
+
+@pytest.mark.parametrize("x", WIRES, ids=lambda wire: wire.name)
+@pytest.mark.parametrize("provider", list(EMBEDDING_MODELS))
+@pytest.mark.parametrize("configured", [False, True], ids=["defaults", "configured"])
+def test_an_embedding_call_switched_by_its_model_keeps_the_key_at_home(
+    network: Network, x: Wire, provider: str, configured: bool
+) -> None:
+    if configured:
+        configure_every_provider()
+    engine = engine_for(x, "named", retry=False)
+    model, path = EMBEDDING_MODELS[provider]
+    same = x.provider == provider
+    host = x.engine_host if same else configured_host(provider) if configured else None
+    host = host or DEFAULT_HOSTS[provider]
+
+    if host is None:  # OpenAI-compatible has no default host
+        with pytest.raises(ConfigurationError):
+            allm.embed(engine, ["the cat sat", "on the mat"], model=model)
+        assert network.sent == []
+        return
+    response = allm.embed(engine, ["the cat sat", "on the mat"], model=model)
+
+    assert len(response.vectors) == 2
+    [sent] = network.sent
+    assert (sent.host, sent.path.endswith(path)) == (host, True)
+    assert sent.carries(KEYS[provider][1])
+    assert_keys_stay_home(network.sent, homes(x, configured=configured))
+    assert_headers_stay_home(network.sent, x.engine_header, x.engine_host)
+
+
+@pytest.mark.parametrize("x", WIRES, ids=lambda wire: wire.name)
+def test_a_moderation_call_sends_the_openai_key_only_to_openais_hosts(
+    network: Network, x: Wire
+) -> None:
+    engine = engine_for(x, "named", retry=False)
+
+    allm.moderate(
+        engine, ["have a nice day", "I will hurt you"], model="openai:omni-moderation-latest"
+    )
+
+    [sent] = network.sent
+    assert sent.host == (x.engine_host if x.provider == "openai" else "api.openai.com")
+    assert sent.carries(KEYS["openai"][1])
+    assert_keys_stay_home(network.sent, homes(x, configured=False))
+    assert_headers_stay_home(network.sent, x.engine_header, x.engine_host)
+
+
+def test_an_engine_whose_embedding_model_picks_a_provider_keeps_its_options_there(
+    network: Network,
+) -> None:
+    engine = allm.Engine(
+        embedding_model="openai_compatible:nomic-embed-text",
+        adapter_opts={"base_url": "https://local.example/v1"},
+        retry=False,
+    )
+
+    allm.embed(engine, ["the cat sat", "on the mat"])
+    allm.embed(engine, ["the cat sat", "on the mat"], model="openai:text-embedding-3-small")
+
+    assert network.hosts == ["local.example", "api.openai.com"]
+    assert network.sent[1].carries(KEYS["openai"][1])
+    assert not network.sent[0].carries(KEYS["openai"][1])

@@ -385,7 +385,7 @@ class _Job:
                 provider=getattr(adapter, "name", None),
                 metadata={"operation": operation},
             )
-        adapter_opts = dict(engine_opts_for(engine, adapter))
+        adapter_opts = dict(engine_opts_for(engine, adapter, [(engine.image_adapter, None)]))
         adapter_opts.update(self.control.get("adapter_opts") or {})
         for key in TRANSPORT_KEYS:
             if key in self.control:

@@ -211,26 +211,40 @@ def resolve_engine_adapter(engine: Engine, model: Any) -> tuple[Any, Any]:
     return resolve_adapter(provider), model_id  # the reference picks its own provider
 
 
-def engine_opts_for(engine: Engine, adapter: Any) -> Mapping[str, Any]:
+def engine_opts_for(
+    engine: Engine, adapter: Any, slots: Sequence[tuple[Any, Any]] = ()
+) -> Mapping[str, Any]:
     """The engine's ``adapter_opts`` if they belong to ``adapter``, else nothing.
 
     They belong to the adapter the engine names (the same object, or the same provider name),
-    else to the provider the engine's model selects; an engine that names neither leaves them
-    to whichever adapter the call's model selects. A stand-in (the Fake) always reads them.
-    So a call whose model picks another provider never carries the engine's ``base_url``,
-    ``headers`` or clients there, nor that provider's key to the engine's host.
+    else to the provider the engine's model selects; for a surface beside chat, when the engine
+    names neither, to the surface's own ``(adapter, model)`` ``slots`` likewise; an engine that
+    names no provider at all leaves them to whichever adapter the call's model selects. A
+    stand-in (the fakes) always reads them. So a call whose model picks another provider never
+    carries the engine's ``base_url``, ``headers`` or clients there, nor that provider's key to
+    the engine's host.
     """
     if getattr(adapter, "stand_in", False):
         return engine.adapter_opts
-    name = getattr(adapter, "name", None)
-    if engine.adapter is not None:
-        mine = resolve_adapter(engine.adapter)
-        owns = mine is adapter or (name is not None and getattr(mine, "name", None) == name)
-        return engine.adapter_opts if owns else {}
-    provider, _ = split_model_ref(engine.model)
-    if provider is None or provider not in registered_names():
+    owner = _owner(engine.adapter, engine.model)
+    for slot_adapter, slot_model in slots:
+        if owner is None:
+            owner = _owner(slot_adapter, slot_model)
+    if owner is None:
         return engine.adapter_opts
-    return engine.adapter_opts if provider == name else {}
+    name = getattr(adapter, "name", None)
+    if isinstance(owner, str):
+        return engine.adapter_opts if owner == name else {}
+    owns = owner is adapter or (name is not None and getattr(owner, "name", None) == name)
+    return engine.adapter_opts if owns else {}
+
+
+def _owner(adapter: Any, model: Any) -> Any:
+    """The adapter object named, else the registered provider the model selects, else None."""
+    if adapter is not None:
+        return resolve_adapter(adapter)
+    provider, _ = split_model_ref(model)
+    return provider if provider in registered_names() else None
 
 
 def settings_for(adapter: Any) -> Mapping[str, Any]:
