@@ -80,6 +80,7 @@ if TYPE_CHECKING:
         CorruptSessionError,
         EngineError,
         ImageAdapterError,
+        OutputValidationError,
         SchemaVersionError,
         SessionError,
         SessionNotFoundError,
@@ -101,6 +102,7 @@ if TYPE_CHECKING:
     )
     from .execution.streams import AsyncEventStream, EventStream
     from .moderation import amoderate, moderate
+    from .output import OutputSpec, output
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -158,6 +160,9 @@ _LAZY: dict[str, str] = {
     "system": _CONSTRUCTORS,
     "to_json": "allm.codec",
     "tool": "allm.tooling",
+    "output": "allm.output",
+    "OutputSpec": "allm.output",
+    "OutputValidationError": _ERRORS,
     "ToolContext": "allm.tooling",
     "AskUser": _DATA,
     "Halt": _DATA,
@@ -271,6 +276,8 @@ __all__ = [
     "ModerationRequest",
     "ModerationResponse",
     "ModerationResult",
+    "OutputSpec",
+    "OutputValidationError",
     "Request",
     "Response",
     "Role",
@@ -329,6 +336,7 @@ __all__ = [
     "json_schema",
     "keys",
     "moderate",
+    "output",
     "request",
     "sessions",
     "step",

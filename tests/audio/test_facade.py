@@ -484,3 +484,15 @@ def test_override_and_capture_reach_the_audio_surfaces(audio: AudioDriver) -> No
     assert isinstance(speech_request, allm.SpeechRequest) and speech_request.text == "no key needed"
     assert isinstance(transcription_request, allm.TranscriptionRequest)
     assert transcription_request.audio == spoken.audio
+
+
+def test_the_fakes_read_the_engines_options_beside_any_chat_adapter(audio: AudioDriver) -> None:
+    engine = allm.Engine(
+        adapter="openai",
+        model="gpt-4o",
+        speech_adapter="fake_speech",
+        transcription_adapter="fake_transcription",
+        adapter_opts={"speech_script": [b"scripted"], "transcription_script": ["heard"]},
+    )
+    assert audio.synthesize(engine, "hi").audio.data == b"scripted"
+    assert audio.transcribe(engine, tone(10)).text == "heard"

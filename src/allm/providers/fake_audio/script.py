@@ -79,6 +79,8 @@ class Scripted:
     name: ClassVar[str] = "fake"
     key_provider: ClassVar[str] = "fake"
     script_option: ClassVar[str] = "script"
+    # A stand-in for any provider: the engine's adapter options are always its own.
+    stand_in: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._cursors = CursorBook("audio_script_cursor")
