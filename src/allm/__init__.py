@@ -20,11 +20,22 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import errors, events, keys, sessions, stores, telemetry, validate
+    from .audio import (
+        AsyncSpeechStream,
+        SpeechStream,
+        astream_synthesize,
+        asynthesize,
+        atranscribe,
+        stream_synthesize,
+        synthesize,
+        transcribe,
+    )
     from .classification import aclassify, classify
     from .codec import from_json, to_json
     from .collector import StreamCollector
     from .config import configure
     from .data import (
+        Audio,
         ChatResult,
         Classification,
         EmbeddingRequest,
@@ -46,11 +57,16 @@ if TYPE_CHECKING:
         Role,
         Session,
         SessionStatus,
+        SpeechRequest,
+        SpeechResponse,
         StepResult,
         TextPart,
         Thread,
         Tool,
         ToolCall,
+        Transcription,
+        TranscriptionRequest,
+        TranscriptSpan,
         Usage,
         json_schema,
     )
@@ -97,10 +113,12 @@ _CONSTRUCTORS = "allm.data.constructors"
 _API = "allm.execution.api"
 _CHAT = "allm.execution.chat"
 _IMAGES = "allm.execution.images"
+_AUDIO = "allm.audio"
 
 # public name -> the module that defines it
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
+    "Audio": _DATA,
     "ChatResult": _DATA,
     "Classification": _DATA,
     "classify": "allm.classification",
@@ -129,11 +147,16 @@ _LAZY: dict[str, str] = {
     "Role": _DATA,
     "Session": _DATA,
     "SessionStatus": _DATA,
+    "SpeechRequest": _DATA,
+    "SpeechResponse": _DATA,
     "StepResult": _DATA,
     "TextPart": _DATA,
     "Thread": _DATA,
     "Tool": _DATA,
     "ToolCall": _DATA,
+    "TranscriptSpan": _DATA,
+    "Transcription": _DATA,
+    "TranscriptionRequest": _DATA,
     "Usage": _DATA,
     "assistant": _CONSTRUCTORS,
     "from_json": "allm.codec",
@@ -192,10 +215,19 @@ _LAZY: dict[str, str] = {
     "generate_image": _IMAGES,
     "image_request": _IMAGES,
     "image_variation": _IMAGES,
+    "AsyncSpeechStream": _AUDIO,
+    "SpeechStream": _AUDIO,
+    "astream_synthesize": _AUDIO,
+    "asynthesize": _AUDIO,
+    "atranscribe": _AUDIO,
+    "stream_synthesize": _AUDIO,
+    "synthesize": _AUDIO,
+    "transcribe": _AUDIO,
 }
 _SUBMODULES = frozenset(
     {
         "adapters",
+        "audio",
         "catalog",
         "classification",
         "codec",
@@ -225,6 +257,8 @@ __all__ = [
     "AllmError",
     "AskUser",
     "AsyncEventStream",
+    "AsyncSpeechStream",
+    "Audio",
     "ChatResult",
     "Classification",
     "ConflictError",
@@ -260,6 +294,9 @@ __all__ = [
     "SessionNotFoundError",
     "SessionStateError",
     "SessionStatus",
+    "SpeechRequest",
+    "SpeechResponse",
+    "SpeechStream",
     "StepResult",
     "StreamCollector",
     "StreamError",
@@ -270,6 +307,9 @@ __all__ = [
     "ToolContext",
     "ToolError",
     "ToolFailure",
+    "TranscriptSpan",
+    "Transcription",
+    "TranscriptionRequest",
     "Usage",
     "ValidationError",
     "__version__",
@@ -286,6 +326,10 @@ __all__ = [
     "astream",
     "astream_generate",
     "astream_step",
+    "astream_synthesize",
+    "asynthesize",
+    "atranscribe",
+    "audio",
     "chat",
     "classify",
     "configure",
@@ -309,11 +353,14 @@ __all__ = [
     "stream",
     "stream_generate",
     "stream_step",
+    "stream_synthesize",
+    "synthesize",
     "system",
     "telemetry",
     "to_json",
     "tool",
     "tool_result",
+    "transcribe",
     "unwrap",
     "user",
     "validate",

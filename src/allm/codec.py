@@ -60,6 +60,7 @@ def _ensure_registry() -> None:
     _filled = True
     from . import errors, events
     from .data import (
+        audio,
         classification,
         embeddings,
         images,
@@ -73,7 +74,7 @@ def _ensure_registry() -> None:
         tools,
     )
 
-    surfaces = (embeddings, moderation, classification)
+    surfaces = (embeddings, moderation, audio, classification)
     for module in (
         messages,
         tools,

@@ -3,6 +3,14 @@
 Nothing here does I/O or imports the runtime; an engine, adapters and keys live in Layer B.
 """
 
+from .audio import (
+    Audio,
+    SpeechRequest,
+    SpeechResponse,
+    Transcription,
+    TranscriptionRequest,
+    TranscriptSpan,
+)
 from .classification import Classification
 from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
@@ -24,6 +32,7 @@ from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
 
 __all__ = [
     "AskUser",
+    "Audio",
     "Halt",
     "ToolFailure",
     "RESERVED_HALT_REASONS",
@@ -50,12 +59,17 @@ __all__ = [
     "Response",
     "Role",
     "Session",
+    "SpeechRequest",
+    "SpeechResponse",
     "SessionStatus",
     "StepResult",
     "TextPart",
     "Thread",
     "Tool",
     "ToolCall",
+    "TranscriptSpan",
+    "Transcription",
+    "TranscriptionRequest",
     "Usage",
     "json_schema",
 ]
