@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.providers.wire import Case, check_response, is_subset
+from tests.providers.wire import Case, check_response, is_subset, load
 
 import allm
 from allm.providers import Anthropic, OpenAI
@@ -26,14 +26,7 @@ REVIEW = "The battery died after two days."
 
 
 def case(directory: str, name: str) -> Case:
-    base = WIRE / directory / name
-    return Case(
-        directory,
-        name,
-        json.loads(base.with_name(f"{name}.request.json").read_text()),
-        base.with_name(f"{name}.response").read_bytes(),
-        json.loads(base.with_name(f"{name}.expect.json").read_text()),
-    )
+    return load(directory, name, WIRE)
 
 
 # (directory, case, adapter, adapter options, model)
