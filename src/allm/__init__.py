@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from . import errors, events, keys, sessions, stores, telemetry, validate
+    from . import errors, events, history, keys, middleware, sessions, stores, telemetry, validate
     from .codec import from_json, to_json
     from .collector import StreamCollector
     from .config import configure
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     )
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
     from .engine import Engine
     from .errors import (
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .limits import Limits
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -149,7 +151,10 @@ _LAZY: dict[str, str] = {
     "ValidationError": _ERRORS,
     # Layer B
     "Engine": "allm.engine",
+    "Limits": "allm.limits",
     "configure": "allm.config",
+    "StepContext": "allm.data.steps",
+    "StepOverrides": "allm.data.steps",
     # Layer C
     "AsyncEventStream": "allm.execution.streams",
     "EventStream": "allm.execution.streams",
@@ -179,7 +184,10 @@ _SUBMODULES = frozenset(
         "errors",
         "events",
         "execution",
+        "history",
         "keys",
+        "limits",
+        "middleware",
         "providers",
         "retry",
         "sessions",
@@ -211,6 +219,7 @@ __all__ = [
     "ImageRequest",
     "ImageResponse",
     "ImageUsage",
+    "Limits",
     "Message",
     "ModelRef",
     "Request",
@@ -222,6 +231,8 @@ __all__ = [
     "SessionNotFoundError",
     "SessionStateError",
     "SessionStatus",
+    "StepContext",
+    "StepOverrides",
     "StepResult",
     "StreamCollector",
     "StreamError",
@@ -253,10 +264,12 @@ __all__ = [
     "from_json",
     "generate",
     "generate_image",
+    "history",
     "image_request",
     "image_variation",
     "json_schema",
     "keys",
+    "middleware",
     "request",
     "sessions",
     "step",

@@ -38,7 +38,7 @@ T = TypeVar("T")
 # names those modules, loading them by path as the adapter registry loads adapters.
 _registry: dict[str, type[Any]] = {}
 _filled = False
-_SELF_REGISTERING = ("allm.engine", "allm.retry")
+_SELF_REGISTERING = ("allm.engine", "allm.retry", "allm.limits", "allm.middleware", "allm.history")
 _by_class: dict[type[Any], str] = {}
 _field_plans: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}
 
@@ -57,9 +57,9 @@ def _ensure_registry() -> None:
         return
     _filled = True
     from . import errors, events
-    from .data import images, messages, models, request, response, results, tools
+    from .data import images, messages, models, request, response, results, steps, tools
 
-    for module in (messages, tools, request, response, results, images, models, events):
+    for module in (messages, tools, request, response, results, steps, images, models, events):
         for name in module.__all__:
             value = getattr(module, name)
             if isinstance(value, type) and dataclasses.is_dataclass(value):

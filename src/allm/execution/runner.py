@@ -24,6 +24,7 @@ from ..effects import Effect
 from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
 from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
+from ..middleware import MiddlewareContext, transform_request
 from ..model_refs import model_ref_problem, split_model_ref
 from ..registry import registered_names, resolve_adapter
 
@@ -61,6 +62,8 @@ ORCHESTRATION_KEYS = frozenset(
         "tool_result_encoder",
         "context",
         "session_id",
+        "prepare_step",
+        "history",
     }
 )
 # Call keywords that override the request's own fields (call keyword > request field > engine).
@@ -75,7 +78,7 @@ REQUEST_FIELD_KEYS = frozenset(
         "structured_finalize",
     }
 )
-_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming"})
+_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,7 @@ class Prepared:
     plan: Iterator[Event | Effect]
     event_filter: EventFilter
     model_ref: ModelRef | None
+    log: Any = None  # the attempts of an engine with fallbacks (``attempts.AttemptLog``)
 
 
 def _coerce_request(request: Any) -> Request:
@@ -328,6 +332,9 @@ def _resolve_call(
     model: Any,
 ) -> tuple[Request, Call, ModelRef | None]:
     final = build_request(engine, request, opts, model)
+    if engine.middleware:
+        ctx = MiddlewareContext(request_id, engine, getattr(adapter, "name", None), final.model)
+        final = transform_request(engine.middleware, final, ctx)
     validate.request(final)
     model_ref = _catalog_entry(model, final.model, getattr(adapter, "name", None))
     check_capabilities(final, model_ref)
