@@ -22,7 +22,11 @@ ANTHROPIC_WHOLE = json.loads((WIRE / "anthropic" / "text_nonstream.expect.json")
 ]
 
 FAILURES: dict[str, Any] = {
-    "rate_limited": (429, {**JSON, "retry-after": "0"}, wire("openai-chat", "error_429_rate_limit")),
+    "rate_limited": (
+        429,
+        {**JSON, "retry-after": "0"},
+        wire("openai-chat", "error_429_rate_limit"),
+    ),
     "quota_exhausted": (429, JSON, wire("openai-chat", "error_429_insufficient_quota")),
     "provider_unavailable": (500, JSON, wire("openai-chat", "error_500_server_error")),
     "timeout": raising(httpx.ReadTimeout),
@@ -114,7 +118,9 @@ def test_a_failure_after_the_first_event_is_data_and_never_falls_back(
 
 
 def test_a_reason_outside_fallback_on_is_not_routed_around(driver: Any) -> None:
-    hosts = Hosts().add("primary.test", (401, JSON, wire("openai-chat", "error_401_invalid_api_key")))
+    hosts = Hosts().add(
+        "primary.test", (401, JSON, wire("openai-chat", "error_401_invalid_api_key"))
+    )
     hosts.add("fallback.test", (200, SSE, wire("anthropic", "text_stream")))
     engine = openai_engine(hosts, fallbacks=(anthropic_engine(hosts),))
     response = driver.generate(engine, [allm.user("hi")])
@@ -130,9 +136,7 @@ def test_a_reason_outside_fallback_on_is_not_routed_around(driver: Any) -> None:
 
 def test_the_engine_field_narrows_the_set(driver: Any) -> None:
     hosts, engine = _pair("rate_limited", stream=True)
-    narrowed = openai_engine(
-        hosts, fallbacks=engine.fallbacks, fallback_on=frozenset({"timeout"})
-    )
+    narrowed = openai_engine(hosts, fallbacks=engine.fallbacks, fallback_on=frozenset({"timeout"}))
     assert narrowed.fallback_on == ("timeout",)
     response = driver.generate(narrowed, [allm.user("hi")])
     assert response.metadata["error"].reason == "rate_limited"
@@ -213,7 +217,9 @@ def test_fallbacks_work_inside_the_chat_loop(driver: Any) -> None:
 
 def test_each_switch_is_a_telemetry_event(driver: Any) -> None:
     seen: list[tuple[str, dict[str, Any]]] = []
-    handler = telemetry.attach(lambda name, m, meta: seen.append((name, dict(meta))), ["allm.fallback"])
+    handler = telemetry.attach(
+        lambda name, m, meta: seen.append((name, dict(meta))), ["allm.fallback"]
+    )
     try:
         _, engine = _pair("network_error", stream=True)
         driver.generate(engine, [allm.user("hi")])

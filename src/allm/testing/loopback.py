@@ -7,7 +7,8 @@
         engine = allm.Engine(adapter=OpenAI(base_url=server.url + "/v1"), ...)
 
 Answers for one path are served in the order they were added (a 429 then a 200, say); the last
-one repeats. Every received request is kept in ``server.requests``.
+one repeats. Every received request is kept in ``server.requests``; ``server.max_in_flight``
+is the most requests it was serving at once.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class LoopbackServer:
     def __init__(self) -> None:
         self._answers: dict[tuple[str, str], deque[Answer]] = {}
         self.requests: list[ReceivedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         server = self
 
@@ -76,6 +79,20 @@ class LoopbackServer:
                 return  # keep test output quiet
 
             def _serve(self) -> None:
+                server._enter()
+                self._counted = True
+                try:
+                    self._answer()
+                finally:
+                    self._uncount()
+
+            def _uncount(self) -> None:
+                # Before the last write: once the client has it, it may send the next request.
+                if self._counted:
+                    self._counted = False
+                    server._leave()
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path
@@ -109,6 +126,7 @@ class LoopbackServer:
                         elif piece:
                             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                         self.wfile.flush()
+                    self._uncount()
                     if answer.cut_after is None:
                         self.wfile.write(b"0\r\n\r\n")
                         self.wfile.flush()
@@ -142,6 +160,15 @@ class LoopbackServer:
             if not queue:
                 return None
             return queue.popleft() if len(queue) > 1 else queue[0]
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _record(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
         with self._lock:
