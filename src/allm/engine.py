@@ -271,7 +271,7 @@ class Engine:
             elif key in ("tools", "fallbacks", "middleware"):
                 kwargs[key] = tuple(decode(item) for item in value)
             elif key == "fallback_on":
-                kwargs[key] = None if value is None else tuple(value)
+                kwargs[key] = None if value is None else tuple(decode(value))
             else:
                 kwargs[key] = decode(value)
         return cls(**kwargs)

@@ -197,7 +197,7 @@ def test_a_model_string_fallback_has_its_own_key_and_none_of_the_first_settings(
 
 
 def test_fallbacks_work_inside_the_chat_loop(driver: Any) -> None:
-    hosts, engine = _pair("timeout", stream=True)
+    _, engine = _pair("timeout", stream=True)
     if driver.name == "sync":
         result = allm.chat(engine, [allm.user("hi")])
     else:
