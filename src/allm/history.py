@@ -17,7 +17,7 @@ from . import codec
 from .data.messages import Message, Role, TextPart
 from .effects import Effect
 from .engine import Engine
-from .errors import ConfigurationError
+from .errors import AllmError, ConfigurationError
 
 __all__ = [
     "KeepLast",
@@ -178,7 +178,10 @@ class Summarize:
         summary = memo.get(key)
         if summary is None:
             request = (Message(Role.SYSTEM, self.prompt), Message(Role.USER, transcript))
-            prepared = prepare(self.engine, list(request), {}, f"{request_id}.summary")
+            try:
+                prepared = prepare(self.engine, list(request), {}, f"{request_id}.summary")
+            except AllmError:
+                return tuple(messages)  # no summary possible now: send everything
             collector = StreamCollector(request_id=request_id)
             yield from fold_plan(prepared.plan, collector.apply)
             response = collector.to_response()

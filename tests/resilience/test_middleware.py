@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import re
@@ -86,7 +87,7 @@ def test_extract_reasoning_does_not_depend_on_how_the_text_is_chunked(
 ) -> None:
     text = "".join(words)
     bounds = sorted({0, len(text), *(c for c in cuts if c < len(text))})
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b]]
+    pieces = [text[a:b] for a, b in itertools.pairwise(bounds) if text[a:b]]
     events = [TextDelta(piece) for piece in pieces]
     out = list(extract_reasoning().wrap_events(iter(events), MiddlewareContext("r")))
     outside = "".join(e.delta for e in out if isinstance(e, TextDelta))
@@ -295,9 +296,8 @@ def test_a_stream_closed_early_ends_the_middleware(driver: Any) -> None:
             yield TextDelta(">")
 
     chatty, _ = _fake([], middleware=(Chatty(),))
-    assert [getattr(e, "delta", None) for e in allm.stream_generate(chatty, [allm.user("x")])][
-        0
-    ] == "<"
+    deltas = [getattr(e, "delta", None) for e in allm.stream_generate(chatty, [allm.user("x")])]
+    assert (deltas[0], deltas[-1]) == ("<", ">")
 
 
 def test_built_in_middleware_round_trips() -> None:
