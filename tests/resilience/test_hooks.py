@@ -155,7 +155,7 @@ def test_history_token_budget_in_the_loop(api: str) -> None:
     engine, seen = _engine([[("text", "ok"), ("finish", "stop")]])
     thread = [allm.system("s"), *(allm.user("x" * 400) for _ in range(5)), allm.user("last")]
     _chat(api, engine, thread, history=history.token_budget(150))
-    assert [m.content for m in seen[0][0].messages][0] == "s"
+    assert seen[0][0].messages[0].content == "s"
     assert seen[0][0].messages[-1].content == "last"
     assert len(seen[0][0].messages) < len(thread)
 
