@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .config import configure
     from .data import (
         ChatResult,
+        EmbeddingRequest,
+        EmbeddingResponse,
         FinishReason,
         HaltReason,
         Image,
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
         ImageUsage,
         Message,
         ModelRef,
+        ModerationRequest,
+        ModerationResponse,
+        ModerationResult,
         Request,
         Response,
         Role,
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
     from .data.messages import ContentPart
     from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
+    from .embeddings import aembed, embed
     from .engine import Engine
     from .errors import (
         AdapterError,
@@ -80,6 +86,7 @@ if TYPE_CHECKING:
     )
     from .execution.streams import AsyncEventStream, EventStream
     from .limits import Limits
+    from .moderation import amoderate, moderate
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -93,6 +100,15 @@ _IMAGES = "allm.execution.images"
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "ChatResult": _DATA,
+    "EmbeddingRequest": _DATA,
+    "EmbeddingResponse": _DATA,
+    "ModerationRequest": _DATA,
+    "ModerationResponse": _DATA,
+    "ModerationResult": _DATA,
+    "embed": "allm.embeddings",
+    "aembed": "allm.embeddings",
+    "moderate": "allm.moderation",
+    "amoderate": "allm.moderation",
     "ContentPart": "allm.data.messages",
     "FinishReason": _DATA,
     "HaltReason": _DATA,
@@ -180,6 +196,7 @@ _SUBMODULES = frozenset(
         "config",
         "data",
         "effects",
+        "embeddings",
         "engine",
         "errors",
         "events",
@@ -188,11 +205,13 @@ _SUBMODULES = frozenset(
         "keys",
         "limits",
         "middleware",
+        "moderation",
         "providers",
         "retry",
         "sessions",
         "stores",
         "telemetry",
+        "testing",
         "tooling",
         "validate",
     }
@@ -207,6 +226,8 @@ __all__ = [
     "ConflictError",
     "ContentPart",
     "CorruptSessionError",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
     "Engine",
     "EngineError",
     "EventStream",
@@ -222,6 +243,9 @@ __all__ = [
     "Limits",
     "Message",
     "ModelRef",
+    "ModerationRequest",
+    "ModerationResponse",
+    "ModerationResult",
     "Request",
     "Response",
     "Role",
@@ -248,9 +272,11 @@ __all__ = [
     "__version__",
     "achat",
     "aedit_image",
+    "aembed",
     "agenerate",
     "agenerate_image",
     "aimage_variation",
+    "amoderate",
     "assistant",
     "astep",
     "astream",
@@ -259,6 +285,7 @@ __all__ = [
     "chat",
     "configure",
     "edit_image",
+    "embed",
     "errors",
     "events",
     "from_json",
@@ -270,6 +297,7 @@ __all__ = [
     "json_schema",
     "keys",
     "middleware",
+    "moderate",
     "request",
     "sessions",
     "step",

@@ -32,6 +32,7 @@ from ..tooling import (
 )
 from .attempts import finish_response
 from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, resolve_run
+from .compact import wire_tools
 from .runner import EventFilter, Prepared, annotate, plan_call, request_id_from
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle
@@ -62,7 +63,7 @@ def _prepare_step(
     """The first turn, planned now (its pre-flight raises); ``None`` when the history reducer
     needs a model call first: then only the pre-flight runs now and the turn is planned lazily."""
     if needs_history_plan(run):
-        request = Request(messages=thread.messages, tools=run.tools)
+        request = Request(messages=thread.messages, tools=wire_tools(run.tools))
         plan_call(run.engine, request, {**run.step_opts}, run.request_id, "stream")
         return None
     return open_turn(run, thread, turn, steps)

@@ -21,6 +21,7 @@ from ..effects import Effect
 from ..errors import ConfigurationError
 from .attempts import prepare
 from .chat_run import ChatRun
+from .compact import wire_tools
 from .runner import Prepared
 
 __all__ = ["fold_plan", "needs_history_plan", "open_turn", "reduce_plan", "usage_sum"]
@@ -129,5 +130,5 @@ def open_turn(
             opts["model"] = overrides.model
         if overrides.tool_choice is not None:
             opts["tool_choice"] = overrides.tool_choice
-    request = Request(messages=sent, tools=run.tools)
+    request = Request(messages=sent, tools=wire_tools(run.tools))
     return run, prepare(run.engine, request, opts, run.request_id)
