@@ -24,7 +24,7 @@ from ..data.messages import Message, Role
 from ..data.request import Request
 from ..data.response import FinishReason, Response
 from ..data.results import ChatResult, HaltReason, StepResult, Thread
-from ..effects import Effect
+from ..effects import Effect, relay
 from ..errors import AllmError, EngineError
 from ..events import ChatCompleted, ErrorEvent, StepCompleted, is_usage_chunk
 from ..tooling import (
@@ -81,22 +81,13 @@ def _relay(
 ) -> Generator[Any, Any, Any]:
     """Pass a nested plan's events and effects through (effect results go back in), letting
     ``observe`` see each event; close the plan exactly once; return its return value."""
-    reply: Any = None
-    try:
-        while True:
-            try:
-                item = plan.send(reply)  # type: ignore[attr-defined]
-            except StopIteration as stop:
-                return stop.value
-            if isinstance(item, Effect):
-                reply = yield item
-            else:
-                if observe is not None:
-                    observe(item)
-                yield item
-                reply = None
-    finally:
-        plan.close()  # type: ignore[attr-defined]
+
+    def passed(event: Any) -> tuple[Any]:
+        if observe is not None:
+            observe(event)
+        return (event,)
+
+    return (yield from relay(plan, passed))
 
 
 def _assistant_message(response: Response) -> Message:

@@ -1,7 +1,7 @@
 """The stream runner's pure part: every pre-flight check and option resolution, no I/O.
 
-``prepare`` turns ``(engine, request, **opts)`` into a ``Prepared`` call: the adapter, the final
-request, the adapter's ``Call``, the adapter's lazy generator and the stream filter. Anything wrong
+``plan_call`` turns ``(engine, request, **opts)`` into a ``CallPlan``: the adapter, the final
+request, the adapter's ``Call`` and the stream filter (``attempts.prepare`` opens its stream). Anything wrong
 raises here, before a stream exists. The sync and async drivers only run what it returns.
 """
 
@@ -39,7 +39,6 @@ __all__ = [
     "annotate",
     "model_ref_problem",
     "plan_call",
-    "prepare",
     "resolve_engine_adapter",
     "span_metadata",
     "split_model_ref",
@@ -276,21 +275,6 @@ def plan_call(
     final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
     record_request(final)
     return CallPlan(adapter, final, call, event_filter, model_ref)
-
-
-def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
-    """Every pre-flight step of a streaming call, in order, and the adapter's stream opened (its
-    own pre-flight raises here)."""
-    planned = plan_call(engine, request, opts, request_id, "stream")
-    plan = planned.adapter.stream(planned.request, planned.call)
-    return Prepared(
-        planned.adapter,
-        planned.request,
-        planned.call,
-        plan,
-        planned.event_filter,
-        planned.model_ref,
-    )
 
 
 def span_metadata(

@@ -17,7 +17,7 @@ from ..data.response import Usage
 from ..data.results import StepResult, Thread
 from ..data.steps import StepContext, StepOverrides
 from ..data.tools import Tool
-from ..effects import Effect
+from ..effects import Effect, relay
 from ..errors import ConfigurationError
 from .attempts import prepare
 from .chat_run import ChatRun
@@ -43,20 +43,12 @@ def usage_sum(steps: Sequence[StepResult]) -> Usage | None:
 
 def fold_plan(plan: Iterator[Any], apply: Callable[[Any], Any]) -> Generator[Effect, Any, None]:
     """Run a nested plan for its result only: effects go out, events go to ``apply``."""
-    reply: Any = None
-    try:
-        while True:
-            try:
-                item = plan.send(reply)  # type: ignore[attr-defined]
-            except StopIteration:
-                return
-            reply = None
-            if isinstance(item, Effect):
-                reply = yield item
-            else:
-                apply(item)
-    finally:
-        plan.close()  # type: ignore[attr-defined]
+
+    def consume(event: Any) -> tuple[()]:
+        apply(event)
+        return ()
+
+    yield from relay(plan, consume)
 
 
 def needs_history_plan(run: ChatRun) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..data.request import Request
-from ..effects import Effect
+from ..effects import Effect, relay
 from ..errors import ConfigurationError
 from ..events import Event
 
@@ -167,21 +167,9 @@ def wrap_plan(
 
 
 def _wrapped(plan: Iterator[Event | Effect], pump: _Pump) -> Generator[Any, Any, Any]:
-    reply: Any = None
     try:
-        while True:
-            try:
-                item = plan.send(reply)  # type: ignore[attr-defined]
-            except StopIteration as stop:
-                yield from pump.finish()
-                return stop.value
-            reply = None
-            if isinstance(item, Effect):
-                reply = yield item
-                continue
-            yield from pump.feed(item)
+        value = yield from relay(plan, pump.feed)
+        yield from pump.finish()
+        return value
     finally:
-        try:
-            pump.close()
-        finally:
-            plan.close()  # type: ignore[attr-defined]
+        pump.close()
