@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 
 import allm
@@ -84,3 +85,25 @@ def anthropic_engine(hosts: Hosts, host: str = "fallback.test", **fields: Any) -
         adapter_opts=hosts.opts(),
         **fields,
     )
+
+
+def run_chat(api: str, engine: allm.Engine, thread: Any, **opts: Any) -> allm.ChatResult:
+    """``chat`` through the sync API, or ``achat`` through the async one."""
+    if api == "sync":
+        return allm.chat(engine, thread, **opts)
+
+    async def run() -> allm.ChatResult:
+        return await allm.achat(engine, thread, **opts)
+
+    return anyio.run(run)
+
+
+def run_step(api: str, engine: allm.Engine, thread: Any, **opts: Any) -> allm.StepResult:
+    """``step`` through the sync API, or ``astep`` through the async one."""
+    if api == "sync":
+        return allm.step(engine, thread, **opts)
+
+    async def run() -> allm.StepResult:
+        return await allm.astep(engine, thread, **opts)
+
+    return anyio.run(run)

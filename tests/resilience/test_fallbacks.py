@@ -12,7 +12,17 @@ import pytest
 import allm
 from allm import keys, telemetry
 
-from .support import JSON, SSE, WIRE, Hosts, anthropic_engine, openai_engine, raising, wire
+from .support import (
+    JSON,
+    SSE,
+    WIRE,
+    Hosts,
+    anthropic_engine,
+    openai_engine,
+    raising,
+    run_chat,
+    wire,
+)
 
 ANTHROPIC_TEXT = json.loads((WIRE / "anthropic" / "text_stream.expect.json").read_text())[
     "output_text"
@@ -198,15 +208,7 @@ def test_a_model_string_fallback_has_its_own_key_and_none_of_the_first_settings(
 
 def test_fallbacks_work_inside_the_chat_loop(driver: Any) -> None:
     _, engine = _pair("timeout", stream=True)
-    if driver.name == "sync":
-        result = allm.chat(engine, [allm.user("hi")])
-    else:
-        import anyio
-
-        async def run() -> allm.ChatResult:
-            return await allm.achat(engine, [allm.user("hi")])
-
-        result = anyio.run(run)
+    result = run_chat(driver.name, engine, [allm.user("hi")])
     assert result.final_response is not None
     assert result.final_response.text == ANTHROPIC_TEXT
     assert [a["outcome"] for a in result.final_response.metadata["attempts"]] == [

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
 
 import allm
 from allm import history
+
+from .support import run_chat, run_step
 
 
 @allm.tool
@@ -40,26 +41,6 @@ def _engine(scripts: list[list[Any]], **fields: Any) -> tuple[allm.Engine, list[
     return engine, seen
 
 
-def _chat(driver: str, engine: allm.Engine, thread: Any, **opts: Any) -> allm.ChatResult:
-    if driver == "sync":
-        return allm.chat(engine, thread, **opts)
-
-    async def run() -> allm.ChatResult:
-        return await allm.achat(engine, thread, **opts)
-
-    return anyio.run(run)
-
-
-def _step(driver: str, engine: allm.Engine, thread: Any, **opts: Any) -> allm.StepResult:
-    if driver == "sync":
-        return allm.step(engine, thread, **opts)
-
-    async def run() -> allm.StepResult:
-        return await allm.astep(engine, thread, **opts)
-
-    return anyio.run(run)
-
-
 USAGE = ("usage", {"input_tokens": 10, "output_tokens": 2})
 
 
@@ -86,7 +67,7 @@ def test_prepare_step_sees_every_turn_and_overrides_one(api: str) -> None:
             [("text", "done"), USAGE, ("finish", "stop")],
         ]
     )
-    result = _chat(api, engine, [allm.user("go")], prepare_step=prepare)
+    result = run_chat(api, engine, [allm.user("go")], prepare_step=prepare)
     assert result.halted_reason == "completed"
     assert [c.turn for c in contexts] == [1, 2, 3]
     assert contexts[0].previous is None and contexts[0].usage_so_far is None
@@ -106,7 +87,7 @@ def test_prepare_step_sees_every_turn_and_overrides_one(api: str) -> None:
 
 def test_prepare_step_in_a_single_step(api: str) -> None:
     engine, seen = _engine([[("text", "hi"), ("finish", "stop")]])
-    _step(api, engine, [allm.user("x")], prepare_step=lambda ctx: allm.StepOverrides(model="m2"))
+    run_step(api, engine, [allm.user("x")], prepare_step=lambda ctx: allm.StepOverrides(model="m2"))
     assert seen[0][0].model == "m2"
 
 
@@ -130,7 +111,7 @@ def test_a_later_turn_failing_its_hook_is_data(api: str) -> None:
         return None if ctx.turn == 1 else "wrong"
 
     engine, _ = _engine([[_call(1), ("finish", "tool_calls")], [("text", "x")]])
-    result = _chat(api, engine, [allm.user("go")], prepare_step=prepare)
+    result = run_chat(api, engine, [allm.user("go")], prepare_step=prepare)
     assert result.halted_reason == "error"
     assert isinstance(result.metadata["error"], allm.errors.ConfigurationError)
 
@@ -140,7 +121,7 @@ def test_history_keep_last_sends_the_tail_and_keeps_the_thread(api: str) -> None
         [[_call(1), ("finish", "tool_calls")], [("text", "done"), ("finish", "stop")]]
     )
     thread = [allm.system("rules"), allm.user("a"), allm.assistant("b"), allm.user("c")]
-    result = _chat(api, engine, thread, history=history.keep_last(1))
+    result = run_chat(api, engine, thread, history=history.keep_last(1))
     sent = [[m.content for m in request.messages] for request, _ in seen]
     assert sent[0] == ["rules", "c"]
     # turn 2: the last message is a tool result; its call comes along
@@ -154,7 +135,7 @@ def test_history_keep_last_sends_the_tail_and_keeps_the_thread(api: str) -> None
 def test_history_token_budget_in_the_loop(api: str) -> None:
     engine, seen = _engine([[("text", "ok"), ("finish", "stop")]])
     thread = [allm.system("s"), *(allm.user("x" * 400) for _ in range(5)), allm.user("last")]
-    _chat(api, engine, thread, history=history.token_budget(150))
+    run_chat(api, engine, thread, history=history.token_budget(150))
     assert seen[0][0].messages[0].content == "s"
     assert seen[0][0].messages[-1].content == "last"
     assert len(seen[0][0].messages) < len(thread)
@@ -177,7 +158,7 @@ def test_summarize_replaces_the_older_part_with_one_model_call(api: str) -> None
     )
     thread = [allm.system("s"), *(allm.user(f"m{i} " + "y" * 200) for i in range(6))]
     reducer = history.summarize(summarizer, when_over_tokens=200, keep_last=2)
-    result = _chat(api, engine, thread, history=reducer)
+    result = run_chat(api, engine, thread, history=reducer)
     assert result.halted_reason == "completed"
     first = [m.content for m in seen[0][0].messages]
     assert first[0] == "s"
@@ -189,7 +170,7 @@ def test_summarize_replaces_the_older_part_with_one_model_call(api: str) -> None
     assert "m5" in summarizer_seen[1][0].messages[1].content
     assert seen[1][0].messages[1].content.endswith("then a ping")
     single, seen_single = _engine([[("text", "ok"), ("finish", "stop")]])
-    _step(api, single, [allm.user("short")], history=reducer)
+    run_step(api, single, [allm.user("short")], history=reducer)
     assert [m.content for m in seen_single[0][0].messages] == ["short"]
 
 
@@ -199,7 +180,7 @@ def test_a_failed_summary_sends_the_messages_as_they_are(api: str, scripts: list
     engine, seen = _engine([[("text", "ok"), ("finish", "stop")]])
     thread = [allm.user("z" * 2000), allm.user("end")]
     reducer = history.summarize(summarizer, when_over_tokens=10, keep_last=1)
-    _chat(api, engine, thread, history=reducer)
+    run_chat(api, engine, thread, history=reducer)
     assert [m.content for m in seen[0][0].messages] == [m.content for m in thread]
 
 

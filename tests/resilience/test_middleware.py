@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,7 +27,7 @@ from allm.middleware.builtins import split_tagged
 from allm.providers import OpenAICompatible
 from allm.testing.loopback import LoopbackServer
 
-from .support import SSE
+from .support import SSE, run_chat
 
 THINK = (Path(__file__).resolve().parent / "fixtures" / "think_tags_stream.response").read_bytes()
 REASONING = "\nThe user asks for the capital of France. It is Paris."
@@ -172,14 +171,7 @@ def test_middleware_runs_in_every_chat_turn(driver: Any) -> None:
         tools=(ping,),
         middleware=(Shout(), default_options(temperature=0.3)),
     )
-    if driver.name == "sync":
-        result = allm.chat(engine, [allm.user("hi")])
-    else:
-
-        async def run() -> allm.ChatResult:
-            return await allm.achat(engine, [allm.user("hi")])
-
-        result = anyio.run(run)
+    result = run_chat(driver.name, engine, [allm.user("hi")])
     assert result.final_response is not None and result.final_response.text == "DONE"
     assert [request.temperature for request, _ in seen] == [0.3, 0.3]
 
