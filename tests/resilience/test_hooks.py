@@ -191,3 +191,20 @@ def test_reducer_arguments_are_checked() -> None:
     with pytest.raises(allm.errors.ConfigurationError) as caught:
         history.summarize("engine", when_over_tokens=0, keep_last=-2)  # type: ignore[arg-type]
     assert len(caught.value.problems) == 3
+
+
+def test_the_new_keywords_never_reach_a_provider(api: str) -> None:
+    engine, seen = _engine(
+        [[("text", "a"), ("finish", "stop")]] * 3, fallbacks=("fake:other",)
+    )
+    hooks = {
+        "fallback_on": ["timeout"],
+        "prepare_step": lambda ctx: None,
+        "history": history.keep_last(4),
+    }
+    allm.generate(engine, [allm.user("x")], **hooks)
+    run_chat(api, engine, [allm.user("x")], **hooks)
+    session, _ = allm.sessions.start(engine, [allm.user("hello")], **hooks)
+    assert session.status == "completed"
+    for _, call in seen:
+        assert not set(hooks) & set(call.params)
