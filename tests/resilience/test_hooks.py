@@ -194,9 +194,7 @@ def test_reducer_arguments_are_checked() -> None:
 
 
 def test_the_new_keywords_never_reach_a_provider(api: str) -> None:
-    engine, seen = _engine(
-        [[("text", "a"), ("finish", "stop")]] * 3, fallbacks=("fake:other",)
-    )
+    engine, seen = _engine([[("text", "a"), ("finish", "stop")]] * 3, fallbacks=("fake:other",))
     hooks = {
         "fallback_on": ["timeout"],
         "prepare_step": lambda ctx: None,
