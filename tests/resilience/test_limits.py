@@ -269,3 +269,35 @@ def test_limits_are_checked_and_round_trip() -> None:
     assert pickle.loads(pickle.dumps(limits)) == limits
     engine = allm.Engine(adapter="fake", limits=limits)
     assert allm.from_json(allm.to_json(engine)).limits == limits
+
+
+def test_a_retry_books_another_request_and_reads_the_headers_again(driver: Any) -> None:
+    with LoopbackServer() as server:
+        server.add(
+            "POST",
+            PATH,
+            status=503,
+            headers={"content-type": "application/json", "retry-after": "0"},
+            body=wire("openai-chat", "error_500_server_error"),
+        )
+        server.add("POST", PATH, status=200, headers=SSE, body=TEXT_STREAM)
+        engine = allm.Engine(
+            adapter=OpenAI(base_url=server.url + "/v1"),
+            model="gpt-4o-mini",
+            limits=Limits(requests_per_minute=6000, max_concurrency=1),
+            retry={"base_delay_ms": 0, "jitter_ms": 0},
+        )
+        response = driver.generate(engine, [allm.user("hi")])
+        assert response.finish_reason == "stop"
+        assert len(server.requests) == 2
+        assert server.max_in_flight == 1
+
+
+def test_usage_counts_of_every_shape() -> None:
+    from allm.execution.limiting import _used
+
+    assert _used({"input_tokens": 2, "output_tokens": 3}) == 5
+    assert _used(allm.Usage(total_tokens=9)) == 9
+    assert _used(allm.Usage(output_tokens=4)) == 4
+    assert _used(allm.Usage()) is None
+    assert _used(None) is None
