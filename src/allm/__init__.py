@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         CorruptSessionError,
         EngineError,
         ImageAdapterError,
+        OutputValidationError,
         SchemaVersionError,
         SessionError,
         SessionNotFoundError,
@@ -87,6 +88,7 @@ if TYPE_CHECKING:
     from .execution.streams import AsyncEventStream, EventStream
     from .limits import Limits
     from .moderation import amoderate, moderate
+    from .output import OutputSpec, output
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -137,6 +139,9 @@ _LAZY: dict[str, str] = {
     "system": _CONSTRUCTORS,
     "to_json": "allm.codec",
     "tool": "allm.tooling",
+    "output": "allm.output",
+    "OutputSpec": "allm.output",
+    "OutputValidationError": _ERRORS,
     "ToolContext": "allm.tooling",
     "AskUser": _DATA,
     "Halt": _DATA,
@@ -246,6 +251,8 @@ __all__ = [
     "ModerationRequest",
     "ModerationResponse",
     "ModerationResult",
+    "OutputSpec",
+    "OutputValidationError",
     "Request",
     "Response",
     "Role",
@@ -298,6 +305,7 @@ __all__ = [
     "keys",
     "middleware",
     "moderate",
+    "output",
     "request",
     "sessions",
     "step",

@@ -25,7 +25,7 @@ from ..errors import AllmError, ConfigurationError
 from ..events import ErrorEvent, Event, MessageStarted
 from ..middleware import MiddlewareContext, wrap_plan
 from .limiting import estimate_tokens, limited, limiter_of
-from .runner import CallPlan, Prepared, plan_call, with_costs
+from .runner import CallPlan, Prepared, generate_plan, plan_call, stream_plan, with_costs
 
 __all__ = ["AttemptLog", "finish_response", "prepare", "prepare_generate"]
 
@@ -101,13 +101,14 @@ def _attempt(
 ) -> tuple[CallPlan, _Attempt]:
     planned = plan_call(engine, request, opts, request_id, capability)
     if capability == "stream":
-        plan: Any = planned.adapter.stream(planned.request, planned.call)
         ctx = MiddlewareContext(
             request_id, engine, getattr(planned.adapter, "name", None), planned.request.model
         )
-        plan = wrap_plan(plan, engine.middleware, ctx)
+        plan: Any = stream_plan(
+            engine, planned, opts, lambda opened: wrap_plan(opened, engine.middleware, ctx)
+        )
     else:
-        plan = planned.adapter.generate(planned.request, planned.call)
+        plan = generate_plan(engine, planned.adapter, planned.request, planned.call, opts)
     limiter = limiter_of(engine, planned.adapter, planned.call.api_key)
     if limiter is not None:
         plan = limited(plan, limiter, request_id, estimate_tokens(planned.request))

@@ -27,6 +27,15 @@ from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
 from ..middleware import MiddlewareContext, transform_request
 from ..model_refs import model_ref_problem, split_model_ref
+from ..output import (
+    OutputSpec,
+    as_spec,
+    output_retries,
+    resolve,
+    resolve_mode,
+    typed_generate,
+    typed_stream,
+)
 from ..registry import registered_names, resolve_adapter
 
 __all__ = [
@@ -36,6 +45,8 @@ __all__ = [
     "CallPlan",
     "EventFilter",
     "Prepared",
+    "generate_plan",
+    "stream_plan",
     "annotate",
     "model_ref_problem",
     "plan_call",
@@ -79,6 +90,7 @@ REQUEST_FIELD_KEYS = frozenset(
     }
 )
 _CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
+OUTPUT_KEYS = frozenset({"output_retries"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +289,56 @@ def plan_call(
     return CallPlan(adapter, final, call, event_filter, model_ref)
 
 
+def stream_plan(
+    engine: Engine,
+    planned: CallPlan,
+    opts: Mapping[str, Any],
+    wrap: Callable[[Iterator[Event | Effect]], Iterator[Event | Effect]],
+) -> Iterator[Event | Effect]:
+    """The adapter's stream (its own pre-flight raises now), each opened stream passed through
+    ``wrap`` (the middleware), and wrapped for a typed output, whose re-asks open new ones."""
+    adapter, call = planned.adapter, planned.call
+    plan = wrap(adapter.stream(planned.request, call))
+    spec = planned.request.response_format
+    if isinstance(spec, OutputSpec):
+
+        def start(again: Request) -> Iterator[Event | Effect]:
+            return wrap(adapter.stream(again, call))
+
+        plan = typed_stream(plan, start, planned.request, spec, output_retries_from(engine, opts))
+    return plan
+
+
+def generate_plan(
+    engine: Engine, adapter: Any, final: Request, call: Call, opts: Mapping[str, Any]
+) -> Any:
+    """The non-streaming plan: the adapter's, wrapped for a typed output (its checks raise now)."""
+    plan = adapter.generate(final, call)
+    spec = final.response_format
+    if not isinstance(spec, OutputSpec):
+        return plan
+
+    def start(again: Request) -> Any:
+        return adapter.generate(again, call)
+
+    return typed_generate(plan, start, final, spec, output_retries_from(engine, opts))
+
+
+def typed_output_mode(engine: Engine, adapter: Any, response_format: Any, model: Any) -> str | None:
+    """The mode a typed ``response_format`` would run in on ``adapter`` (None: not typed)."""
+    spec = as_spec(response_format)
+    if spec is None:
+        return None
+    provider, model_id = split_model_ref(model)
+    ref = _catalog_entry(model, model_id, provider or getattr(adapter, "name", None))
+    return resolve_mode(spec, adapter, ref)
+
+
+def output_retries_from(engine: Engine, opts: Mapping[str, Any]) -> int:
+    """How many times an invalid typed answer is re-asked (call keyword > engine > 1)."""
+    return output_retries(opts.get("output_retries", engine.params.get("output_retries")))
+
+
 def span_metadata(
     engine: Any, request: Any, opts: Mapping[str, Any], request_id: str
 ) -> dict[str, Any]:
@@ -322,8 +384,10 @@ def _resolve_call(
     if engine.middleware:
         ctx = MiddlewareContext(request_id, engine, getattr(adapter, "name", None), final.model)
         final = transform_request(engine.middleware, final, ctx)
-    validate.request(final)
     model_ref = _catalog_entry(model, final.model, getattr(adapter, "name", None))
+    output_retries_from(engine, opts)
+    validate.request(final)
+    final, _ = resolve(final, adapter, model_ref)
     check_capabilities(final, model_ref)
     needs_finalize = getattr(adapter, "requires_structured_finalize", None)
     if callable(needs_finalize) and not final.structured_finalize and needs_finalize(final):
@@ -346,8 +410,10 @@ def _resolve_call(
             continue
         if key in ORCHESTRATION_KEYS or key in _CONTROL_KEYS or key in TRANSPORT_KEYS:
             continue
+        if key in OUTPUT_KEYS:
+            continue
         params[key] = value
-    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS:
+    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS:
         params.pop(key, None)
     call = Call(
         request_id=request_id,

@@ -35,6 +35,7 @@ class Fake:
     """The scripted test adapter. One instance keeps one cursor per engine (by engine id)."""
 
     name = "fake"
+    output_modes = ("native", "tool", "prompted")
 
     def __init__(self) -> None:
         self._cursors = CursorBook("script_cursor")
