@@ -29,14 +29,25 @@ from allm.testing.loopback import LoopbackServer
 
 from .support import SSE, run_chat
 
-THINK = (Path(__file__).resolve().parent / "fixtures" / "think_tags_stream.response").read_bytes()
-REASONING = "\nThe user asks for the capital of France. It is Paris."
-ANSWER = "The capital of France is Paris."
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Two servers' shapes: tags cut inside a token (Ollama-style chunks), and tags as their own
+# tokens with llama.cpp server's ``timings``; the loopback then cuts the bytes anywhere.
+STREAMS = {
+    "think_tags_stream": (
+        "\nThe user asks for the capital of France. It is Paris.",
+        "The capital of France is Paris.",
+        31,
+    ),
+    "llamacpp_think_stream": ("\nTwo plus two is four.\n", "2 + 2 = 4.", 13),
+}
 
 
-def _recorded(middleware: tuple[Any, ...], chunks: list[int]) -> tuple[LoopbackServer, allm.Engine]:
+def _recorded(
+    middleware: tuple[Any, ...], chunks: list[int], name: str = "think_tags_stream"
+) -> tuple[LoopbackServer, allm.Engine]:
     server = LoopbackServer().start()
-    server.add("POST", "/v1/chat/completions", status=200, headers=SSE, body=THINK, chunks=chunks)
+    body = (FIXTURES / f"{name}.response").read_bytes()
+    server.add("POST", "/v1/chat/completions", status=200, headers=SSE, body=body, chunks=chunks)
     engine = allm.Engine(
         adapter=OpenAICompatible(base_url=server.url + "/v1"),
         model="deepseek-r1:7b",
@@ -45,23 +56,25 @@ def _recorded(middleware: tuple[Any, ...], chunks: list[int]) -> tuple[LoopbackS
     return server, engine
 
 
+@pytest.mark.parametrize("name", sorted(STREAMS))
 @pytest.mark.parametrize("chunks", [[], [7, 300, 301, 302, 700, 1200], list(range(5, 2000, 37))])
 def test_extract_reasoning_on_a_recorded_stream_with_split_tags(
-    driver: Any, chunks: list[int]
+    driver: Any, chunks: list[int], name: str
 ) -> None:
-    server, engine = _recorded((extract_reasoning(),), chunks)
+    reasoning, answer, output_tokens = STREAMS[name]
+    server, engine = _recorded((extract_reasoning(),), chunks, name)
     try:
-        response = driver.generate(engine, [allm.user("capital of France?")])
-        events = driver.events(engine, [allm.user("capital of France?")])
+        response = driver.generate(engine, [allm.user("a question")])
+        events = driver.events(engine, [allm.user("a question")])
     finally:
         server.stop()
-    assert response.text == ANSWER
-    assert response.reasoning == REASONING
+    assert response.text == answer
+    assert response.reasoning == reasoning
     assert response.message is None or "<think>" not in str(response.message.content)
-    assert "".join(e.delta for e in events if isinstance(e, TextDelta)) == ANSWER
-    assert "".join(e.delta for e in events if isinstance(e, ReasoningDelta)) == REASONING
+    assert "".join(e.delta for e in events if isinstance(e, TextDelta)) == answer
+    assert "".join(e.delta for e in events if isinstance(e, ReasoningDelta)) == reasoning
     assert not any("<" in e.delta for e in events if isinstance(e, TextDelta))
-    assert response.usage is not None and response.usage.output_tokens == 31
+    assert response.usage is not None and response.usage.output_tokens == output_tokens
 
 
 def test_without_the_middleware_the_tags_stay_in_the_text(driver: Any) -> None:
