@@ -48,9 +48,11 @@ __all__ = [
     "generate_plan",
     "stream_plan",
     "annotate",
+    "engine_opts_for",
     "model_ref_problem",
     "plan_call",
     "resolve_engine_adapter",
+    "settings_for",
     "span_metadata",
     "split_model_ref",
     "with_costs",
@@ -215,9 +217,55 @@ def resolve_engine_adapter(engine: Engine, model: Any) -> tuple[Any, Any]:
             )
         return resolve_adapter(provider), model_id
     adapter = resolve_adapter(engine.adapter)
-    if provider is not None and provider == getattr(adapter, "name", None):
+    if provider is None:
+        return adapter, model
+    if provider == getattr(adapter, "name", None):
         return adapter, model_id
-    return adapter, model
+    if getattr(adapter, "stand_in", False) or provider not in registered_names():
+        return adapter, model  # the Fake plays every provider; an unknown prefix may be an id
+    return resolve_adapter(provider), model_id  # the reference picks its own provider
+
+
+def engine_opts_for(
+    engine: Engine, adapter: Any, slots: Sequence[tuple[Any, Any]] = ()
+) -> Mapping[str, Any]:
+    """The engine's ``adapter_opts`` if they belong to ``adapter``, else nothing.
+
+    They belong to the adapter the engine names (the same object, or the same provider name),
+    else to the provider the engine's model selects; for a surface beside chat, when the engine
+    names neither, to the surface's own ``(adapter, model)`` ``slots`` likewise; an engine that
+    names no provider at all leaves them to whichever adapter the call's model selects. A
+    stand-in (the fakes) always reads them. So a call whose model picks another provider never
+    carries the engine's ``base_url``, ``headers`` or clients there, nor that provider's key to
+    the engine's host.
+    """
+    if getattr(adapter, "stand_in", False):
+        return engine.adapter_opts
+    owner = _owner(engine.adapter, engine.model)
+    for slot_adapter, slot_model in slots:
+        if owner is None:
+            owner = _owner(slot_adapter, slot_model)
+    if owner is None:
+        return engine.adapter_opts
+    name = getattr(adapter, "name", None)
+    if isinstance(owner, str):
+        return engine.adapter_opts if owner == name else {}
+    owns = owner is adapter or (name is not None and getattr(owner, "name", None) == name)
+    return engine.adapter_opts if owns else {}
+
+
+def _owner(adapter: Any, model: Any) -> Any:
+    """The adapter object named, else the registered provider the model selects, else None."""
+    if adapter is not None:
+        return resolve_adapter(adapter)
+    provider, _ = split_model_ref(model)
+    return provider if provider in registered_names() else None
+
+
+def settings_for(adapter: Any) -> Mapping[str, Any]:
+    """The ``allm.configure(providers=...)`` entry of ``adapter``'s provider, or nothing."""
+    name = getattr(adapter, "name", None)
+    return get_settings().providers.get(name, {}) if isinstance(name, str) else {}
 
 
 def build_request(engine: Engine, request: Request, opts: Mapping[str, Any], model: Any) -> Request:
@@ -395,7 +443,7 @@ def _resolve_call(
     stripped = sorted(key for key in opts if key in ORCHESTRATION_KEYS)
     if stripped:
         _log.debug("request %s: ignoring chat-loop options %s", request_id, stripped)
-    adapter_opts = dict(engine.adapter_opts)
+    adapter_opts = dict(engine_opts_for(engine, adapter))
     call_adapter_opts = opts.get("adapter_opts")
     if call_adapter_opts:
         adapter_opts.update(call_adapter_opts)
@@ -422,6 +470,7 @@ def _resolve_call(
         adapter_opts=adapter_opts,
         api_key=opts.get("api_key") or None,
         retry=engine.retry_policy(),
+        provider_settings=settings_for(adapter),
     )
     return final, call, model_ref
 
