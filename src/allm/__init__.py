@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from . import errors, events, keys, sessions, stores, telemetry, validate
+    from . import errors, events, history, keys, middleware, sessions, stores, telemetry, validate
     from .audio import (
         AsyncSpeechStream,
         SpeechStream,
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     )
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
     from .embeddings import aembed, embed
     from .engine import Engine
@@ -103,6 +104,7 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .limits import Limits
     from .moderation import amoderate, moderate
     from .output import OutputSpec, output
     from .tooling import ToolContext, tool
@@ -198,7 +200,10 @@ _LAZY: dict[str, str] = {
     "ValidationError": _ERRORS,
     # Layer B
     "Engine": "allm.engine",
+    "Limits": "allm.limits",
     "configure": "allm.config",
+    "StepContext": "allm.data.steps",
+    "StepOverrides": "allm.data.steps",
     # Layer C
     "AsyncEventStream": "allm.execution.streams",
     "EventStream": "allm.execution.streams",
@@ -239,7 +244,10 @@ _SUBMODULES = frozenset(
         "errors",
         "events",
         "execution",
+        "history",
         "keys",
+        "limits",
+        "middleware",
         "moderation",
         "providers",
         "retry",
@@ -278,6 +286,7 @@ __all__ = [
     "ImageRequest",
     "ImageResponse",
     "ImageUsage",
+    "Limits",
     "Message",
     "ModelRef",
     "ModerationRequest",
@@ -297,6 +306,8 @@ __all__ = [
     "SpeechRequest",
     "SpeechResponse",
     "SpeechStream",
+    "StepContext",
+    "StepOverrides",
     "StepResult",
     "StreamCollector",
     "StreamError",
@@ -340,10 +351,12 @@ __all__ = [
     "from_json",
     "generate",
     "generate_image",
+    "history",
     "image_request",
     "image_variation",
     "json_schema",
     "keys",
+    "middleware",
     "moderate",
     "output",
     "request",
