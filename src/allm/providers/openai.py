@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any, ClassVar
 
-from .. import keys
 from .._json import dumps, loads
 from ..adapters import Call
 from ..adapters.base import HttpAdapter, StreamDecoder, raise_image_errors, retry_after_ms
@@ -1150,8 +1149,8 @@ class OpenAICompatible(_OpenAIWire):
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` only when a key is configured."""
-        found = keys.get(self.key_provider, call.api_key)
-        headers = {"authorization": f"Bearer {found[0]}"} if found else {}
+        key = self.optional_api_key(call)
+        headers = {"authorization": f"Bearer {key}"} if key else {}
         if self.organization:
             headers["openai-organization"] = self.organization
         if self.project:
