@@ -17,7 +17,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from .._json import dumps, loads
 from ..adapters import Call
@@ -31,6 +30,7 @@ from ..adapters.base import (
 )
 from ..adapters.http import HttpRequest, HttpResult
 from ..adapters.sse import SSEEvent
+from ..adapters.urls import path_segment
 from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import FinishReason, Response
@@ -66,6 +66,7 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+MODEL_PREFIXES = ("models/", "tunedModels/")
 
 # ``ReasoningCompleted.id`` values marking a reasoning block as Gemini's, and where its signature
 # goes back on the next turn: on the answer's first text part, or on a thought part of its own.
@@ -932,6 +933,7 @@ class Gemini(HttpAdapter):
         raise_image_errors(request)
         if not isinstance(request.model, str) or not request.model:
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
+        path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):
@@ -953,10 +955,10 @@ class Gemini(HttpAdapter):
 
     def url(self, request: Request, call: Call, *, stream: bool) -> str:
         """``{base}/models/{model}:generateContent`` or ``:streamGenerateContent?alt=sse``."""
-        model = str(request.model)
-        if not model.startswith(("models/", "tunedModels/")):
+        model = path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
+        if not model.startswith(MODEL_PREFIXES):
             model = f"models/{model}"
-        path = f"{self.base(call)}/{quote(model, safe='/')}"
+        path = f"{self.base(call)}/{model}"
         return f"{path}:streamGenerateContent?alt=sse" if stream else f"{path}:generateContent"
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
