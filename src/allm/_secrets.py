@@ -41,7 +41,9 @@ def fragments(value: str) -> set[str]:
         pass
     for form in list(forms):
         forms.update(_BREAKS.split(form))
-    return {form for form in forms if len(form) >= MIN_SECRET_CHARS and form.lower() not in _SCHEMES}
+    return {
+        form for form in forms if len(form) >= MIN_SECRET_CHARS and form.lower() not in _SCHEMES
+    }
 
 
 def remember(value: str | None) -> None:

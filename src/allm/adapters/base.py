@@ -351,7 +351,9 @@ class HttpAdapter(HttpSettings):
         timeout = self.setting(call, "timeout", DEFAULT_TIMEOUT)
         stream_timeout = self.setting(call, "stream_timeout", DEFAULT_STREAM_TIMEOUT)
 
-        def attempt(number: int) -> Generator[Effect, Any, Outcome[tuple[HttpResult, bytes | None]]]:
+        def attempt(
+            number: int,
+        ) -> Generator[Effect, Any, Outcome[tuple[HttpResult, bytes | None]]]:
             result = yield HttpSend(transport, http_request, stream, timeout, stream_timeout)
             if isinstance(result, TransportFailure):
                 return Retry(self._transport_error(result, call))
