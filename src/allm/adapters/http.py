@@ -18,6 +18,7 @@ before any answer is sent again once, on a fresh connection.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -51,6 +52,30 @@ _SECRET_NAME = re.compile(r"key|token|secret|passw|cookie|auth", re.IGNORECASE)
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _FIELD_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _ScrubSecrets(logging.Filter):
+    """Scrubs secrets from the transport's own DEBUG records (httpcore logs response headers;
+    a server that echoes a key there would otherwise put it in the caller's logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = _secrets.scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_TRANSPORT_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+for _name in _TRANSPORT_LOGGERS:
+    logging.getLogger(_name).addFilter(_ScrubSecrets())
 
 
 def is_secret_header(name: str) -> bool:

@@ -314,7 +314,7 @@ def _read_request(
         buffer += data
     raw_head, _, rest = buffer.partition(b"\r\n\r\n")
     lines = raw_head.decode("latin-1").split("\r\n")
-    method, path, _ = (lines[0].split(" ") + ["", ""])[:3]
+    method, path, _ = [*lines[0].split(" "), "", ""][:3]
     headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
