@@ -39,6 +39,7 @@ def env_vars(provider: str) -> tuple[str, ...]:
 
 def put(provider: str, key: str) -> None:
     """Keep ``key`` for ``provider`` in this process."""
+    _secrets.remember(key)
     with _lock:
         _runtime[provider] = key
 

@@ -366,6 +366,22 @@ def test_a_deadline_ends_the_call_whatever_the_server_does(server, driver, fault
     leaks.assert_next_call_succeeds_without_leaks()
 
 
+def test_a_deadline_ends_a_whole_body_read_that_stalls(server, driver):
+    engine, leaks = scenario(server, driver, deadline_ms=500)
+    server.add(
+        PATH,
+        Send(head(200, {"content-type": "application/json"}, length=500) + b'{"id"'),
+        Stall(10),
+    )
+    started = time.monotonic()
+
+    response = call(driver, engine, streaming=False)
+
+    assert time.monotonic() - started < 3
+    assert response.error.reason == "timeout"
+    leaks.assert_next_call_succeeds_without_leaks()
+
+
 def test_a_refused_connection_is_retried_until_the_server_is_up(driver):
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
