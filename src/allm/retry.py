@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
-from . import telemetry
+from . import codec, telemetry
 from .effects import Deadline, Effect, Sleep
 from .errors import AllmError, ConfigurationError
 
@@ -73,6 +73,9 @@ class RetryPolicy:
             and suggested_ms is not None
             and suggested_ms > self.max_retry_after_ms
         )
+
+
+codec.register(RetryPolicy)
 
 
 DEFAULT_POLICY = RetryPolicy()
