@@ -177,36 +177,6 @@ def test_reset_mid_body_keeps_the_text_and_is_not_retried(server, driver):
     leaks.assert_next_call_succeeds_without_leaks()
 
 
-def test_reset_mid_event_keeps_the_whole_events_before_it(server, driver):
-    engine, leaks = scenario(server, driver)
-    half = text_event("lost")[:20]
-    server.add(PATH, Send(head(200, SSE, chunked=True) + chunk(text_event("kept") + half)), Reset())
-
-    response = call(driver, engine)
-
-    assert response.error.reason == "network_error"
-    assert response.text == "kept"
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-def test_truncated_chunked_encoding_is_a_network_error_with_the_text_kept(server, driver):
-    engine, leaks = scenario(server, driver)
-    body = text_event("part")
-    server.add(
-        PATH, Send(head(200, SSE, chunked=True) + chunk(body) + b"400\r\n" + b"data: {"), Close()
-    )
-
-    response = call(driver, engine)
-
-    assert response.finish_reason == "error"
-    assert response.error.reason == "network_error"
-    assert response.text == "part"
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-# -- silence and slowness ----------------------------------------------------------------------
-
-
 def test_a_stall_after_headers_is_a_timeout_retried_like_a_failed_open(server, driver):
     engine, leaks = scenario(server, driver, max_attempts=2)
     server.add(PATH, Send(head(200, SSE, chunked=True)), Stall(5))
@@ -220,95 +190,72 @@ def test_a_stall_after_headers_is_a_timeout_retried_like_a_failed_open(server, d
     leaks.assert_next_call_succeeds_without_leaks()
 
 
-def test_a_stall_mid_stream_is_a_timeout_with_the_text_kept(server, driver):
+CHUNKED = head(200, SSE, chunked=True)
+GOOD_BODY = sse_body("drip ", "by ", "drip")
+ZIPPED = gzip.compress(sse_body("zipped ", "text"))
+BROKEN_ZIP = b"\x1f\x8b\x08\x00garbage-that-is-not-deflate" * 4
+HTML = b"<html><body>Bad gateway, try later</body></html>"
+BAD_UTF8 = text_event("ok ") + text_event("ok ").replace(b"ok ", b"\xff\xfe!")
+BAD_UTF8 += finish_event() + b"data: [DONE]\n\n"
+
+
+def whole(body: bytes, headers: dict[str, str] | None = None) -> Send:
+    return Send(head(200, headers or SSE, length=len(body)) + body)
+
+
+# name: (script, call keywords, error reason or None for a clean stop, text kept)
+BODY_FAULTS: dict[str, tuple[tuple[Any, ...], dict[str, Any], str | None, str]] = {
+    "reset mid-event": (
+        (Send(CHUNKED + chunk(text_event("kept") + text_event("lost")[:20])), Reset()),
+        {}, "network_error", "kept",
+    ),
+    "truncated chunked encoding": (
+        (Send(CHUNKED + chunk(text_event("part")) + b"400\r\n" + b"data: {"), Close()),
+        {}, "network_error", "part",
+    ),
+    "stall mid-stream": (
+        (Send(CHUNKED + chunk(text_event("so far"))), Stall(5)),
+        {"stream_timeout": 0.3}, "timeout", "so far",
+    ),
+    "slow drip": (
+        (Send(head(200, SSE, length=len(GOOD_BODY))), Drip(GOOD_BODY, every=0.0005, size=7)),
+        {}, None, "drip by drip",
+    ),
+    "100 MB line": (
+        (Send(CHUNKED + chunk(text_event("before")) + chunk(b"data: ")),
+         Flood(100 * 1024 * 1024), Send(last_chunk())),
+        {}, "malformed_response", "before",
+    ),
+    "invalid UTF-8 (replaced, not fatal)": (
+        (whole(BAD_UTF8),), {}, None, "ok \ufffd\ufffd!",
+    ),
+    "gzip": (
+        (whole(ZIPPED, {**SSE, "content-encoding": "gzip"}),), {}, None, "zipped text",
+    ),
+    "broken gzip": (
+        (whole(BROKEN_ZIP, {**SSE, "content-encoding": "gzip"}),), {}, "malformed_response", "",
+    ),
+    "HTML 200": (
+        (whole(HTML, {"content-type": "text/html"}),), {}, "malformed_response", "",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", sorted(BODY_FAULTS))
+def test_a_body_that_misbehaves_keeps_what_came(server, driver, fault):
+    script, opts, reason, text = BODY_FAULTS[fault]
     engine, leaks = scenario(server, driver)
-    server.add(PATH, Send(head(200, SSE, chunked=True) + chunk(text_event("so far"))), Stall(5))
+    server.add(PATH, *script)
 
-    response = call(driver, engine, stream_timeout=0.3)
+    response = call(driver, engine, **opts)
 
-    assert response.error.reason == "timeout"
-    assert response.text == "so far"
+    if reason is None:
+        assert response.finish_reason == "stop"
+    else:
+        assert response.finish_reason == "error"
+        assert response.error.reason == reason
+    assert response.text == text
     leaks.assert_next_call_succeeds_without_leaks()
-
-
-def test_a_slow_drip_is_read_whole(server, driver):
-    engine, leaks = scenario(server, driver)
-    body = sse_body("drip ", "by ", "drip")
-    server.add(PATH, Send(head(200, SSE, length=len(body))), Drip(body, every=0.0005, size=7))
-
-    assert call(driver, engine).text == "drip by drip"
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-# -- bytes that are not what they claim --------------------------------------------------------
-
-
-def test_a_100_mb_line_is_a_malformed_response_with_the_text_kept(server, driver):
-    engine, leaks = scenario(server, driver)
-    server.add(
-        PATH,
-        Send(head(200, SSE, chunked=True) + chunk(text_event("before")) + chunk(b"data: ")),
-        Flood(100 * 1024 * 1024),
-        Send(last_chunk()),
-    )
-
-    response = call(driver, engine)
-
-    assert response.error.reason == "malformed_response"
-    assert response.text == "before"
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-def test_invalid_utf8_is_replaced_not_fatal(server, driver):
-    engine, leaks = scenario(server, driver)
-    good = text_event("ok ")
-    bad = good.replace(b"ok ", b"\xff\xfe!")
-    body = good + bad + finish_event() + b"data: [DONE]\n\n"
-    server.add(PATH, Send(head(200, SSE, length=len(body)) + body))
-
-    response = call(driver, engine)
-
-    assert response.finish_reason == "stop"
-    assert response.text == "ok \ufffd\ufffd!"
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-def test_a_gzip_stream_is_decoded(server, driver):
-    engine, leaks = scenario(server, driver)
-    body = gzip.compress(sse_body("zipped ", "text"))
-    headers = {**SSE, "content-encoding": "gzip"}
-    server.add(PATH, Send(head(200, headers, length=len(body)) + body))
-
-    assert call(driver, engine).text == "zipped text"
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-def test_a_broken_gzip_stream_is_a_malformed_response(server, driver):
-    engine, leaks = scenario(server, driver)
-    body = b"\x1f\x8b\x08\x00garbage-that-is-not-deflate" * 4
-    headers = {**SSE, "content-encoding": "gzip"}
-    server.add(PATH, Send(head(200, headers, length=len(body)) + body))
-
-    response = call(driver, engine)
-
-    assert response.error.reason == "malformed_response"
-    assert response.text == ""
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-def test_an_html_200_is_a_malformed_response(server, driver):
-    engine, leaks = scenario(server, driver)
-    body = b"<html><body>Bad gateway, try later</body></html>"
-    server.add(PATH, Send(head(200, {"content-type": "text/html"}, length=len(body)) + body))
-
-    response = call(driver, engine)
-
-    assert response.error.reason == "malformed_response"
-    assert response.text == ""
-    leaks.assert_next_call_succeeds_without_leaks()
-
-
-# -- rate limits, deadlines, refused and dead connections --------------------------------------
 
 
 def test_a_429_with_a_day_long_retry_after_returns_at_once(server, driver):
