@@ -344,9 +344,10 @@ class HttpAdapter(HttpSettings):
         self, call: Call, http_request: HttpRequest, stream: bool
     ) -> Generator[Effect, Any, Outcome[tuple[HttpResult, bytes | None]]]:
         """Send under the retry policy. For a stream the first read belongs to the attempt:
-        nothing has reached the consumer before the first bytes, so a connection that breaks or
-        goes silent before them is retried like one that failed to open. The outcome carries the
-        first chunk (``None``: the body was empty)."""
+        nothing has reached the consumer before the first bytes, so a connection that breaks
+        before them is retried like one that failed to open. (A silent one is not: the server may
+        be thinking, and a resend would pay for the work twice.) The outcome carries the first
+        chunk (``None``: the body was empty) or the read's failure."""
         transport = self.transport(call)
         timeout = self.setting(call, "timeout", DEFAULT_TIMEOUT)
         stream_timeout = self.setting(call, "stream_timeout", DEFAULT_STREAM_TIMEOUT)
@@ -364,7 +365,7 @@ class HttpAdapter(HttpSettings):
                 return Ok((result, None))
             assert result.handle is not None
             first = yield HttpRead(result.handle)
-            if isinstance(first, TransportFailure):
+            if isinstance(first, TransportFailure) and first.reason == "network_error":
                 return Retry(self._transport_error(first, call))
             return Ok((result, first))
 
