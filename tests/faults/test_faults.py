@@ -86,6 +86,17 @@ def open_fds() -> int:
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 
 
+_ADAPTERS: list[OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def close_pools() -> Iterator[None]:
+    """Each test's adapters close their pools when it ends (no socket left to the collector)."""
+    yield
+    while _ADAPTERS:
+        _ADAPTERS.pop().close()
+
+
 @pytest.fixture
 def server() -> Iterator[FaultServer]:
     with FaultServer() as running:
@@ -93,11 +104,9 @@ def server() -> Iterator[FaultServer]:
 
 
 def engine_for(server: FaultServer, **retry: Any) -> allm.Engine:
-    return allm.Engine(
-        adapter=OpenAI(base_url=server.url + "/v1"),
-        model="gpt-4o",
-        retry={**FAST_RETRY, **retry},
-    )
+    adapter = OpenAI(base_url=server.url + "/v1")
+    _ADAPTERS.append(adapter)
+    return allm.Engine(adapter=adapter, model="gpt-4o", retry={**FAST_RETRY, **retry})
 
 
 def call(driver: Any, engine: allm.Engine, **opts: Any) -> allm.Response:
@@ -353,8 +362,10 @@ def test_a_refused_connection_is_retried_until_the_server_is_up(driver):
 
     starter = threading.Thread(target=start_late)
     starter.start()
+    adapter = OpenAI(base_url=f"http://127.0.0.1:{port}/v1")
+    _ADAPTERS.append(adapter)
     engine = allm.Engine(
-        adapter=OpenAI(base_url=f"http://127.0.0.1:{port}/v1"),
+        adapter=adapter,
         model="gpt-4o",
         retry={"base_delay_ms": 150, "jitter_ms": 0, "max_attempts": 6},
     )

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import allm
 from allm import keys, sessions, telemetry
 from allm.errors import ConfigurationError
-from allm.providers import Anthropic, Gemini, OpenAI, OpenAICompatible
+from allm.providers import Anthropic, Gemini, OpenAI, OpenAICompatible, OpenAIImages
 from allm.telemetry import otel
 from allm.testing.loopback import LoopbackServer
 
@@ -146,13 +146,32 @@ def server(running_server: LoopbackServer) -> LoopbackServer:
     return running_server
 
 
+_ADAPTERS: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def close_pools() -> Iterator[None]:
+    """Each test's adapters close their pools when it ends (no socket left to the collector)."""
+    yield
+    while _ADAPTERS:
+        _ADAPTERS.pop().close()
+
+
 def engine_for(provider: Provider, server: LoopbackServer) -> allm.Engine:
+    adapter = provider.adapter(server.url)
+    _ADAPTERS.append(adapter)
     return allm.Engine(
-        adapter=provider.adapter(server.url),
+        adapter=adapter,
         model=provider.model,
         adapter_opts=dict(provider.opts),
         retry=False,
     )
+
+
+def image_engine(server: LoopbackServer) -> allm.Engine:
+    adapter = OpenAIImages(base_url=server.url)
+    _ADAPTERS.append(adapter)
+    return allm.Engine(image_adapter=adapter)
 
 
 # -- a key that cannot be a header value: refused before any I/O, named by its source ---------
@@ -251,7 +270,7 @@ def test_every_unsendable_key_is_refused_on_every_path(provider_name, kind, serv
 
 
 def test_an_unsendable_image_key_is_refused_before_any_io(server, witness):
-    engine = allm.Engine(image_adapter="openai_images", adapter_opts={"base_url": server.url})
+    engine = image_engine(server)
 
     with pytest.raises(ConfigurationError) as info:
         allm.generate_image(engine, "a cat", model="dall-e-3", api_key=NEWLINE_KEY)
@@ -344,7 +363,7 @@ def test_a_key_echoed_by_the_image_provider_is_scrubbed(server, witness):
     body = ECHO_BODIES["openai"] % GOOD_KEY.encode()
     server.add("POST", "/images/generations", status=401, body=body,
                headers={"content-type": "application/json"})  # fmt: skip
-    engine = allm.Engine(image_adapter="openai_images", adapter_opts={"base_url": server.url})
+    engine = image_engine(server)
 
     with pytest.raises(allm.errors.ImageAdapterError) as info:
         allm.generate_image(engine, "a cat", model="dall-e-3", api_key=GOOD_KEY, retry=False)
