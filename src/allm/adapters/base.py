@@ -53,6 +53,9 @@ __all__ = [
 IMAGE_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_TIMEOUT = 60.0
+# An exchange that opened: its head, and for a stream the first read (bytes, ``None`` for an
+# empty body, or the failure that read ended with).
+Opened = tuple[HttpResult, bytes | TransportFailure | None]
 DEFAULT_STREAM_TIMEOUT = 60.0
 
 
@@ -342,7 +345,7 @@ class HttpAdapter(HttpSettings):
 
     def _open(
         self, call: Call, http_request: HttpRequest, stream: bool
-    ) -> Generator[Effect, Any, Outcome[tuple[HttpResult, bytes | None]]]:
+    ) -> Generator[Effect, Any, Outcome[Opened]]:
         """Send under the retry policy. For a stream the first read belongs to the attempt:
         nothing has reached the consumer before the first bytes, so a connection that breaks
         before them is retried like one that failed to open. (A silent one is not: the server may
@@ -354,7 +357,7 @@ class HttpAdapter(HttpSettings):
 
         def attempt(
             number: int,
-        ) -> Generator[Effect, Any, Outcome[tuple[HttpResult, bytes | None]]]:
+        ) -> Generator[Effect, Any, Outcome[Opened]]:
             result = yield HttpSend(transport, http_request, stream, timeout, stream_timeout)
             if isinstance(result, TransportFailure):
                 return Retry(self._transport_error(result, call))
