@@ -215,22 +215,6 @@ class FaultServer:
         with self._lock:
             self._book.scripts.clear()
 
-    def open_connections(self) -> int:
-        """Connections the server still holds open."""
-        with self._lock:
-            return len(self._book.live)
-
-    def wait_idle(self, timeout: float = 3.0) -> bool:
-        """Wait until the server holds no connection that is busy; True when it got there.
-        (A kept-alive connection waiting for its next request counts as idle only once the
-        client closed it.)"""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.open_connections() == 0:
-                return True
-            time.sleep(0.01)
-        return False
-
     def _script(self, path: str) -> Sequence[Step] | None:
         with self._lock:
             queue = self._book.scripts.get(path)
