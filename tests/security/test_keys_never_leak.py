@@ -280,6 +280,38 @@ def test_an_unsendable_image_key_is_refused_before_any_io(server, witness):
     witness.assert_clean(info.value)
 
 
+SURFACES = {
+    "openai_embeddings": ("embedding_adapter", allm.embed, "openai"),
+    "openai_compatible_embeddings": ("embedding_adapter", allm.embed, "openai_compatible"),
+    "gemini_embeddings": ("embedding_adapter", allm.embed, "gemini"),
+    "openai_moderation": ("moderation_adapter", allm.moderate, "openai"),
+}
+
+
+@pytest.mark.parametrize("source", ["api_key", "env"])
+@pytest.mark.parametrize("name", sorted(SURFACES))
+def test_the_other_surfaces_refuse_an_unsendable_key_too(
+    name, source, server, witness, monkeypatch, tmp_path
+):
+    slot, run, key_provider = SURFACES[name]
+    env = {"openai": "OPENAI_API_KEY", "gemini": "GEMINI_API_KEY"}.get(
+        key_provider, "OPENAI_COMPATIBLE_API_KEY"
+    )
+    provider = Provider(key_provider, env, "", "", lambda url: None)
+    opts = install_key(source, provider, NEWLINE_KEY, monkeypatch, tmp_path)
+    engine = allm.Engine(**{slot: name}, adapter_opts={"base_url": server.url}, retry=False)
+
+    if name == "openai_compatible_embeddings":
+        opts["model"] = "nomic-embed-text"  # a compatible server names no default model
+    with pytest.raises(ConfigurationError) as info:
+        run(engine, "some text", **opts)
+
+    assert info.value.reason == "invalid_key"
+    assert WHERE[source] in str(info.value)
+    assert server.requests == []
+    witness.assert_clean(info.value)
+
+
 @pytest.mark.parametrize("value", ["a\r\nInjected: yes", "a\nb", "tail\r", "nul\x00"])
 @pytest.mark.parametrize("provider_name", sorted(PROVIDERS))
 def test_header_values_with_cr_or_lf_are_refused_before_any_io(provider_name, value, server):

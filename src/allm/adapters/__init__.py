@@ -66,8 +66,8 @@ class Call:
 
     ``params`` are provider parameters (engine params and unknown call keywords); ``adapter_opts``
     the engine's adapter options overlaid by the call's (transport keywords included). The key is
-    not resolved here: adapters call ``allm.keys.fetch(provider, call.api_key)`` after their own
-    checks, so a request that fails locally never needs a key.
+    not resolved here: adapters call ``HttpSettings.api_key(call)`` after their own checks (so a
+    request that fails locally never needs a key), which also refuses a key that cannot be sent.
     """
 
     request_id: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
 
-from ... import keys
 from ..._json import dumps
 from ...adapters import Call
 from ...adapters.base import HttpSettings, json_or_none
@@ -77,9 +76,9 @@ class OpenAIRest(HttpSettings):
         if self.requires_key:
             headers["authorization"] = f"Bearer {self.api_key(call)}"
         else:
-            found = keys.get(self.key_provider, call.api_key)
-            if found:
-                headers["authorization"] = f"Bearer {found[0]}"
+            key = self.optional_api_key(call)
+            if key:
+                headers["authorization"] = f"Bearer {key}"
         if self.organization:
             headers["openai-organization"] = self.organization
         if self.project:
