@@ -336,6 +336,25 @@ def test_image_options_must_be_json():
     assert (("options", "x"), "not_json_encodable") in info.value.errors
 
 
+@pytest.mark.parametrize(
+    ("slot", "name", "run"),
+    [
+        ("embedding_adapter", "fake_embeddings", allm.embed),
+        ("moderation_adapter", "fake_moderation", allm.moderate),
+    ],
+)
+def test_embedding_and_moderation_options_and_params_must_be_json(slot, name, run):
+    engine = allm.Engine(**{slot: name})
+
+    with pytest.raises(ValidationError) as info:
+        run(engine, "text", options={"x": Opaque()}, extra={1, 2})
+
+    assert set(info.value.errors) == {
+        (("options", "x"), "not_json_encodable"),
+        (("params", "extra"), "not_json_encodable"),
+    }
+
+
 # -- retry: the cap and the deadline -----------------------------------------------------------
 
 
