@@ -50,6 +50,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from . import _secrets
+
 __all__ = [
     "AdapterError",
     "AdapterTimeoutError",
@@ -153,11 +155,13 @@ class AllmError(Exception):
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown field(s) {sorted(unknown)}")
         self.reason = reason
-        self.metadata = dict(metadata) if metadata else {}
-        self.cause = cause
+        # Scrubbed at birth: whoever raised it, an error never carries a key (see allm._secrets).
+        scrub = _secrets.scrub_value
+        self.metadata = scrub(dict(metadata)) if metadata else {}
+        self.cause = cause if isinstance(cause, AllmError) else scrub(cause)
         for name in self.extra_fields:
-            setattr(self, name, self._coerce_field(name, fields.get(name)))
-        self.message = message if message is not None else self._default_message()
+            setattr(self, name, scrub(self._coerce_field(name, fields.get(name))))
+        self.message = scrub(message if message is not None else self._default_message())
         super().__init__(self.message)
         # OSError subclasses (TimeoutError, ConnectionError) take their args from __new__, which
         # we override; set them here so str(error) is the message for every kind.
@@ -574,6 +578,8 @@ class ConfigurationError(AllmError, ValueError):
             "invalid_adapter",
             "invalid_tool",
             "invalid_catalog",
+            "invalid_key",
+            "invalid_header",
             "async_handler_in_sync_api",
         }
     )
