@@ -180,6 +180,7 @@ _SUBMODULES = frozenset(
         "events",
         "execution",
         "keys",
+        "mcp",
         "providers",
         "retry",
         "sessions",

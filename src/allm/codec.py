@@ -50,9 +50,9 @@ def _ensure_registry() -> None:
     if _registry:
         return
     from . import engine, errors, events, retry
-    from .data import images, messages, models, request, response, results, tools
+    from .data import images, mcp, messages, models, request, response, results, tools
 
-    for module in (messages, tools, request, response, results, images, models, events):
+    for module in (messages, tools, request, response, results, images, models, mcp, events):
         for name in module.__all__:
             value = getattr(module, name)
             if isinstance(value, type) and dataclasses.is_dataclass(value):

@@ -9,13 +9,14 @@ import base64
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Protocol
 
+from .data.mcp import HttpServer, SseServer, StdioServer
 from .data.tools import Tool
 from .errors import ConfigurationError
 from .retry import RetryPolicy, policy_from
 
-__all__ = ["ENGINE_FIELD_KEYS", "Engine", "new_id"]
+__all__ = ["ENGINE_FIELD_KEYS", "Engine", "EngineResources", "add_resources", "new_id"]
 
 
 def new_id() -> str:
@@ -37,11 +38,35 @@ ENGINE_FIELD_KEYS = frozenset(
         "context",
         "retry",
         "middleware",
+        "mcp_servers",
         "metadata",
         "api_key",
         "id",
     }
 )
+
+
+class EngineResources(Protocol):
+    """Live resources a room above keeps per engine id (``allm.mcp``'s server sessions): the
+    engine stays plain data and closes them through this hook without importing that room."""
+
+    def close(self, engine_id: str) -> None:
+        """Close what ``engine_id`` holds, blocking."""
+
+    async def aclose(self, engine_id: str) -> None:
+        """Close what ``engine_id`` holds, awaiting."""
+
+
+_resources: list[EngineResources] = []
+
+
+def add_resources(owner: EngineResources) -> None:
+    """Have ``Engine.close`` / ``aclose`` close what ``owner`` keeps for an engine."""
+    if owner not in _resources:
+        _resources.append(owner)
+
+
+_MCP_SERVER_TYPES = (StdioServer, HttpServer, SseServer)
 
 
 def _check_ref(value: Any, what: str, problems: list[str]) -> None:
@@ -62,6 +87,9 @@ class Engine:
     ``params`` are default request parameters; unknown names reach the provider as they are.
     ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
     overrides or a ``RetryPolicy``. Every helper returns a new engine with the same ``id``.
+    ``mcp_servers`` (``allm.mcp.stdio(...)``, ``http(...)``, ``sse(...)``) add each server's tools
+    to every chat call, one session per server opened on first use and kept until ``close()``
+    (or ``with engine:``); engines sharing an ``id`` share those sessions.
     """
 
     adapter: Any = None
@@ -76,6 +104,7 @@ class Engine:
     retry: Any = "default"
     metadata: dict[str, Any] = field(default_factory=dict)
     id: str = field(default_factory=new_id)
+    mcp_servers: tuple[StdioServer | HttpServer | SseServer, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -84,6 +113,14 @@ class Engine:
         for item in self.tools:
             if not isinstance(item, Tool):
                 problems.append(f"tools must hold Tool values, got {item!r}")
+        if not isinstance(self.mcp_servers, tuple):
+            object.__setattr__(self, "mcp_servers", tuple(self.mcp_servers))
+        for index, server in enumerate(self.mcp_servers):
+            if not isinstance(server, _MCP_SERVER_TYPES):
+                problems.append(
+                    f"mcp_servers[{index}] must be allm.mcp.stdio(...), http(...) or sse(...), "
+                    f"got {type(server).__name__}"
+                )
         for name in ("adapter_opts", "params", "context", "metadata"):
             if not isinstance(getattr(self, name), Mapping):
                 problems.append(f"{name} must be a mapping, got {getattr(self, name)!r}")
@@ -102,6 +139,30 @@ class Engine:
         if problems:
             raise ConfigurationError("invalid_adapter", problems=problems)
         policy_from(self.retry)  # raises ConfigurationError listing every bad key
+
+    # -- live resources (MCP sessions): closed with the engine ----------------------------------
+
+    def close(self) -> None:
+        """Close the MCP sessions this engine's ``id`` opened (a no-op when there are none)."""
+        for owner in tuple(_resources):
+            owner.close(self.id)
+
+    async def aclose(self) -> None:
+        """The async twin of ``close``."""
+        for owner in tuple(_resources):
+            await owner.aclose(self.id)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     # -- helpers: each returns a new engine -------------------------------------------------------
 
@@ -183,7 +244,7 @@ class Engine:
             value = getattr(self, f.name)
             if f.name in ("adapter", "image_adapter", "tool_executor", "tool_result_encoder"):
                 data[f.name] = None if value is None else name_of(value, callable_ref)
-            elif f.name == "tools":
+            elif f.name in ("tools", "mcp_servers"):
                 data[f.name] = [encode(item) for item in value]
             else:
                 data[f.name] = encode(value)
@@ -202,7 +263,7 @@ class Engine:
                     kwargs[key] = value
                 else:
                     kwargs[key] = import_ref(value)
-            elif key == "tools":
+            elif key in ("tools", "mcp_servers"):
                 kwargs[key] = tuple(decode(item) for item in value)
             else:
                 kwargs[key] = decode(value)

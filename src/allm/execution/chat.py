@@ -132,8 +132,12 @@ def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> ChatRun:
-    """Check and resolve the chat options, listing every problem in one ``ConfigurationError``."""
+def resolve_run(
+    engine: Any, opts: Mapping[str, Any], *, sync_api: bool, list_mcp: bool = True
+) -> ChatRun:
+    """Check and resolve the chat options, listing every problem in one ``ConfigurationError``;
+    then the tools of the engine's MCP servers (listed once per session, unless ``list_mcp`` is
+    false), so a server that cannot be listed raises before any model request."""
     if not isinstance(engine, Engine):
         raise ConfigurationError(
             "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
@@ -223,6 +227,13 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
         else:
             reason = "invalid_option"
         raise ConfigurationError(reason, problems=problems)
+    if engine.mcp_servers and list_mcp:
+        from ..mcp import engine_tools  # only engines with MCP servers import the MCP SDK
+
+        listed = engine_tools(engine, None if tool_timeout is None else float(tool_timeout))
+        tools = engine.resolve_tools(
+            {"tools": extra_tools} if extra_tools else {}, base=(*engine.tools, *listed)
+        )
     response_format = opts.get("response_format", engine.params.get("response_format"))
     structured = bool(
         opts.get("structured_finalize", engine.params.get("structured_finalize", False))
@@ -247,6 +258,16 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
         response_format=response_format,
         nudge=nudge,
     )
+
+
+async def _list_mcp_tools(engine: Any, opts: Mapping[str, Any]) -> None:
+    """List an engine's MCP tools without blocking the event loop; ``resolve_run`` then finds
+    them listed. The options are checked first, so bad input still raises before any I/O."""
+    if isinstance(engine, Engine) and engine.mcp_servers:
+        from ..mcp import aengine_tools
+
+        run = resolve_run(engine, opts, sync_api=False, list_mcp=False)
+        await aengine_tools(engine, run.tool_timeout)
 
 
 def _prepare_step(run: ChatRun, thread: Thread) -> Prepared:
@@ -373,7 +394,14 @@ def _step_body(
                 ToolJob(
                     by_name[call.name],
                     call,
-                    ToolContext(run.context, run.session_id, run.request_id, call, run.engine),
+                    ToolContext(
+                        run.context,
+                        run.session_id,
+                        run.request_id,
+                        call,
+                        run.engine,
+                        run.tool_timeout,
+                    ),
                     run.executor,
                     prepared.request.model,
                 )
@@ -666,6 +694,7 @@ async def astream_step(
     """The async twin of ``stream_step``."""
     from . import _async
 
+    await _list_mcp_tools(engine, opts)
     run, plan, project, thread = _open(engine, thread_or_messages, opts, sync_api=False, chat=False)
     return AsyncEventStream(
         _async.drive(plan, _NO_FILTER),
@@ -690,6 +719,7 @@ async def astream(
 
     opts.setdefault("request_id", request_id_from(opts))
     with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
+        await _list_mcp_tools(engine, opts)
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )
@@ -709,6 +739,7 @@ async def achat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult
 
     opts.setdefault("request_id", request_id_from(opts))
     with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
+        await _list_mcp_tools(engine, opts)
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )

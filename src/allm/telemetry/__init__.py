@@ -3,7 +3,8 @@
 Handlers receive ``(name, measurements, metadata)``. Span names: ``allm.<span>.start``,
 ``allm.<span>.stop`` (measurement ``duration`` in seconds) and ``allm.<span>.exception`` (instead
 of stop, with ``kind``, ``reason`` and ``stacktrace``; the exception is re-raised). The spans are
-``generate``, ``stream``, ``step``, ``chat``, ``tool`` and ``image``; ``allm.adapter.retry`` is a
+``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image`` and ``mcp`` (one request to an
+MCP server: metadata ``server``, ``method``, ``tool``); ``allm.adapter.retry`` is a
 plain event emitted before each retry wait.
 
 Besides handlers, a *tracer* (``add_tracer``) sees the ``Span`` objects themselves, with their
@@ -49,7 +50,7 @@ __all__ = [
 
 Handler = Callable[[str, Mapping[str, Any], Mapping[str, Any]], None]
 
-SPAN_NAMES = frozenset({"generate", "stream", "step", "chat", "tool", "image"})
+SPAN_NAMES = frozenset({"generate", "stream", "step", "chat", "tool", "image", "mcp"})
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).
 REQUEST_SPANS = frozenset({"generate", "stream", "step", "image"})
 
