@@ -83,7 +83,7 @@ class StdioServer:
         return f"stdio:{self.command}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class _RemoteServer:
     url: str
     headers: dict[str, str] | None = field(default=None, repr=False)
@@ -96,14 +96,23 @@ class _RemoteServer:
         _check_timeout(self.timeout, problems)
         _raise(problems)
 
+    def __repr__(self) -> str:  # the URL may carry credentials; the headers often do
+        return f"{type(self).__name__}(url={self._public_url()!r}, timeout={self.timeout!r})"
+
+    def _public_url(self) -> str:
+        scheme, _, rest = self.url.split("?", 1)[0].partition("://")
+        host, slash, path = rest.partition("/")
+        return f"{scheme}://{host.rpartition('@')[2]}{slash}{path}"
+
     @property
     def label(self) -> str:
-        """A name for errors and telemetry: the transport and the URL without its query."""
+        """A name for errors and telemetry: the transport and the URL without credentials or
+        query."""
         kind = "http" if isinstance(self, HttpServer) else "sse"
-        return f"{kind}:" + self.url.split("?", 1)[0]
+        return f"{kind}:{self._public_url()}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class HttpServer(_RemoteServer):
     """A server at a streamable HTTP endpoint (``https://host/mcp``).
 
@@ -112,7 +121,7 @@ class HttpServer(_RemoteServer):
     """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class SseServer(_RemoteServer):
     """A server on the older HTTP+SSE transport (an ``/sse`` endpoint)."""
 

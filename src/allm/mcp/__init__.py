@@ -16,6 +16,7 @@ still open at interpreter exit closes then. See ``docs/design/mcp.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..data.mcp import HttpServer, McpResource, SseServer, StdioServer
 from ._ops import (
@@ -57,6 +58,16 @@ __all__ = [
 ]
 
 
+def _copy(value: Any) -> Any:
+    """A caller's mapping or sequence as our own copy; anything else as it is, for the
+    description to refuse with its path."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return tuple(value)
+    return value
+
+
 def stdio(
     command: str,
     args: Sequence[str] = (),
@@ -66,24 +77,24 @@ def stdio(
     timeout: float | None = None,
 ) -> StdioServer:
     """A server started as ``command *args`` and spoken to over its stdin / stdout."""
-    extra = {} if timeout is None else {"timeout": timeout}
-    return StdioServer(command, tuple(args), None if env is None else dict(env), cwd, **extra)
+    extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    return StdioServer(command, _copy(args), _copy(env), cwd, **extra)
 
 
 def http(
     url: str, headers: Mapping[str, str] | None = None, *, timeout: float | None = None
 ) -> HttpServer:
     """A server at a streamable HTTP endpoint."""
-    extra = {} if timeout is None else {"timeout": timeout}
-    return HttpServer(url, None if headers is None else dict(headers), **extra)
+    extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    return HttpServer(url, _copy(headers), **extra)
 
 
 def sse(
     url: str, headers: Mapping[str, str] | None = None, *, timeout: float | None = None
 ) -> SseServer:
     """A server on the older HTTP+SSE transport."""
-    extra = {} if timeout is None else {"timeout": timeout}
-    return SseServer(url, None if headers is None else dict(headers), **extra)
+    extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    return SseServer(url, _copy(headers), **extra)
 
 
 def close() -> None:

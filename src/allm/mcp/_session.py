@@ -150,10 +150,12 @@ class Connection:
         request opens a new one, and ``aclose`` waits for this one to end."""
         if self._opened is None or (opened is not None and opened is not self._opened):
             return
-        owner, stop = self._owner, self._stop
+        owner, stop, started = self._owner, self._stop, self._opened
         self._opened = self._owner = self._stop = None
         if stop is not None:
             stop.set()
+        if owner is not None and not started.done():
+            owner.cancel()  # still opening (a server that does not answer): nothing to wait for
         if owner is not None and not owner.done():
             ending = asyncio.get_running_loop().create_task(self._end(owner))
             self._ending.add(ending)
@@ -291,7 +293,7 @@ def _span(server: Server, method: str, target: str | None) -> telemetry.Span:
         "mcp",
         {
             "server": server.label,
-            "transport": "stdio" if isinstance(server, StdioServer) else "tcp",
+            "transport": "pipe" if isinstance(server, StdioServer) else "tcp",
             "method": method,
             "tool": target if method == "tools/call" else None,
             "target": target,

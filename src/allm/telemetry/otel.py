@@ -13,7 +13,11 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
   ending when the stream is returned (allm's ``stream`` span covers the pre-flight only);
 * ``chat`` (the tool loop): ``invoke_agent``, kind INTERNAL, ``gen_ai.operation.name=
   "invoke_agent"``, the usage of all its steps added up;
-* ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``.
+* ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
+* ``mcp`` (one request to an MCP server, inside its ``execute_tool`` span when a tool made it):
+  ``{mcp.method.name} {target}``, kind CLIENT, ``mcp.method.name``, ``network.transport``
+  (``pipe`` for stdio, ``tcp``), and for ``tools/call`` ``gen_ai.operation.name="execute_tool"``
+  and ``gen_ai.tool.name``.
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
@@ -74,6 +78,7 @@ _OPERATIONS = {
     "chat": "invoke_agent",
     "tool": "execute_tool",
     "image": "generate_content",
+    "mcp": "execute_tool",
 }
 _KINDS = {
     "generate": SpanKind.CLIENT,
@@ -82,6 +87,7 @@ _KINDS = {
     "image": SpanKind.CLIENT,
     "chat": SpanKind.INTERNAL,
     "tool": SpanKind.INTERNAL,
+    "mcp": SpanKind.CLIENT,
 }
 # allm provider name -> (gen_ai.provider.name, gen_ai.system); others are used as they are.
 _PROVIDERS = {
@@ -298,6 +304,8 @@ class _Bridge:
             if self.capture and call is not None:
                 attributes["gen_ai.tool.call.arguments"] = _json(call.arguments)
             title = f"execute_tool {tool_name}"
+        elif name == "mcp":
+            title = self._mcp_attributes(attributes, metadata)
         else:
             model = metadata.get("model")
             state.request_model = _model_name(model)
@@ -372,6 +380,19 @@ class _Bridge:
             state.span.end()
 
     # -- attributes ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _mcp_attributes(attributes: dict[str, Any], metadata: Mapping[str, Any]) -> str:
+        method = str(metadata.get("method"))
+        attributes["mcp.method.name"] = method
+        attributes["network.transport"] = str(metadata.get("transport"))
+        attributes["allm.mcp.server"] = str(metadata.get("server"))
+        if method == "tools/call":
+            attributes["gen_ai.tool.name"] = str(metadata.get("tool"))
+        else:
+            del attributes["gen_ai.operation.name"]
+        target = metadata.get("target")
+        return f"{method} {target}" if target else method
 
     @staticmethod
     def _provider_attributes(attributes: dict[str, Any], provider: str | None) -> None:
@@ -484,8 +505,8 @@ class _Bridge:
                 otel_span.set_attributes(attributes)
             if result.halted_reason == "error":
                 error_type = _error_type(result.metadata.get("error") or "error")
-        if span.name == "image":
-            failure = stop.get("error")  # image calls report their failure as stop metadata
+        if span.name in ("image", "mcp"):
+            failure = stop.get("error")  # these calls report their failure as stop metadata
             if failure is not None:
                 error_type = _error_type(failure)
             count = stop.get("image_count")
