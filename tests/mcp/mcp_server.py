@@ -15,7 +15,7 @@ import socket
 import sys
 
 import anyio
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.utilities.types import Image
 from pydantic import BaseModel
 
@@ -72,6 +72,12 @@ async def hang() -> str:
 def die() -> str:
     """Ends the server process at once, mid-call."""
     os._exit(3)
+
+
+@server.tool()
+def header(name: str, ctx: Context) -> str:
+    """The value of request header ``name`` (HTTP transports)."""
+    return (ctx.headers or {}).get(name.lower(), "<none>")
 
 
 @server.tool()

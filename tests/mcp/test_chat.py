@@ -68,20 +68,28 @@ def test_stdio_server_tools_in_the_chat_loop(api: str, census: Census) -> None:
 def test_streamable_http_server_tools_in_the_chat_loop(
     api: str, http_served: Served, census: Census
 ) -> None:
-    server = allm.mcp.http(f"http://127.0.0.1:{http_served.port}/mcp")
-    scripts = [turn("add", {"a": 2, "b": 3}), turn("weather", {"city": "Oslo"}), answer()]
+    url = f"http://127.0.0.1:{http_served.port}/mcp"
+    server = allm.mcp.http(url, {"X-Allm-Test": "yes"})
+    scripts = [
+        turn("add", {"a": 2, "b": 3}),
+        turn("weather", {"city": "Oslo"}),
+        turn("header", {"name": "X-Allm-Test"}),
+        answer(),
+    ]
     result = run_chat(api, fake_engine(scripts, (server,)))
     assert result.halted_reason == "completed"
-    five, weather = tool_messages(result)
+    five, weather, header = tool_messages(result)
+    assert header == "yes"
     assert five == "5"
     assert json.loads(weather) == {"city": "Oslo", "celsius": 21.5}
     assert_no_leaks(census)
 
 
 def test_sse_server_tools(sse_served: Served, census: Census) -> None:
-    server = allm.mcp.sse(f"http://127.0.0.1:{sse_served.port}/sse")
-    result = run_chat("sync", fake_engine([turn("add", {"a": 1, "b": 1}), answer()], (server,)))
-    assert tool_messages(result) == ["2"]
+    server = allm.mcp.sse(f"http://127.0.0.1:{sse_served.port}/sse", {"X-Allm-Test": "sse"})
+    scripts = [turn("add", {"a": 1, "b": 1}), turn("header", {"name": "X-Allm-Test"}), answer()]
+    result = run_chat("sync", fake_engine(scripts, (server,)))
+    assert tool_messages(result) == ["2", "sse"]
     assert_no_leaks(census)
 
 

@@ -11,13 +11,13 @@ from typing import Any
 import anyio
 import mcp_types as mt
 import pytest
+from tests.mcp.support import Census, assert_no_leaks, stdio_server
 
 import allm
 import allm.mcp
 from allm.errors import ConfigurationError, ToolError
 from allm.mcp import _convert
 from allm.tooling import ToolContext
-from tests.mcp.support import Census, assert_no_leaks, stdio_server
 
 
 def both(api: str, sync: Any, asynchronous: Any, *args: Any, **kwargs: Any) -> Any:
@@ -50,7 +50,7 @@ def test_tools_with_prefix_and_filters(api: str) -> None:
     assert add.handler is not None
     assert add.handler({"a": 4, "b": 5}, ToolContext()) == "9"
     names = {t.name for t in allm.mcp.tools(server, exclude=["die", "hang"])}
-    assert names == {"add", "text_upper", "weather", "pixel", "fail", "pid"}
+    assert names == {"add", "text_upper", "weather", "pixel", "fail", "header", "pid"}
 
 
 def test_filters_naming_unknown_tools_are_refused() -> None:

@@ -11,12 +11,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from tests.mcp.support import stdio_server
 
 import allm
 from allm import telemetry
 from allm.providers.fake import finish, text, tool_call
 from allm.telemetry import otel
-from tests.mcp.support import stdio_server
 
 
 def chat_with_two_calls() -> allm.ChatResult:

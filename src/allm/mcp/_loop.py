@@ -28,11 +28,6 @@ class BackgroundLoop:
         self._thread: threading.Thread | None = None
         self._holders = 0
 
-    @property
-    def thread(self) -> threading.Thread | None:
-        """The loop's thread while it runs."""
-        return self._thread
-
     def hold(self) -> None:
         """Keep the loop running (starting it if needed) until the matching ``release``."""
         with self._lock:
@@ -56,7 +51,7 @@ class BackgroundLoop:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
         loop.call_soon_threadsafe(loop.stop)
-        if thread is not None and thread is not threading.current_thread():
+        if thread is not None:
             thread.join()
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:

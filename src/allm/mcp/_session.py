@@ -12,18 +12,20 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 try:
-    import mcp
     from mcp.client.sse import sse_client
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
     from mcp.shared.exceptions import MCPError
     from mcp_types import CONNECTION_CLOSED
+
+    import mcp
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("allm.mcp needs the MCP SDK: pip install 'allm-py[mcp]'") from exc
 
@@ -73,33 +75,18 @@ def _transport(server: Server) -> Any:
             command=server.command, args=list(server.args), env=server.env, cwd=server.cwd
         )
     if isinstance(server, HttpServer):
-        http_client = create_mcp_http_client(headers=server.headers)
-        return _closing_client(
-            streamable_http_client(server.url, http_client=http_client), http_client
-        )
+        return _streamable_http(server)
     return sse_client(server.url, headers=server.headers)
 
 
-class _closing_client:
-    """A transport that also closes the HTTP client it was given (the SDK leaves that to us)."""
-
-    def __init__(self, transport: Any, http_client: Any) -> None:
-        self._transport = transport
-        self._http_client = http_client
-
-    async def __aenter__(self) -> Any:
-        await self._http_client.__aenter__()
-        try:
-            return await self._transport.__aenter__()
-        except BaseException:
-            await self._http_client.__aexit__(None, None, None)
-            raise
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self._transport.__aexit__(*exc_info)
-        finally:
-            await self._http_client.__aexit__(None, None, None)
+@contextlib.asynccontextmanager
+async def _streamable_http(server: HttpServer) -> AsyncIterator[Any]:
+    # The SDK takes its headers on an HTTP client it leaves to the caller to close.
+    async with (
+        create_mcp_http_client(headers=server.headers) as http_client,
+        streamable_http_client(server.url, http_client=http_client) as streams,
+    ):
+        yield streams
 
 
 class Connection:
@@ -141,8 +128,8 @@ class Connection:
                     exc if isinstance(exc, Exception) else Unavailable("cancelled")
                 )
                 opened.exception()  # retrieved: waiters have their own copy, or gave up
-            if not isinstance(exc, Exception | asyncio.CancelledError):
-                raise
+            if not isinstance(exc, Exception | asyncio.CancelledError):  # pragma: no cover
+                raise  # KeyboardInterrupt and the like are not ours to keep
             _log.debug("MCP session with %s ended: %r", self.server.label, exc)
 
     def drop(self, opened: asyncio.Future[Any] | None = None) -> None:
@@ -164,7 +151,7 @@ class Connection:
     @staticmethod
     async def _end(owner: asyncio.Task[None]) -> None:
         done, _ = await asyncio.wait({owner}, timeout=_CLOSE_TIMEOUT)
-        if not done:  # a transport that will not shut down: cancel its task
+        if not done:  # pragma: no cover - a transport that will not shut down: cancel its task
             owner.cancel()
             await asyncio.wait({owner}, timeout=_CLOSE_TIMEOUT)
 
