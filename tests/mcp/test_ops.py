@@ -103,7 +103,7 @@ def test_protocol_errors_and_bad_arguments(api: str) -> None:
 
 
 def test_a_dead_server_is_mcp_unavailable_for_every_function(api: str) -> None:
-    dead = allm.mcp.http("http://127.0.0.1:9/mcp", timeout=5)
+    dead = allm.mcp.http("http://user:secret@127.0.0.1:9/mcp", {"Authorization": "tok"}, timeout=5)
     for sync, asynchronous, args in (
         (allm.mcp.tools, allm.mcp.atools, ()),
         (allm.mcp.resources, allm.mcp.aresources, ()),
@@ -112,6 +112,8 @@ def test_a_dead_server_is_mcp_unavailable_for_every_function(api: str) -> None:
         with pytest.raises(ToolError) as caught:
             both(api, sync, asynchronous, dead, *args)
         assert caught.value.reason == "mcp_unavailable"
+        shown = str(caught.value) + repr(caught.value) + allm.to_json(caught.value)
+        assert "secret" not in shown and "tok" not in shown
 
 
 def test_module_sessions_close_and_reopen(census: Census) -> None:

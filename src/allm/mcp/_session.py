@@ -115,7 +115,9 @@ class Connection:
             raise Unavailable(f"no session with {self.server.label} within {timeout:g} s") from None
         except Exception as exc:
             self.drop(opened)
-            raise Unavailable(f"could not open a session with {self.server.label}: {exc}") from exc
+            # The class only: a transport's message may quote a URL with its credentials.
+            message = f"could not open a session with {self.server.label} ({type(exc).__name__})"
+            raise Unavailable(message) from exc
 
     async def _own(self, opened: asyncio.Future[Any], stop: asyncio.Event) -> None:
         try:
