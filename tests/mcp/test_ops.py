@@ -11,6 +11,8 @@ from typing import Any
 import anyio
 import mcp_types as mt
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.mcp.support import Census, assert_no_leaks, stdio_server
 
 import allm
@@ -229,3 +231,36 @@ def test_bad_descriptions_list_their_problems(build: Any, problem: str) -> None:
     with pytest.raises(ConfigurationError, match=re.escape(problem)) as caught:
         build()
     assert "b\r\nc" not in str(caught.value)
+
+
+_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12
+)
+
+
+@given(
+    command=_text.filter(bool),
+    args=st.lists(_text, max_size=3),
+    env=st.none() | st.dictionaries(_text, _text, max_size=3),
+    timeout=st.floats(0.001, 1e6),
+)
+def test_stdio_descriptions_round_trip(
+    command: str, args: list[str], env: dict[str, str] | None, timeout: float
+) -> None:
+    server = allm.mcp.stdio(command, args, env, timeout=timeout)
+    engine = allm.Engine(mcp_servers=(server,))
+    assert allm.from_json(allm.to_json(engine)) == engine
+    assert pickle.loads(pickle.dumps(server)) == server
+
+
+@given(
+    path=st.from_regex(r"/[a-z0-9/]{0,10}", fullmatch=True),
+    headers=st.none() | st.dictionaries(st.from_regex(r"X-[A-Za-z]{1,8}", fullmatch=True), _text),
+    kind=st.sampled_from([allm.mcp.http, allm.mcp.sse]),
+)
+def test_remote_descriptions_round_trip(
+    path: str, headers: dict[str, str] | None, kind: Any
+) -> None:
+    server = kind(f"https://mcp.example.com{path}", headers)
+    assert allm.from_json(allm.to_json(server)) == server
+    assert pickle.loads(pickle.dumps(server)) == server
