@@ -47,12 +47,13 @@ def pool() -> Any:
 
 @pytest.fixture(params=["sync", "async"])
 def run(request: pytest.FixtureRequest) -> Any:
-    def sync(*args: Any) -> Any:
-        return _session.run_sync(*args)
+    def sync(pool: Any, server: Any, method: str, call: Any, timeout: float) -> Any:
+        return _session.run_sync(pool, _session.Request(server, method, call), timeout)
 
-    def asynchronous(*args: Any) -> Any:
+    def asynchronous(pool: Any, server: Any, method: str, call: Any, timeout: float) -> Any:
         async def go() -> Any:
-            return await _session.run_async(*args)
+            request = _session.Request(server, method, call)
+            return await _session.run_async(pool, request, timeout)
 
         return anyio.run(go)
 

@@ -12,7 +12,7 @@ from ..data.tools import Tool
 from ..errors import ConfigurationError, ToolError
 from ..tooling import ToolContext
 from . import _convert
-from ._session import pool_for, run_async, run_sync
+from ._session import Request, pool_for, run_async, run_sync
 
 __all__ = [
     "McpToolHandler",
@@ -48,18 +48,16 @@ class _Request:
     target: str | None = None
     owner: str | None = None
 
+    def _request(self) -> Request:
+        return Request(self.server, self.method, self.call, self.target)
+
     def run(self, timeout: float | None = None) -> Any:
-        pool = pool_for(self.owner)
-        answer = run_sync(
-            pool, self.server, self.method, self.call, timeout or self.server.timeout, self.target
-        )
+        answer = run_sync(pool_for(self.owner), self._request(), timeout or self.server.timeout)
         return answer if isinstance(answer, ToolError) else self.read(answer)
 
     async def arun(self, timeout: float | None = None) -> Any:
         pool = pool_for(self.owner)
-        answer = await run_async(
-            pool, self.server, self.method, self.call, timeout or self.server.timeout, self.target
-        )
+        answer = await run_async(pool, self._request(), timeout or self.server.timeout)
         return answer if isinstance(answer, ToolError) else self.read(answer)
 
 

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 try:
@@ -35,7 +36,16 @@ from ..engine import add_resources
 from ..errors import ToolError
 from ._loop import BackgroundLoop
 
-__all__ = ["LOOP", "Pool", "ServerFailed", "Unavailable", "pool_for", "run_async", "run_sync"]
+__all__ = [
+    "LOOP",
+    "Pool",
+    "Request",
+    "ServerFailed",
+    "Unavailable",
+    "pool_for",
+    "run_async",
+    "run_sync",
+]
 
 Server = StdioServer | HttpServer | SseServer
 T = TypeVar("T")
@@ -303,51 +313,46 @@ def _failure(exc: Exception, server: Server, method: str, tool: str | None) -> T
     return ToolError("mcp_unavailable", str(exc), tool_name=tool, metadata=metadata, cause=exc)
 
 
-def run_sync(
-    pool: Pool,
-    server: Server,
-    method: str,
-    call: Callable[[Any], Awaitable[T]],
-    timeout: float,
-    target: str | None = None,
-) -> T | ToolError:
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request: the server, the MCP method, a coroutine on the client, and its target (a
+    tool, a resource URI or a prompt name) for errors and telemetry."""
+
+    server: Server
+    method: str
+    call: Callable[[Any], Awaitable[Any]]
+    target: str | None = None
+
+    def failed(self, exc: Exception, span: telemetry.Span) -> ToolError:
+        error = _failure(exc, self.server, self.method, self.target)
+        span.stop_metadata["error"] = error
+        return error
+
+
+def run_sync(pool: Pool, request: Request, timeout: float) -> Any:
     """Run one request, blocking; a failure is returned as a ``ToolError``."""
     if LOOP.in_loop():  # pragma: no cover - would wait on itself
         raise RuntimeError("allm.mcp sync calls cannot run on allm's own MCP loop")
-    with _span(server, method, target) as span:
-        connection = pool.connection(server)
-        future = LOOP.submit(connection.request(call, timeout))
+    with _span(request.server, request.method, request.target) as span:
+        connection = pool.connection(request.server)
+        future = LOOP.submit(connection.request(request.call, timeout))
         try:
-            result: T | ToolError = future.result(timeout=timeout + _GRACE)
+            return future.result(timeout=timeout + _GRACE)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            result = _failure(Unavailable(f"{server.label} did not answer"), server, method, target)
+            return request.failed(Unavailable(f"{request.server.label} did not answer"), span)
         except (Unavailable, ServerFailed) as exc:
-            result = _failure(exc, server, method, target)
-        if isinstance(result, ToolError):
-            span.stop_metadata["error"] = result
-        return result
+            return request.failed(exc, span)
 
 
-async def run_async(
-    pool: Pool,
-    server: Server,
-    method: str,
-    call: Callable[[Any], Awaitable[T]],
-    timeout: float,
-    target: str | None = None,
-) -> T | ToolError:
+async def run_async(pool: Pool, request: Request, timeout: float) -> Any:
     """The async twin of ``run_sync``, for callers on any asyncio loop."""
-    with _span(server, method, target) as span:
-        connection = pool.connection(server)
-        coro: Coroutine[Any, Any, T] = connection.request(call, timeout)
-        future = asyncio.wrap_future(LOOP.submit(coro))
+    with _span(request.server, request.method, request.target) as span:
+        connection = pool.connection(request.server)
+        coro: Coroutine[Any, Any, Any] = connection.request(request.call, timeout)
         try:
-            result: T | ToolError = await asyncio.wait_for(future, timeout + _GRACE)
+            return await asyncio.wait_for(asyncio.wrap_future(LOOP.submit(coro)), timeout + _GRACE)
         except (asyncio.TimeoutError, TimeoutError):
-            result = _failure(Unavailable(f"{server.label} did not answer"), server, method, target)
+            return request.failed(Unavailable(f"{request.server.label} did not answer"), span)
         except (Unavailable, ServerFailed) as exc:
-            result = _failure(exc, server, method, target)
-        if isinstance(result, ToolError):
-            span.stop_metadata["error"] = result
-        return result
+            return request.failed(exc, span)
