@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import validate
+from .._hooks import apply_override
 from ..config import get_settings
 from ..data.messages import Message
 from ..data.results import StepResult, Thread
@@ -20,6 +21,7 @@ from ..tooling import (
     handler_arity,
     is_async_callable,
 )
+from .compact import with_tool_help
 from .runner import request_id_from
 from .tool_runner import validate_on_tool_error
 
@@ -106,6 +108,7 @@ def resolve_run(
     """Check and resolve the chat options, listing every problem in one ``ConfigurationError``;
     then the tools of the engine's MCP servers (listed once per session, unless ``list_mcp`` is
     false), so a server that cannot be listed raises before any model request."""
+    engine = apply_override(engine)
     if not isinstance(engine, Engine):
         raise ConfigurationError(
             "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
@@ -154,7 +157,7 @@ def resolve_run(
     ):  # checked before merging: the merge reads each tool's name
         problems.append(f"tools must be a list of Tool values, got {extra_tools!r}")
         extra_tools = ()
-    tools = engine.resolve_tools({"tools": extra_tools} if extra_tools else {})
+    tools = with_tool_help(engine.resolve_tools({"tools": extra_tools} if extra_tools else {}))
     for item in tools:
         if (
             isinstance(item, Tool)

@@ -3,9 +3,9 @@
 Handlers receive ``(name, measurements, metadata)``. Span names: ``allm.<span>.start``,
 ``allm.<span>.stop`` (measurement ``duration`` in seconds) and ``allm.<span>.exception`` (instead
 of stop, with ``kind``, ``reason`` and ``stacktrace``; the exception is re-raised). The spans are
-``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image`` and ``mcp`` (one request to an
-MCP server: metadata ``server``, ``method``, ``tool``); ``allm.adapter.retry`` is a
-plain event emitted before each retry wait.
+``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image``, ``embed``, ``moderate`` and
+``mcp`` (one request to an MCP server: metadata ``server``, ``method``, ``tool``);
+``allm.adapter.retry`` is a plain event emitted before each retry wait.
 
 Besides handlers, a *tracer* (``add_tracer``) sees the ``Span`` objects themselves, with their
 parent span and their ``annotations`` (the final request, provider parameters, the provider name:
@@ -50,9 +50,11 @@ __all__ = [
 
 Handler = Callable[[str, Mapping[str, Any], Mapping[str, Any]], None]
 
-SPAN_NAMES = frozenset({"generate", "stream", "step", "chat", "tool", "image", "mcp"})
+SPAN_NAMES = frozenset(
+    {"generate", "stream", "step", "chat", "tool", "image", "embed", "moderate", "mcp"}
+)
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).
-REQUEST_SPANS = frozenset({"generate", "stream", "step", "image"})
+REQUEST_SPANS = frozenset({"generate", "stream", "step", "image", "embed", "moderate"})
 
 _log = logging.getLogger("allm.telemetry")
 _request_log = logging.getLogger("allm")
