@@ -131,7 +131,8 @@ def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
             continue
         known = OPTION_TYPES.get(name)
         if known is None:
-            close = difflib.get_close_matches(name, OPTION_TYPES, n=1)
+            close = [known for known in OPTION_TYPES if known.startswith(name)]
+            close = close or difflib.get_close_matches(name, OPTION_TYPES, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"unknown option {name!r} for -o{hint}")
             continue

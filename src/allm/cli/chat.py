@@ -30,7 +30,7 @@ def _load(session_id: str | None, resume_last: bool) -> allm.Session | None:
             raise calls.UserError("no conversation to continue yet: start one with `allm chat`")
     if session_id is None:
         return None
-    if not files.sessions_db().exists():
+    if not (files.user_dir() / "sessions.db").exists():
         raise calls.UserError(f"no conversation {session_id!r} (none saved yet)")
     with allm.stores.SQLiteStore(str(files.sessions_db())) as store:
         try:
@@ -76,7 +76,9 @@ def chat_command(
         shown = f" (conversation {session.id})" if session.id else ""
         click.echo(f"Chatting with {target.name}{shown}. Type exit or quit to end.")
     failed = False
-    with allm.stores.SQLiteStore(str(files.sessions_db())) as store:
+    with user_errors():
+        path = files.sessions_db()
+    with allm.stores.SQLiteStore(str(path)) as store:
         while True:
             try:
                 line = input("> " if interactive else "")

@@ -58,8 +58,13 @@ def logs_db() -> Path:
 
 
 def sessions_db() -> Path:
-    """The SQLite session store of ``allm chat``."""
-    return user_dir() / "sessions.db"
+    """The SQLite session store of ``allm chat`` (its directory is created here)."""
+    path = user_dir() / "sessions.db"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserFileError(f"cannot create {path.parent}: {exc.strerror}") from None
+    return path
 
 
 def _read_object(path: Path) -> dict[str, Any]:
