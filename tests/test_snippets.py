@@ -58,7 +58,10 @@ def blocks(path: Path) -> list[Block]:
             end += 1
         if opening["lang"] == "python":
             before = next((text.strip() for text in reversed(lines[:index]) if text.strip()), "")
-            body = [text[len(indent) :] if text.startswith(indent) else text for text in lines[index + 1 : end]]
+            body = [
+                text[len(indent) :] if text.startswith(indent) else text
+                for text in lines[index + 1 : end]
+            ]
             found.append(Block(path, index + 2, "\n".join(body) + "\n", before != NO_RUN))
         index = end + 1
     return found
@@ -80,7 +83,9 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def connect(self: socket.socket, address: Any) -> Any:
         host = address[0] if isinstance(address, tuple) else address
         if self.family in (socket.AF_INET, socket.AF_INET6) and host not in (
-            "127.0.0.1", "::1", "localhost",
+            "127.0.0.1",
+            "::1",
+            "localhost",
         ):
             raise OSError(f"a documentation snippet tried to reach {address!r}")
         return real_connect(self, address)
@@ -125,5 +130,7 @@ def test_every_python_block_runs_offline(
             else:
                 exec(code, namespace)
         except Exception as exc:  # the page and line of the block that failed
-            raise AssertionError(f"the block at {where} failed: {type(exc).__name__}: {exc}") from exc
+            raise AssertionError(
+                f"the block at {where} failed: {type(exc).__name__}: {exc}"
+            ) from exc
     os.chdir(ROOT)

@@ -130,3 +130,27 @@ def test_the_user_dir_can_be_moved(home: Home) -> None:
     connection = sqlite3.connect(moved / "logs.db")
     assert connection.execute("SELECT prompt FROM responses").fetchall() == [("hi",)]
     connection.close()
+
+
+def test_logs_text_names_the_conversation_and_status_starts_at_zero(home: Home) -> None:
+    assert "logging is on; 0 calls logged" in home.run("logs", "status").out
+    home.run("chat", "-m", "fake", stdin="hi\n")
+    assert "  conversation " in home.run("logs").out
+
+
+def test_user_files_that_cannot_be_read_or_written_are_one_line(home: Home) -> None:
+    dangling = home.root / "gone"
+    dangling.symlink_to(home.root / "nowhere")  # the user directory: a link to nothing
+    env = {"ALLM_USER_DIR": str(dangling)}
+    written = home.run("keys", "set", "openai", stdin="sk-0123456789abcdef", env=env)
+    assert written.code == 2 and "cannot write" in one_line_error(written)
+    chat = home.run("chat", "-m", "fake", stdin="hi\n", env=env)
+    assert chat.code == 2 and "cannot create" in one_line_error(chat)
+    blocker = home.root / "not-a-dir"
+    blocker.write_text("a file where the user directory should be")
+    blocked = home.run("keys", "list", env={"ALLM_USER_DIR": str(blocker / "allm")})
+    assert blocked.code == 2 and "cannot read" in one_line_error(blocked)
+    home.data.mkdir(parents=True)
+    (home.data / "keys.json").mkdir()
+    unreadable = home.run("keys", "list")
+    assert unreadable.code == 2 and "cannot read" in one_line_error(unreadable)

@@ -343,3 +343,78 @@ def test_version_help_and_the_demo(home: Home) -> None:
         timeout=60,
     )
     assert demo.returncode == 0 and "Streaming from the Fake provider" in demo.stdout
+
+
+def test_json_reports_a_failure_and_exits_1(home: Home) -> None:
+    with LoopbackServer() as server:
+        server.add(
+            "POST",
+            "/v1/chat/completions",
+            status=401,
+            body=b'{"error": {"message": "no", "type": "invalid_request_error"}}',
+            headers={"content-type": "application/json"},
+        )
+        result = home.run(
+            "--json",
+            "-m",
+            "gpt-4o-mini@openai",
+            "-o",
+            f"base_url={server.url}/v1",
+            "hi",
+            env={"OPENAI_API_KEY": "sk-test-0123456789"},
+        )
+    assert result.code == 1
+    document = result.json()
+    assert document["finish_reason"] == "error" and document["error"]
+    assert document["model"] == "openai:gpt-4o-mini"
+
+
+def test_typed_options_reach_the_provider(home: Home, openai_server: LoopbackServer) -> None:
+    result = home.run(
+        "-m",
+        "openai:gpt-4o-mini",
+        "-o",
+        f"base_url={openai_server.url}/v1",
+        "-o",
+        "parallel_tool_calls=false",
+        "-o",
+        "logprobs=3",
+        "-o",
+        "stop=END",
+        "-o",
+        "top_p=0.9",
+        "hi",
+        env={"OPENAI_API_KEY": "sk-test-0123456789"},
+    )
+    assert result.code == 0, result.err
+    (row,) = home.log_rows()
+    assert json.loads(row["options"]) == {
+        "base_url": f"{openai_server.url}/v1",
+        "parallel_tool_calls": False,
+        "logprobs": 3,
+        "stop": ["END"],
+        "top_p": 0.9,
+    }
+    assert openai_server.requests[0].json()["top_p"] == 0.9
+    flags = home.run("-m", "fake", "-o", "logprobs=yes", "-o", "parallel_tool_calls=on", "hi")
+    assert flags.code == 0
+    assert json.loads(home.log_rows()[-1]["options"]) == {
+        "logprobs": True,
+        "parallel_tool_calls": True,
+    }
+    bad_stop = home.run("-m", "fake", "-o", "stop=[1, 2]", "hi")
+    assert "-o stop: expected a string or a JSON list" in one_line_error(bad_stop)
+
+
+def test_a_pdf_attachment_is_a_document_when_the_library_has_document_parts(home: Home) -> None:
+    from allm import data
+
+    (home.root / "paper.pdf").write_bytes(
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    )
+    result = home.run("-m", "fake", "-a", "paper.pdf", "summarize")
+    if getattr(data, "DocumentPart", None) is not None:
+        assert result.code == 0, result.err
+    else:
+        assert result.code == 2
+        assert "cannot attach paper.pdf" in one_line_error(result)

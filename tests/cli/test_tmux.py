@@ -120,3 +120,21 @@ def test_keys_set_asks_without_echo_on_a_terminal(
     assert "[exited 0]" in screen
     assert "sk-typed-secret" not in screen
     assert Path(home.data / "keys.json").read_text().count("sk-typed-secret-0123456789") == 1
+
+
+def test_ctrl_d_ends_a_chat_and_ctrl_c_interrupts_it(
+    home: Home, terminal: Callable[[str], Terminal]
+) -> None:
+    ended = terminal("chat -m fake")
+    ended.wait_for(prompt_shown)
+    ended.type("one")
+    ended.wait_for(lambda s: "Fake reply 1: one" in s)
+    ended._tmux("send-keys", "-t", "t", "C-d")
+    assert "[exited 0]" in ended.wait_for(lambda s: "[exited " in s)
+
+    interrupted = terminal("chat -m fake")
+    interrupted.wait_for(prompt_shown)
+    interrupted._tmux("send-keys", "-t", "t", "C-c")
+    screen = interrupted.wait_for(lambda s: "[exited " in s)
+    assert "[exited 130]" in screen and "allm: interrupted" in screen
+    assert "Traceback" not in screen

@@ -126,7 +126,7 @@ def _turn(
         )
     updated, result = stream.collect()
     response = result.final_response
-    if response is None:  # the chat loop always answers a user message; never seen
+    if response is None:  # pragma: no cover - the chat loop always answers a user message
         raise calls.CallFailed(f"no answer (halted: {result.halted_reason})")
     end_answer(response.text or "", printed=not no_stream)
     error = response.metadata.get("error")
