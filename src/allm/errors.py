@@ -32,8 +32,9 @@ The tree::
     │   ├── SessionStateError (ValueError)  the operation is illegal in the session's status
     │   ├── ConflictError                   version_conflict: a store holds a newer version
     │   ├── SessionNotFoundError (LookupError)  session_not_found: no stored session has that id
-    │   └── CorruptSessionError             corrupt_session: a stored session cannot be read back
-    │       └── SchemaVersionError          unsupported_schema_version: stored by a newer allm
+    │   ├── CorruptSessionError             corrupt_session: a stored session cannot be read back
+    │   │   └── SchemaVersionError          unsupported_schema_version: stored by a newer allm
+    │   └── StoreError                      store_unavailable: the database is down or refused
     ├── ImageAdapterError                   the image provider answered badly
     │   └── ImageTimeoutError (TimeoutError)
     ├── ConfigurationError (ValueError)     a programmer error in options, scripts or policies
@@ -73,6 +74,7 @@ __all__ = [
     "SessionError",
     "SessionNotFoundError",
     "SessionStateError",
+    "StoreError",
     "StreamError",
     "StreamTimeoutError",
     "ToolError",
@@ -441,6 +443,7 @@ class SessionError(AllmError):
             "session_not_found",
             "corrupt_session",
             "unsupported_schema_version",
+            "store_unavailable",
         }
     )
     extra_fields = ("provider",)
@@ -486,6 +489,18 @@ class SchemaVersionError(CorruptSessionError):
     """A stored session was written with a schema version this allm does not know (a newer one)."""
 
     default_reason = "unsupported_schema_version"
+
+
+class StoreError(SessionError):
+    """The session store's database could not serve the operation: it is down, unreachable, or
+    refused it (read-only, locked, out of space). ``cause`` is the driver's error; neither it nor
+    the message holds a password. Nothing stored before is lost: retry once the database is back.
+
+    ``metadata`` holds ``operation`` (``save``, ``load``, ``delete``, ``list``), ``store`` (the
+    store's class name) and ``session_id`` when one was concerned.
+    """
+
+    default_reason = "store_unavailable"
 
 
 class ImageAdapterError(AllmError):

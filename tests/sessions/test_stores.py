@@ -19,6 +19,7 @@ from allm.errors import (
     SchemaVersionError,
     SessionError,
     SessionNotFoundError,
+    StoreError,
     ValidationError,
 )
 from allm.stores import _base
@@ -453,7 +454,8 @@ def test_sqlite_refuses_a_file_that_is_not_a_database(tmp_path) -> None:
     path = tmp_path / "garbage.db"
     path.write_bytes(b"this is not a database file, not at all" * 100)
     store = stores.SQLiteStore(path)
-    with pytest.raises(sqlite3.DatabaseError):
+    with pytest.raises(StoreError) as caught:
         store.list()
+    assert isinstance(caught.value.cause, sqlite3.DatabaseError)
     assert store._connection is None
     assert path.read_bytes().startswith(b"this is not")

@@ -10,11 +10,12 @@ and ``save`` put it there, and ``save`` reads it to know which version the calle
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -26,6 +27,7 @@ from ..errors import (
     CorruptSessionError,
     SchemaVersionError,
     SessionNotFoundError,
+    StoreError,
     ValidationError,
 )
 
@@ -308,6 +310,81 @@ def not_found(session_id: str) -> SessionNotFoundError:
     )
 
 
+# -- outages ------------------------------------------------------------------------------------
+
+SCRUBBED = "***"
+
+
+def url_secrets(url: str) -> builtins.list[str]:
+    """The password of a connection URL (``scheme://user:password@host``) or libpq key/value
+    string (``password=...``), as written and percent-decoded: the texts to scrub."""
+    from urllib.parse import unquote, urlsplit
+
+    found: builtins.list[str] = []
+    try:
+        password = urlsplit(url).password if "://" in url else None
+    except ValueError:  # a malformed URL (an open IPv6 bracket): take the userinfo by hand
+        password = None
+    if password is None and "://" in url:
+        userinfo = url.split("://", 1)[1].rsplit("@", 1)
+        if len(userinfo) == 2 and ":" in userinfo[0]:
+            password = userinfo[0].split(":", 1)[1]
+    if password:
+        found += [password, unquote(password)]
+    for match in re.finditer(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", url):
+        value = match.group(1).split("&")[0]  # in a URL's query, the next parameter follows
+        found += [value, value.strip("'"), unquote(value)]
+    return [text for text in found if text]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``***`` (the longest first)."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, SCRUBBED)
+    return text
+
+
+def scrub_exception(exc: BaseException, secrets: Iterable[str]) -> BaseException:
+    """``exc`` with every secret scrubbed from its arguments, and from those of the errors it was
+    raised from (``__cause__``, ``__context__``); changed in place, and returned."""
+    secrets = builtins.list(secrets)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while secrets and current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = tuple(
+            scrub(arg, secrets) if isinstance(arg, str) else arg for arg in current.args
+        )
+        current = current.__cause__ or current.__context__
+    return exc
+
+
+def unavailable(
+    store: object,
+    operation: str,
+    session_id: str | None,
+    exc: BaseException,
+    secrets: Iterable[str] = (),
+) -> StoreError:
+    """The error for a database that is down or refused ``operation``; ``exc`` (the driver's
+    error, scrubbed of ``secrets``) is its cause."""
+    secrets = builtins.list(secrets)
+    cause = scrub_exception(exc, secrets)
+    detail = scrub(str(cause), secrets).strip() or "no detail"
+    about = f" session {session_id!r}" if session_id is not None else ""
+    name = type(store).__name__
+    metadata: dict[str, Any] = {"operation": operation, "store": name}
+    if session_id is not None:
+        metadata["session_id"] = session_id
+    return StoreError(
+        None,
+        f"{name} could not {operation}{about}: the database is unavailable or refused it "
+        f"({type(cause).__name__}: {detail}); nothing stored before is lost, retry when it is back",
+        metadata=metadata,
+        cause=cause,
+    )
+
+
 # -- the shared implementation --------------------------------------------------------------
 
 
@@ -324,7 +401,23 @@ class BlockingStore:
 
     The async twins run the blocking method in a worker thread, so a store is not tied to one
     event loop and the drivers' own async clients are not needed.
+
+    A driver error (one of ``_driver_errors``) raised by a primitive becomes ``StoreError``, scrubbed
+    of ``_secrets()``; every other error passes through as it is.
     """
+
+    _driver_errors: tuple[type[BaseException], ...] = ()
+
+    def _secrets(self) -> builtins.list[str]:
+        """Texts (passwords) that must never appear in an error."""
+        return []
+
+    @contextlib.contextmanager
+    def _outage(self, operation: str, session_id: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except self._driver_errors as exc:
+            raise unavailable(self, operation, session_id, exc, self._secrets()) from exc
 
     def _write(self, record: Record, now: float) -> tuple[bool, int | None]:
         raise NotImplementedError
@@ -350,7 +443,8 @@ class BlockingStore:
     def save(self, session: Session) -> Session:
         """Store ``session``; returns it with its id and new version (see ``SessionStore``)."""
         record = encode_record(session)
-        ok, version = self._write(record, time.time())
+        with self._outage("save", record.id):
+            ok, version = self._write(record, time.time())
         if not ok:
             raise conflict(record.id, record.expected, version)
         assert version is not None
@@ -358,7 +452,8 @@ class BlockingStore:
 
     def load(self, session_id: str) -> Session:
         """The stored session, or ``SessionNotFoundError``."""
-        row = self._read(check_id(session_id))
+        with self._outage("load", check_id(session_id)):
+            row = self._read(session_id)
         if row is None:
             raise not_found(session_id)
         data, version, schema_version = row
@@ -367,7 +462,8 @@ class BlockingStore:
     def delete(self, session_id: str, *, version: int | None = None) -> bool:
         """Remove a session; ``False`` if there was none. With ``version``, a stored session of
         another version raises ``ConflictError`` and stays."""
-        removed, stored = self._remove(check_id(session_id), version)
+        with self._outage("delete", check_id(session_id)):
+            removed, stored = self._remove(session_id, version)
         if not removed and stored is not None:
             raise conflict(session_id, version, stored)
         return removed
@@ -375,7 +471,8 @@ class BlockingStore:
     def list(self, *, limit: int = 100, cursor: str | None = None) -> Page:
         """A page of stored sessions in id order, starting after ``cursor``."""
         check_page(limit, cursor)
-        rows = self._page(cursor, limit + 1)
+        with self._outage("list"):
+            rows = self._page(cursor, limit + 1)
         if len(rows) > limit:
             rows = rows[:limit]
             return Page(tuple(rows), rows[-1].id)

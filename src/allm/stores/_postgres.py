@@ -8,7 +8,7 @@ import threading
 import zlib
 from typing import Any
 
-from ._base import BlockingStore, Record, SessionInfo, check_table_name, info
+from ._base import BlockingStore, Record, SessionInfo, check_table_name, info, url_secrets
 
 __all__ = ["PostgresStore"]
 
@@ -30,13 +30,15 @@ class PostgresStore(BlockingStore):
     ``INSERT ... ON CONFLICT DO NOTHING`` for a new session), so of two workers that loaded the same
     version exactly one succeeds and the other gets ``ConflictError``. A worker killed in the middle
     leaves the previous version. One connection per store, shared by threads under a lock; it is
-    reopened after it breaks. ``connect_kwargs`` go to ``psycopg.connect``.
+    reopened after it breaks. ``connect_kwargs`` go to ``psycopg.connect``. A server that is down
+    or refuses a statement raises ``StoreError``, its password scrubbed from the text.
     """
 
     def __init__(
         self, conninfo: str, *, table: str = "allm_sessions", **connect_kwargs: Any
     ) -> None:
         self._psycopg = _psycopg()
+        self._driver_errors = (self._psycopg.Error,)
         self.conninfo = conninfo
         self.table = check_table_name(table)
         self._connect_kwargs = connect_kwargs
@@ -45,6 +47,10 @@ class PostgresStore(BlockingStore):
 
     def __repr__(self) -> str:
         return f"PostgresStore(table={self.table!r})"
+
+    def _secrets(self) -> builtins.list[str]:
+        password = self._connect_kwargs.get("password")
+        return url_secrets(self.conninfo) + ([str(password)] if password else [])
 
     def _conn(self) -> Any:
         conn = self._connection

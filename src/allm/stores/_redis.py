@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from ._base import BlockingStore, Record, SessionInfo, info
+from ._base import BlockingStore, Record, SessionInfo, info, url_secrets
 
 __all__ = ["RedisStore"]
 
@@ -64,7 +64,9 @@ class RedisStore(BlockingStore):
     Saves and deletes are Lua scripts, so the version check and the write are one atomic step: of
     two workers that loaded the same version exactly one succeeds. Pass ``url`` (``redis://``,
     ``rediss://``, ``unix://``) or a ready ``client`` (a ``redis.Redis``). Durability is the
-    server's: configure AOF (``appendonly yes``) if sessions must survive a Redis restart.
+    server's: configure AOF (``appendonly yes``) if sessions must survive a Redis restart. A server
+    that is down or refuses a command (``READONLY``, ``OOM``) raises ``StoreError``, its password
+    scrubbed from the text.
     """
 
     def __init__(
@@ -76,12 +78,19 @@ class RedisStore(BlockingStore):
     ) -> None:
         redis = _redis()
         self.prefix = prefix
+        self._driver_errors = (redis.RedisError,)
+        self._url = url if client is None else ""
         self._client = client if client is not None else redis.Redis.from_url(url)
         self._save = self._client.register_script(SAVE_SCRIPT)
         self._delete = self._client.register_script(DELETE_SCRIPT)
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self.prefix!r})"
+
+    def _secrets(self) -> builtins.list[str]:
+        pool = getattr(self._client, "connection_pool", None)
+        password = getattr(pool, "connection_kwargs", {}).get("password")
+        return url_secrets(self._url) + ([str(password)] if password else [])
 
     @property
     def index_key(self) -> str:

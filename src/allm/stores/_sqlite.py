@@ -23,8 +23,11 @@ class SQLiteStore(BlockingStore):
 
     The table (``table``, default ``allm_sessions``) is created on first use. A save is one
     ``BEGIN IMMEDIATE`` transaction (read the version, write, commit), so a process killed in the
-    middle leaves the previous version in place.
+    middle leaves the previous version in place. A file that cannot be opened, read or written
+    (missing directory, read-only, locked past ``timeout``, not a database) raises ``StoreError``.
     """
+
+    _driver_errors = (sqlite3.Error,)
 
     def __init__(
         self,
