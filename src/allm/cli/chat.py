@@ -132,8 +132,9 @@ def _turn(
     error = response.metadata.get("error")
     saved: allm.Session = session
     if error is None:
-        saved = store.save(updated)
-        files.write_settings({"last_session": saved.id})
+        with user_errors():  # a conflict (another chat saved it) or a store failure: one line
+            saved = store.save(updated)
+            files.write_settings({"last_session": saved.id})
     record_call(
         response,
         target,
