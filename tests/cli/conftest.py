@@ -100,3 +100,22 @@ def one_line_error(result: Result) -> str:
     assert len(lines) == 1, result.err
     assert lines[0].startswith("allm: error: ")
     return lines[0]
+
+
+TEST_KEY = {"OPENAI_API_KEY": "sk-test-0123456789"}
+
+
+def openai_at(server: Any) -> list[str]:
+    """The arguments that point a call at a loopback server speaking OpenAI."""
+    return ["-m", "openai:gpt-4o-mini", "-o", f"base_url={server.url}/v1"]
+
+
+def refuse(server: Any, status: int) -> None:
+    """The server's next Chat Completions answer: an OpenAI error with ``status``."""
+    server.add(
+        "POST",
+        "/v1/chat/completions",
+        status=status,
+        body=b'{"error": {"message": "refused", "type": "invalid_request_error"}}',
+        headers={"content-type": "application/json"},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import Home, one_line_error
+from .conftest import TEST_KEY, Home, one_line_error, openai_at, refuse
 
 
 def session_id(err: str) -> str:
@@ -79,13 +79,7 @@ def test_a_failed_turn_is_reported_and_the_conversation_goes_on(home: Home) -> N
     from .test_prompt import openai_sse
 
     with LoopbackServer() as server:
-        server.add(
-            "POST",
-            "/v1/chat/completions",
-            status=400,
-            body=b'{"error": {"message": "bad request", "type": "invalid_request_error"}}',
-            headers={"content-type": "application/json"},
-        )
+        refuse(server, 400)
         server.add(
             "POST",
             "/v1/chat/completions",
@@ -94,12 +88,9 @@ def test_a_failed_turn_is_reported_and_the_conversation_goes_on(home: Home) -> N
         )
         result = home.run(
             "chat",
-            "-m",
-            "openai:gpt-4o-mini",
-            "-o",
-            f"base_url={server.url}/v1",
+            *openai_at(server),
             stdin="first\nsecond\n",
-            env={"OPENAI_API_KEY": "sk-test-0123456789"},
+            env=TEST_KEY,
         )
         second_body = server.requests[1].json()
     assert result.code == 1

@@ -10,7 +10,7 @@ import pytest
 
 from allm.testing.loopback import LoopbackServer
 
-from .conftest import Home, one_line_error
+from .conftest import TEST_KEY, Home, one_line_error, openai_at, refuse
 
 FAKE_NOTE = "answering with the offline Fake provider"
 
@@ -277,18 +277,9 @@ def test_the_model_can_come_from_the_environment(home: Home, openai_server: Loop
 
 def test_a_provider_failure_exits_1_with_one_line(home: Home) -> None:
     with LoopbackServer() as server:
-        server.add(
-            "POST",
-            "/v1/chat/completions",
-            status=401,
-            body=b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}',
-            headers={"content-type": "application/json"},
-        )
+        refuse(server, 401)
         result = home.run(
-            "-m",
-            "openai:gpt-4o-mini",
-            "-o",
-            f"base_url={server.url}/v1",
+            *openai_at(server),
             "hi",
             env={"OPENAI_API_KEY": "sk-wrong-0123456789"},
         )
@@ -311,12 +302,9 @@ def test_a_stream_cut_midway_keeps_the_text_and_exits_1(home: Home) -> None:
             cut_after=body.index(b"\n\n", body.index(b"answer")) + 2,
         )
         result = home.run(
-            "-m",
-            "openai:gpt-4o-mini",
-            "-o",
-            f"base_url={server.url}/v1",
+            *openai_at(server),
             "hi",
-            env={"OPENAI_API_KEY": "sk-test-0123456789"},
+            env=TEST_KEY,
         )
     assert result.code == 1
     assert result.out == "Partial answer\n"
@@ -347,13 +335,7 @@ def test_version_help_and_the_demo(home: Home) -> None:
 
 def test_json_reports_a_failure_and_exits_1(home: Home) -> None:
     with LoopbackServer() as server:
-        server.add(
-            "POST",
-            "/v1/chat/completions",
-            status=401,
-            body=b'{"error": {"message": "no", "type": "invalid_request_error"}}',
-            headers={"content-type": "application/json"},
-        )
+        refuse(server, 401)
         result = home.run(
             "--json",
             "-m",
@@ -361,7 +343,7 @@ def test_json_reports_a_failure_and_exits_1(home: Home) -> None:
             "-o",
             f"base_url={server.url}/v1",
             "hi",
-            env={"OPENAI_API_KEY": "sk-test-0123456789"},
+            env=TEST_KEY,
         )
     assert result.code == 1
     document = result.json()
@@ -371,10 +353,7 @@ def test_json_reports_a_failure_and_exits_1(home: Home) -> None:
 
 def test_typed_options_reach_the_provider(home: Home, openai_server: LoopbackServer) -> None:
     result = home.run(
-        "-m",
-        "openai:gpt-4o-mini",
-        "-o",
-        f"base_url={openai_server.url}/v1",
+        *openai_at(openai_server),
         "-o",
         "parallel_tool_calls=false",
         "-o",
@@ -384,7 +363,7 @@ def test_typed_options_reach_the_provider(home: Home, openai_server: LoopbackSer
         "-o",
         "top_p=0.9",
         "hi",
-        env={"OPENAI_API_KEY": "sk-test-0123456789"},
+        env=TEST_KEY,
     )
     assert result.code == 0, result.err
     (row,) = home.log_rows()
