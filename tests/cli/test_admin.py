@@ -154,3 +154,34 @@ def test_user_files_that_cannot_be_read_or_written_are_one_line(home: Home) -> N
     (home.data / "keys.json").mkdir()
     unreadable = home.run("keys", "list")
     assert unreadable.code == 2 and "cannot read" in one_line_error(unreadable)
+
+
+def test_a_group_without_its_command_shows_its_help(home: Home) -> None:
+    result = home.run("keys")
+    assert result.code == 0
+    assert "Commands:" in result.out and "set" in result.out and result.err == ""
+
+
+def test_allm_alone_on_a_terminal_shows_the_help(home: Home) -> None:
+    import os
+    import pty
+
+    from .conftest import SCRIPT
+
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child process
+        os.execve(str(SCRIPT), [str(SCRIPT)], home.env)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = screen.decode()
+    assert text.startswith("Usage: allm") and "allm: error" not in text

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 import allm
 
@@ -249,6 +250,9 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="allm", standalone_mode=False)
     except click.UsageError as exc:
+        if isinstance(exc, NoArgsIsHelpError) and exc.ctx is not None:  # `allm`, `allm keys`
+            click.echo(exc.ctx.get_help())
+            return 0
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
         click.echo(f"allm: error: {exc.format_message()}{hint}", err=True)
         return exc.exit_code
