@@ -128,7 +128,8 @@ def test_ctrl_d_ends_a_chat_and_ctrl_c_interrupts_it(
     ended = terminal("chat -m fake")
     ended.wait_for(prompt_shown)
     ended.type("one")
-    ended.wait_for(lambda s: "Fake reply 1: one" in s)
+    # Ctrl-D only once the next prompt is up: readline owns the terminal from then on.
+    ended.wait_for(lambda s: "Fake reply 1: one" in s and prompt_shown(s))
     ended._tmux("send-keys", "-t", "t", "C-d")
     assert "[exited 0]" in ended.wait_for(lambda s: "[exited " in s)
 
