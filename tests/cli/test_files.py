@@ -20,7 +20,7 @@ def test_a_failed_replace_keeps_the_old_keys_and_removes_the_temporary(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(files.UserFileError, match="cannot write .*keys.json: No space left"):
+    with pytest.raises(files.UserFileError, match=r"cannot write .*keys\.json: No space left"):
         files.write_keys({"openai": "sk-new-0123456789"})
     assert sorted(path.name for path in tmp_path.iterdir()) == ["keys.json"]
     monkeypatch.undo()
