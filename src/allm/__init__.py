@@ -21,6 +21,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from . import errors, events, keys, sessions, stores, telemetry, validate
     from .codec import from_json, to_json
+    from .collector import StreamCollector
     from .config import configure
     from .data import (
         ChatResult,
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
     )
     from .execution.api import agenerate, astream_generate, generate, stream_generate, unwrap
     from .execution.chat import achat, astep, astream, astream_step, chat, step, stream, stream_step
-    from .execution.collector import StreamCollector
     from .execution.images import (
         aedit_image,
         agenerate_image,
@@ -153,7 +153,7 @@ _LAZY: dict[str, str] = {
     # Layer C
     "AsyncEventStream": "allm.execution.streams",
     "EventStream": "allm.execution.streams",
-    "StreamCollector": "allm.execution.collector",
+    "StreamCollector": "allm.collector",
     "agenerate": _API,
     "astream_generate": _API,
     "generate": _API,

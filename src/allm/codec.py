@@ -17,6 +17,7 @@ import base64
 import binascii
 import dataclasses
 import enum
+import importlib
 import sys
 import types
 import typing
@@ -32,8 +33,12 @@ SCHEMA_VERSION = 1
 _TAG = "__type__"
 T = TypeVar("T")
 
-# name -> class; filled lazily so importing allm does not pay for it.
+# name -> class; filled lazily so importing allm does not pay for it. Values from above Layer A
+# (the engine, the retry policy) register themselves when their module loads; the codec only
+# names those modules, loading them by path as the adapter registry loads adapters.
 _registry: dict[str, type[Any]] = {}
+_filled = False
+_SELF_REGISTERING = ("allm.engine", "allm.retry")
 _by_class: dict[type[Any], str] = {}
 _field_plans: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}
 
@@ -47,9 +52,11 @@ def register(cls: type[Any], name: str | None = None) -> type[Any]:
 
 
 def _ensure_registry() -> None:
-    if _registry:
+    global _filled
+    if _filled:
         return
-    from . import engine, errors, events, retry
+    _filled = True
+    from . import errors, events
     from .data import images, messages, models, request, response, results, tools
 
     for module in (messages, tools, request, response, results, images, models, events):
@@ -62,8 +69,8 @@ def _ensure_registry() -> None:
         # One tag per kind; the reason picks the subclass when decoding.
         if "reasons" in value.__dict__:
             register(value)
-    register(engine.Engine)
-    register(retry.RetryPolicy)
+    for module_name in _SELF_REGISTERING:
+        importlib.import_module(module_name)
 
 
 def _error_tag(error: AllmError) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from . import codec
 from .data.tools import Tool
 from .errors import ConfigurationError
 from .retry import RetryPolicy, policy_from
@@ -91,7 +92,7 @@ class Engine:
         _check_ref(self.image_adapter, "image_adapter", problems)
         _check_ref(self.tool_executor, "tool_executor", problems)
         _check_ref(self.tool_result_encoder, "tool_result_encoder", problems)
-        from .adapters import registered_names
+        from .registry import registered_names
 
         for name in ("adapter", "image_adapter"):
             value = getattr(self, name)
@@ -176,7 +177,7 @@ class Engine:
     def _to_json_data(
         self, encode: Callable[[Any], Any], callable_ref: Callable[[Any, str], str]
     ) -> dict[str, Any]:
-        from .adapters import name_of
+        from .registry import name_of
 
         data: dict[str, Any] = {}
         for f in fields(self):
@@ -193,7 +194,7 @@ class Engine:
     def _from_json_data(
         cls, data: Mapping[str, Any], decode: Callable[[Any], Any], import_ref: Callable[[str], Any]
     ) -> Engine:
-        from .adapters import registered_names
+        from .registry import registered_names
 
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
@@ -207,3 +208,6 @@ class Engine:
             else:
                 kwargs[key] = decode(value)
         return cls(**kwargs)
+
+
+codec.register(Engine)

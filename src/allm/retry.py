@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
-from . import telemetry
+from . import codec, telemetry
 from .effects import Effect, Sleep
 from .errors import AllmError, ConfigurationError
 
@@ -56,6 +56,9 @@ class RetryPolicy:
             return suggested_ms + jitter_ms
         backoff: int = min(self.max_delay_ms, self.base_delay_ms * 2 ** (attempt - 1)) + jitter_ms
         return max(suggested_ms or 0, backoff)
+
+
+codec.register(RetryPolicy)
 
 
 DEFAULT_POLICY = RetryPolicy()

@@ -8,6 +8,7 @@ import pytest
 
 import allm
 from allm import AdapterError, StreamCollector
+from allm.collector import AWAITING_USER_CONTENT
 from allm.data import ChatResult, Response, StepResult, Thread, ToolCall, Usage
 from allm.events import (
     AskUserRequested,
@@ -29,7 +30,6 @@ from allm.events import (
     ToolHalt,
     ToolResultEncoded,
 )
-from allm.execution.collector import AWAITING_USER_CONTENT
 
 THREAD = Thread((allm.user("hi"),))
 

@@ -335,7 +335,7 @@ def test_f103_a_first_entry_delay_delays_message_started(fake_engine, messages) 
 
 
 def test_f103_sleep_is_a_deprecated_alias(driver, fake_engine, messages, monkeypatch) -> None:
-    monkeypatch.setattr(fake, "_warned_sleep", False)
+    monkeypatch.setattr(fake.script, "_warned_sleep", False)
     with pytest.warns(DeprecationWarning, match="delay"):
         response = driver.generate(fake_engine([("sleep", 1), text("a")]), messages)
     assert response.text == "a"

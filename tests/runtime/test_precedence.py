@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import allm
-from allm import adapters
+from allm import adapters, registry
 from allm.adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
 from allm.errors import ConfigurationError, EngineError
 from allm.execution.runner import split_model_ref
@@ -219,7 +219,7 @@ def test_resolve_adapter_rejects_an_unknown_name():
 
 
 def test_register_adapter_makes_a_new_name_usable(monkeypatch, recorded):
-    monkeypatch.setattr(adapters, "_registry", dict(adapters._registry))
+    monkeypatch.setattr(registry, "_registry", dict(registry._registry))
     assert "fake_alias" not in registered_names()
 
     adapters.register_adapter("fake_alias", "allm.providers.fake:Fake")

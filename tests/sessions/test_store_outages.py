@@ -267,11 +267,16 @@ def test_a_killed_redis_server_restarted_from_its_log_keeps_what_was_saved(tmp_p
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            # A PING, not a bare connect: the server accepts connections while it still replays
+            # its append-only log, and answers LOADING until the data is back.
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return process
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(64).startswith(b"+PONG"):
+                        return process
             except OSError:
-                time.sleep(0.02)
+                pass
+            time.sleep(0.02)
         process.kill()
         raise AssertionError("redis-server did not start")
 

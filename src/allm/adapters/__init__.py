@@ -17,13 +17,11 @@ a ``Response`` (or raises the ``AdapterError`` it ended with), retried under ``c
 
 from __future__ import annotations
 
-import importlib
-import threading
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..errors import ConfigurationError
+from ..registry import name_of, register_adapter, registered_names, resolve_adapter
 
 if TYPE_CHECKING:
     from ..data.request import Request
@@ -104,77 +102,3 @@ class Adapter(Protocol):
     def generate(self, request: Request, call: Call) -> Generator[Effect, Any, Response]:
         """Pre-flight now; return a generator of effects whose return value is the response."""
         ...
-
-
-_lock = threading.Lock()
-_registry: dict[str, str | type[Any]] = {
-    "fake": "allm.providers.fake:Fake",
-    "openai": "allm.providers.openai:OpenAI",
-    "openai_compatible": "allm.providers.openai:OpenAICompatible",
-    "anthropic": "allm.providers.anthropic:Anthropic",
-    "gemini": "allm.providers.gemini:Gemini",
-    "openai_images": "allm.providers.openai_images:OpenAIImages",
-    "fake_images": "allm.providers.fake_images:FakeImages",
-}
-_default_instances: dict[type[Any], Any] = {}
-
-
-def register_adapter(name: str, adapter: str | type[Any]) -> None:
-    """Make ``name`` resolve to ``adapter`` (a class or a ``"module:Class"`` import path)."""
-    with _lock:
-        _registry[name] = adapter
-
-
-def registered_names() -> frozenset[str]:
-    """Every name an engine may use for its adapter."""
-    return frozenset(_registry)
-
-
-def _load(ref: str | type[Any]) -> type[Any]:
-    if isinstance(ref, type):
-        return ref
-    module_name, _, qualname = ref.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    assert isinstance(target, type)
-    return target
-
-
-def resolve_adapter(ref: Any) -> Any:
-    """The adapter object for an engine's ``adapter`` value (class, instance or name), or None.
-
-    A class or name resolves to one shared instance per class, as a module would in Elixir.
-    """
-    if ref is None:
-        return None
-    if isinstance(ref, str):
-        target = _registry.get(ref)
-        if target is None:
-            raise ConfigurationError(
-                "invalid_adapter",
-                problems=[f"unknown adapter name {ref!r}; registered: {sorted(_registry)}"],
-            )
-        ref = _load(target)
-    if isinstance(ref, type):
-        instance = _default_instances.get(ref)
-        if instance is None:
-            with _lock:
-                instance = _default_instances.setdefault(ref, ref())
-        return instance
-    return ref
-
-
-def name_of(adapter: Any, callable_ref: Callable[[Any, str], str]) -> str:
-    """How an engine stores ``adapter`` in JSON: a registered name, else an import path."""
-    if isinstance(adapter, str):
-        return adapter
-    cls = adapter if isinstance(adapter, type) else type(adapter)
-    for name, target in _registry.items():
-        if target is cls or (
-            isinstance(target, str) and target == f"{cls.__module__}:{cls.__qualname__}"
-        ):
-            return name
-    return callable_ref(
-        cls if not callable(adapter) or isinstance(adapter, type) else adapter, "adapter"
-    )

@@ -1,7 +1,8 @@
-"""Layer C, stateless execution: ``generate`` is the fold of ``stream_generate``.
+"""The runner, the chat loop and the image façade: the surfaces that run calls.
 
-``StreamCollector`` is that fold, public; ``EventStream`` / ``AsyncEventStream`` are the streams
-the calls return. Names load on first use, like the package's.
+``generate`` is the fold of ``stream_generate``; ``StreamCollector`` is that fold, public;
+``EventStream`` / ``AsyncEventStream`` are the streams the calls return. These names load on
+first use, like the package's.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..collector import StreamCollector
     from .api import agenerate, astream_generate, generate, stream_generate, unwrap
-    from .collector import StreamCollector
     from .streams import AsyncEventStream, EventStream
 
 __all__ = [
@@ -26,14 +27,14 @@ __all__ = [
 ]
 
 _WHERE = {
-    "AsyncEventStream": "streams",
-    "EventStream": "streams",
-    "StreamCollector": "collector",
-    "agenerate": "api",
-    "astream_generate": "api",
-    "generate": "api",
-    "stream_generate": "api",
-    "unwrap": "api",
+    "AsyncEventStream": "allm.execution.streams",
+    "EventStream": "allm.execution.streams",
+    "StreamCollector": "allm.collector",
+    "agenerate": "allm.execution.api",
+    "astream_generate": "allm.execution.api",
+    "generate": "allm.execution.api",
+    "stream_generate": "allm.execution.api",
+    "unwrap": "allm.execution.api",
 }
 
 
@@ -41,7 +42,7 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

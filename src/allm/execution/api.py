@@ -12,43 +12,22 @@ from dataclasses import replace
 from typing import Any
 
 from .. import telemetry
-from ..catalog import apply_costs
-from ..config import get_settings
+from ..collector import StreamCollector
 from ..data.models import ModelRef
 from ..data.response import FinishReason, Response
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
-from .collector import StreamCollector
-from .runner import prepare, prepare_generate, request_id_from
+from .runner import annotate, plan_call, prepare, request_id_from, span_metadata, with_costs
 from .streams import AsyncEventStream, EventStream
 
 __all__ = ["agenerate", "astream_generate", "generate", "stream_generate", "unwrap"]
 
 
-def _span_metadata(
-    engine: Any, request: Any, opts: dict[str, Any], request_id: str
-) -> dict[str, Any]:
-    model = opts.get("model") or getattr(request, "model", None) or getattr(engine, "model", None)
-    model = model or get_settings().params.get("model")
-    return {"request_id": request_id, "engine": engine, "model": model}
-
-
-def _annotate(span: telemetry.Span, request: Any, call: Any, adapter: Any) -> None:
-    """Tell tracers (the OpenTelemetry bridge) the final request, its parameters and provider."""
-    if span.observed:
-        span.annotate(request=request, params=call.params, provider=getattr(adapter, "name", None))
-
-
 def _finish(model_ref: ModelRef | None) -> Callable[[StreamCollector], Response]:
     def project(collector: StreamCollector) -> Response:
-        return _with_costs(collector.to_response(), model_ref)
+        return with_costs(collector.to_response(), model_ref)
 
     return project
-
-
-def _with_costs(response: Response, model_ref: ModelRef | None) -> Response:
-    usage = apply_costs(response.usage, model_ref)
-    return response if usage is response.usage else replace(response, usage=usage)
 
 
 def _failed(error: AllmError, request_id: str) -> Response:
@@ -63,10 +42,10 @@ def _failed(error: AllmError, request_id: str) -> Response:
 def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Response]:
     """Stream one model call as events. Pre-flight failures raise here; nothing is sent yet."""
     request_id = request_id_from(opts)
-    with telemetry.span("stream", _span_metadata(engine, request, opts, request_id)) as span:
+    with telemetry.span("stream", span_metadata(engine, request, opts, request_id)) as span:
         prepared = prepare(engine, request, opts, request_id)
         span.stop_metadata["response"] = None
-        _annotate(span, prepared.request, prepared.call, prepared.adapter)
+        annotate(span, prepared.request, prepared.call, prepared.adapter)
     events = _sync.drive(prepared.plan, prepared.event_filter)
     return EventStream(
         events,
@@ -84,20 +63,21 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
     """
     request_id = request_id_from(opts)
     opts["request_id"] = request_id
-    with telemetry.span("generate", _span_metadata(engine, request, opts, request_id)) as span:
+    with telemetry.span("generate", span_metadata(engine, request, opts, request_id)) as span:
         if streaming:
             response = stream_generate(engine, request, **opts).collect()
         else:
-            adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
-            _annotate(span, final, call, adapter)
-            plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
+            planned = plan_call(engine, request, opts, request_id, "generate")
+            annotate(span, planned.request, planned.call, planned.adapter)
+            # the adapter's own pre-flight raises here
+            plan = planned.adapter.generate(planned.request, planned.call)
             try:
                 response = _sync.run(plan)
             except ConfigurationError:
                 raise  # a programmer error (a bad option or script) is never data
             except AllmError as exc:
                 response = _failed(exc, request_id)
-            response = _with_costs(replace(response, request_id=request_id), model_ref)
+            response = with_costs(replace(response, request_id=request_id), planned.model_ref)
         span.stop_metadata["response"] = response
     return response
 
@@ -107,10 +87,10 @@ async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEvent
     from . import _async
 
     request_id = request_id_from(opts)
-    with telemetry.span("stream", _span_metadata(engine, request, opts, request_id)) as span:
+    with telemetry.span("stream", span_metadata(engine, request, opts, request_id)) as span:
         prepared = prepare(engine, request, opts, request_id)
         span.stop_metadata["response"] = None
-        _annotate(span, prepared.request, prepared.call, prepared.adapter)
+        annotate(span, prepared.request, prepared.call, prepared.adapter)
     events = _async.drive(prepared.plan, prepared.event_filter)
     return AsyncEventStream(
         events,
@@ -127,21 +107,22 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
 
     request_id = request_id_from(opts)
     opts["request_id"] = request_id
-    with telemetry.span("generate", _span_metadata(engine, request, opts, request_id)) as span:
+    with telemetry.span("generate", span_metadata(engine, request, opts, request_id)) as span:
         if streaming:
             stream = await astream_generate(engine, request, **opts)
             response = await stream.collect()
         else:
-            adapter, final, call, model_ref = prepare_generate(engine, request, opts, request_id)
-            _annotate(span, final, call, adapter)
-            plan = adapter.generate(final, call)  # the adapter's own pre-flight raises here
+            planned = plan_call(engine, request, opts, request_id, "generate")
+            annotate(span, planned.request, planned.call, planned.adapter)
+            # the adapter's own pre-flight raises here
+            plan = planned.adapter.generate(planned.request, planned.call)
             try:
                 response = await _async.run(plan)
             except ConfigurationError:
                 raise  # a programmer error (a bad option or script) is never data
             except AllmError as exc:
                 response = _failed(exc, request_id)
-            response = _with_costs(replace(response, request_id=request_id), model_ref)
+            response = with_costs(replace(response, request_id=request_id), planned.model_ref)
         span.stop_metadata["response"] = response
     return response
 

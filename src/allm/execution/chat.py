@@ -13,33 +13,27 @@ an error finish, ``halt_when``, ``max_turns``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
-from .. import telemetry, validate
+from .. import telemetry
+from ..collector import StreamCollector
 from ..config import get_settings
 from ..data.messages import Message, Role
 from ..data.request import Request
 from ..data.response import FinishReason, Response
 from ..data.results import ChatResult, HaltReason, StepResult, Thread
-from ..data.tools import Tool
 from ..effects import Effect
-from ..engine import Engine
-from ..errors import AllmError, ConfigurationError, EngineError, ValidationError
+from ..errors import AllmError, EngineError
 from ..events import ChatCompleted, ErrorEvent, StepCompleted, is_usage_chunk
 from ..tooling import (
-    DEFAULT_ENCODER,
-    DEFAULT_EXECUTOR,
     ToolContext,
-    handler_arity,
-    is_async_callable,
 )
-from .api import _with_costs
-from .collector import StreamCollector
-from .runner import EventFilter, Prepared, prepare, request_id_from
+from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, resolve_run
+from .runner import EventFilter, Prepared, annotate, prepare, request_id_from, with_costs
 from .streams import AsyncEventStream, EventStream
-from .tool_runner import RunTools, ToolJob, settle, validate_on_tool_error
+from .tool_runner import RunTools, ToolJob, settle
 
 __all__ = [
     "DEFAULT_NUDGE",
@@ -53,200 +47,8 @@ __all__ = [
     "stream_step",
 ]
 
-DEFAULT_NUDGE = "Now provide your final structured response."
-DEFAULT_MAX_TURNS = 8
-DEFAULT_TOOL_TIMEOUT = 30.0
-
-# Options the chat layer consumes; the rest go to each step's model call.
-_CHAT_KEYS = frozenset(
-    {
-        "mode",
-        "max_turns",
-        "halt_when",
-        "on_tool_error",
-        "tool_timeout",
-        "max_concurrency",
-        "tool_executor",
-        "tool_result_encoder",
-        "context",
-        "session_id",
-        "structured_finalize",
-        "structured_finalize_nudge",
-        "tools",
-    }
-)
 _NO_FILTER = EventFilter(None, frozenset())
 _COMPLETED = frozenset({FinishReason.STOP, FinishReason.LENGTH, FinishReason.CONTENT_FILTER})
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRun:
-    """Everything a chat or step run needs, resolved and checked once at the call."""
-
-    engine: Engine
-    request_id: str
-    mode: str
-    max_turns: int
-    halt_when: Callable[[StepResult], Any] | None
-    on_tool_error: Any
-    tool_timeout: float | None
-    max_concurrency: int | None
-    executor: Any
-    encoder: Any
-    context: Mapping[str, Any]
-    session_id: str | None
-    tools: tuple[Tool, ...]
-    step_opts: Mapping[str, Any]
-    structured_finalize: bool
-    response_format: Any
-    nudge: str
-
-    @property
-    def tools_by_name(self) -> dict[str, Tool]:
-        return {item.name: item for item in self.tools}
-
-
-def _as_thread(value: Any) -> Thread:
-    if isinstance(value, Thread):
-        thread = value
-    elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        if not all(isinstance(item, Message) for item in value):
-            raise ValidationError("invalid_thread", errors=[(("thread",), "invalid_type")])
-        thread = Thread(tuple(value))
-    else:
-        raise ValidationError("invalid_thread", errors=[(("thread",), "invalid_type")])
-    validate.thread(thread)
-    return thread
-
-
-def _instance(value: Any) -> Any:
-    """An executor or encoder given as an object, a class or a ``"module:Class"`` path."""
-    if isinstance(value, str):
-        from ..adapters import _load
-
-        value = _load(value)
-    return value() if isinstance(value, type) else value
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> ChatRun:
-    """Check and resolve the chat options, listing every problem in one ``ConfigurationError``."""
-    if not isinstance(engine, Engine):
-        raise ConfigurationError(
-            "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
-        )
-    problems: list[str] = []
-    settings = get_settings()
-    mode = opts.get("mode", engine.params.get("mode", "auto"))
-    if mode not in ("auto", "manual"):
-        problems.append(f'mode must be "auto" or "manual", got {mode!r}')
-    max_turns = opts.get("max_turns", engine.params.get("max_turns", settings.max_turns))
-    if max_turns is None:
-        max_turns = DEFAULT_MAX_TURNS
-    if not _positive_int(max_turns):
-        problems.append(f"max_turns must be a positive int, got {max_turns!r}")
-    halt_when = opts.get("halt_when")
-    if halt_when is not None and not callable(halt_when):
-        problems.append(f"halt_when must be callable, got {halt_when!r}")
-    on_tool_error = opts.get("on_tool_error", engine.params.get("on_tool_error", "continue"))
-    problems.extend(validate_on_tool_error(on_tool_error))
-    tool_timeout = opts.get("tool_timeout", engine.params.get("tool_timeout", DEFAULT_TOOL_TIMEOUT))
-    if tool_timeout is not None and (
-        not isinstance(tool_timeout, int | float)
-        or isinstance(tool_timeout, bool)
-        or tool_timeout <= 0
-    ):
-        problems.append(f"tool_timeout must be a positive number of seconds, got {tool_timeout!r}")
-    max_concurrency = opts.get("max_concurrency", engine.params.get("max_concurrency"))
-    if max_concurrency is not None and not _positive_int(max_concurrency):
-        problems.append(f"max_concurrency must be a positive int, got {max_concurrency!r}")
-    executor = _instance(opts.get("tool_executor") or engine.tool_executor or DEFAULT_EXECUTOR)
-    encoder = _instance(
-        opts.get("tool_result_encoder") or engine.tool_result_encoder or DEFAULT_ENCODER
-    )
-    if not callable(getattr(executor, "execute", None)) and not callable(
-        getattr(executor, "aexecute", None)
-    ):
-        problems.append(f"tool_executor must have an execute method, got {executor!r}")
-    if not callable(getattr(encoder, "encode", None)):
-        problems.append(f"tool_result_encoder must have an encode method, got {encoder!r}")
-    context = opts.get("context", engine.context)
-    if not isinstance(context, Mapping):
-        problems.append(f"context must be a mapping, got {context!r}")
-    extra_tools = opts.get("tools") or ()
-    if not isinstance(extra_tools, list | tuple) or not all(
-        isinstance(item, Tool) for item in extra_tools
-    ):  # checked before merging: the merge reads each tool's name
-        problems.append(f"tools must be a list of Tool values, got {extra_tools!r}")
-        extra_tools = ()
-    tools = engine.resolve_tools({"tools": extra_tools} if extra_tools else {})
-    for item in tools:
-        if (
-            isinstance(item, Tool)
-            and item.handler is not None
-            and handler_arity(item.handler) not in (1, 2)
-        ):
-            problems.append(
-                f"handler of tool {item.name!r} must take (arguments) or (arguments, ctx)"
-            )
-    if sync_api:
-        for item in tools:
-            if (
-                isinstance(item, Tool)
-                and item.handler is not None
-                and is_async_callable(item.handler)
-            ):
-                problems.append(
-                    f"tool {item.name!r} has an async handler; use the async API (achat, astep, ...)"
-                )
-        sync_execute = getattr(executor, "execute", None)
-        if executor is not DEFAULT_EXECUTOR and (
-            is_async_callable(sync_execute) or not callable(sync_execute)
-        ):  # async-only executors (just ``aexecute``) included
-            problems.append("the tool executor is async; use the async API (achat, astep, ...)")
-    nudge = opts.get(
-        "structured_finalize_nudge",
-        engine.params.get("structured_finalize_nudge", settings.structured_finalize_nudge),
-    )
-    if nudge is None:
-        nudge = DEFAULT_NUDGE
-    if not isinstance(nudge, str):
-        problems.append(f"structured_finalize_nudge must be a str, got {nudge!r}")
-    if problems:
-        if any("async" in problem for problem in problems):
-            reason = "async_handler_in_sync_api"
-        elif all(problem.startswith("handler of tool") for problem in problems):
-            reason = "invalid_tool"
-        else:
-            reason = "invalid_option"
-        raise ConfigurationError(reason, problems=problems)
-    response_format = opts.get("response_format", engine.params.get("response_format"))
-    structured = bool(
-        opts.get("structured_finalize", engine.params.get("structured_finalize", False))
-    )
-    step_opts = {key: value for key, value in opts.items() if key not in _CHAT_KEYS}
-    return ChatRun(
-        engine=engine,
-        request_id=request_id_from(opts),
-        mode=mode,
-        max_turns=max_turns,
-        halt_when=halt_when,
-        on_tool_error=on_tool_error,
-        tool_timeout=None if tool_timeout is None else float(tool_timeout),
-        max_concurrency=max_concurrency,
-        executor=executor,
-        encoder=encoder,
-        context=context,
-        session_id=opts.get("session_id"),
-        tools=tools,
-        step_opts=step_opts,
-        structured_finalize=structured,
-        response_format=response_format,
-        nudge=nudge,
-    )
 
 
 def _prepare_step(run: ChatRun, thread: Thread) -> Prepared:
@@ -300,12 +102,7 @@ def step_plan(run: ChatRun, thread: Thread, prepared: Prepared) -> Generator[Any
         {"request_id": run.request_id, "engine": run.engine, "model": prepared.request.model},
     )
     span.__enter__()
-    if span.observed:  # for tracers: the final request, its parameters and the provider
-        span.annotate(
-            request=prepared.request,
-            params=prepared.call.params,
-            provider=getattr(prepared.adapter, "name", None),
-        )
+    annotate(span, prepared.request, prepared.call, prepared.adapter)
     try:
         yield from _step_body(run, thread, prepared, span)
     except GeneratorExit:
@@ -344,7 +141,7 @@ def _step_body(
     finally:
         plan.close()  # type: ignore[attr-defined]
 
-    response = _with_costs(collector.to_response(), prepared.model_ref)
+    response = with_costs(collector.to_response(), prepared.model_ref)
     new_thread = thread.add_message(_assistant_message(response))
     manual_calls: tuple[Any, ...] = ()
     calls = response.tool_calls

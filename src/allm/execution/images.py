@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .. import telemetry, validate
-from ..adapters import TRANSPORT_KEYS, Call, resolve_adapter
+from ..adapters import TRANSPORT_KEYS, Call
 from ..data.images import ImageRequest, ImageResponse, ImageUsage
 from ..data.messages import Image, ImagePart
 from ..data.models import ModelRef
@@ -52,6 +52,7 @@ from ..errors import (
     ImageAdapterError,
     ValidationError,
 )
+from ..registry import resolve_adapter
 from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying
 
 __all__ = [

@@ -12,28 +12,36 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import validate
-from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
-from ..catalog import check_capabilities, resolve_model_ref
+from .. import telemetry, validate
+from ..adapters import TRANSPORT_KEYS, Call
+from ..catalog import apply_costs, check_capabilities, resolve_model_ref
 from ..config import get_settings
 from ..data.messages import Message
 from ..data.models import ModelRef
 from ..data.request import Request
+from ..data.response import Response
 from ..effects import Effect
 from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
 from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
+from ..model_refs import model_ref_problem, split_model_ref
+from ..registry import registered_names, resolve_adapter
 
 __all__ = [
     "ORCHESTRATION_KEYS",
     "REQUEST_FIELD_KEYS",
     "STREAM_KEYS",
+    "CallPlan",
     "EventFilter",
     "Prepared",
+    "annotate",
     "model_ref_problem",
+    "plan_call",
     "prepare",
     "resolve_engine_adapter",
+    "span_metadata",
     "split_model_ref",
+    "with_costs",
 ]
 
 _log = logging.getLogger("allm")
@@ -101,6 +109,17 @@ class EventFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class CallPlan:
+    """A call that passed resolution and pre-flight: the adapter, the final request, the call."""
+
+    adapter: Any
+    request: Request
+    call: Call
+    event_filter: EventFilter
+    model_ref: ModelRef | None
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """A call that passed pre-flight: run ``plan`` through a driver with ``event_filter``."""
 
@@ -110,24 +129,6 @@ class Prepared:
     plan: Iterator[Event | Effect]
     event_filter: EventFilter
     model_ref: ModelRef | None
-
-
-def split_model_ref(model: Any) -> tuple[str | None, Any]:
-    """``("openai", "gpt-4o")`` for ``"openai:gpt-4o"``, ``"gpt-4o@openai"`` or a pair; else
-    ``(None, model)``. Only registered provider names count, so ``"llama3:8b"`` stays whole."""
-    names = registered_names()
-    if isinstance(model, ModelRef):
-        return model.provider, model.id
-    if isinstance(model, tuple) and len(model) == 2 and all(isinstance(p, str) for p in model):
-        return model[0], model[1]
-    if isinstance(model, str):
-        provider, sep, rest = model.partition(":")
-        if sep and provider in names and rest:
-            return provider, rest
-        rest, sep, provider = model.rpartition("@")
-        if sep and provider in names and rest:
-            return provider, rest
-    return None, model
 
 
 def _coerce_request(request: Any) -> Request:
@@ -144,43 +145,6 @@ def _coerce_request(request: Any) -> Request:
         f"expected a Request or a list of Messages, got {type(request).__name__}",
         errors=[((), "not_a_request")],
     )
-
-
-def model_ref_problem(model: Any, *, strict: bool) -> str | None:
-    """Why ``model`` is a malformed model reference, or None.
-
-    Always malformed: an empty string, an empty provider before ``:`` (``":gpt"``), a registered
-    provider with nothing after it (``"openai:"``, ``"@openai"``), a lone ``"@"``, a pair that is
-    not two non-empty strings, a ``ModelRef`` without provider or id. With ``strict`` (the engine
-    names no adapter, so the reference must pick one) also an empty part on either side of ``:`` or
-    ``@``. Anything else may be a provider's own model id (``"llama3:8b"``, ``"@cf/meta/llama"``).
-    """
-    names = registered_names()
-    if isinstance(model, ModelRef):
-        if not (isinstance(model.provider, str) and model.provider.strip()):
-            return "the ModelRef has no provider"
-        if not (isinstance(model.id, str) and model.id.strip()):
-            return "the ModelRef has no id"
-        return None
-    if isinstance(model, tuple):
-        if len(model) != 2 or not all(isinstance(part, str) and part.strip() for part in model):
-            return "a (provider, id) pair needs two non-empty strings"
-        return None
-    if not isinstance(model, str):
-        return None
-    if not model.strip():
-        return "the model is empty"
-    head, colon, rest = model.partition(":")
-    if colon and not head.strip():
-        return "nothing before ':' (expected 'provider:id')"
-    if colon and not rest.strip() and (strict or head in names):
-        return f"nothing after '{head}:' (expected 'provider:id')"
-    before, at, tail = model.rpartition("@")
-    if at and not before.strip() and (strict or not tail or tail in names):
-        return "nothing before '@' (expected 'id@provider')"
-    if at and not tail.strip() and strict:
-        return "nothing after '@' (expected 'id@provider')"
-    return None
 
 
 def _named_provider(model: Any) -> str | None:
@@ -289,25 +253,58 @@ def _resolve_adapter(
     return request, adapter, model
 
 
+def plan_call(
+    engine: Any, request: Any, opts: Mapping[str, Any], request_id: str, capability: str
+) -> CallPlan:
+    """The one place a call is planned: engine and request checked, the adapter chosen (it must
+    have ``capability``, ``"stream"`` or ``"generate"``), stream options read (streaming only),
+    the final request built and validated against the catalog, the ``Call`` assembled. Raises on
+    the first failing stage; nothing is sent."""
+    request, adapter, model = _resolve_adapter(engine, request, opts, capability)
+    event_filter = EventFilter()
+    if capability == "stream":
+        problems: list[str] = []
+        event_filter = EventFilter.from_opts(opts, problems)
+        if problems:
+            raise ConfigurationError("invalid_option", problems=problems)
+    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
+    return CallPlan(adapter, final, call, event_filter, model_ref)
+
+
 def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
-    """Every pre-flight step of a streaming call, in order; raises on the first failing stage."""
-    request, adapter, model = _resolve_adapter(engine, request, opts, "stream")
-    problems: list[str] = []
-    event_filter = EventFilter.from_opts(opts, problems)
-    if problems:
-        raise ConfigurationError("invalid_option", problems=problems)
-    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
-    plan = adapter.stream(final, call)
-    return Prepared(adapter, final, call, plan, event_filter, model_ref)
+    """Every pre-flight step of a streaming call, in order, and the adapter's stream opened (its
+    own pre-flight raises here)."""
+    planned = plan_call(engine, request, opts, request_id, "stream")
+    plan = planned.adapter.stream(planned.request, planned.call)
+    return Prepared(
+        planned.adapter,
+        planned.request,
+        planned.call,
+        plan,
+        planned.event_filter,
+        planned.model_ref,
+    )
 
 
-def prepare_generate(
+def span_metadata(
     engine: Any, request: Any, opts: Mapping[str, Any], request_id: str
-) -> tuple[Any, Request, Call, ModelRef | None]:
-    """Pre-flight of the non-streaming path: the same checks, against ``adapter.generate``."""
-    request, adapter, model = _resolve_adapter(engine, request, opts, "generate")
-    final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
-    return adapter, final, call, model_ref
+) -> dict[str, Any]:
+    """What a call's telemetry span starts with, before the plan exists."""
+    model = opts.get("model") or getattr(request, "model", None) or getattr(engine, "model", None)
+    model = model or get_settings().params.get("model")
+    return {"request_id": request_id, "engine": engine, "model": model}
+
+
+def annotate(span: telemetry.Span, request: Any, call: Any, adapter: Any) -> None:
+    """Tell tracers (the OpenTelemetry bridge) the final request, its parameters and provider."""
+    if span.observed:
+        span.annotate(request=request, params=call.params, provider=getattr(adapter, "name", None))
+
+
+def with_costs(response: Response, model_ref: ModelRef | None) -> Response:
+    """The response with its usage priced from the catalog entry, when there is one."""
+    usage = apply_costs(response.usage, model_ref)
+    return response if usage is response.usage else replace(response, usage=usage)
 
 
 def _catalog_entry(model: Any, sent: Any, adapter_name: str | None) -> ModelRef | None:

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from ..collector import StreamCollector
 from ..events import Event
-from .collector import StreamCollector
 
 __all__ = ["AsyncEventStream", "EventStream"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..collector import StreamCollector
 from ..data.results import ChatResult, Session, StepResult
 from ..errors import ConfigurationError, ValidationError
 from ..events import Event
-from ..execution.collector import StreamCollector
 from ._apply import apply_chat_result, apply_step_result
 
 __all__ = ["ReducerMode", "StreamReducer"]

@@ -57,7 +57,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._version import __version__
-from ..execution.runner import split_model_ref
+from ..model_refs import split_model_ref
 from . import Span, add_tracer, current_span, remove_tracer
 
 __all__ = ["instrument", "is_instrumented", "uninstrument"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..data.messages import Message, Role
-from ..data.response import FinishReason, Response, Usage
-from ..data.results import ChatResult, HaltReason, StepResult, Thread
-from ..data.tools import ToolCall
-from ..events import (
+from .data.messages import Message, Role
+from .data.response import FinishReason, Response, Usage
+from .data.results import ChatResult, HaltReason, StepResult, Thread
+from .data.tools import ToolCall
+from .events import (
     AskUserRequested,
     ChatCompleted,
     ErrorEvent,

@@ -1,0 +1,242 @@
+"""Anthropic request building: the Messages body, structured output as a forced tool, thinking
+blocks sent back."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ...adapters import Call
+from ...adapters.base import HttpAdapter, text_of
+from ...adapters.http import HttpRequest
+from ...data.messages import Image, ImagePart, Message, Role, TextPart
+from ...data.request import Request
+from .settings import (
+    API_VERSION,
+    DEFAULT_MAX_TOKENS,
+    REDACTED_THINKING_ID,
+    STRUCTURED_TOOL_DESCRIPTION,
+    STRUCTURED_TOOL_PREFIX,
+    THINKING_ID,
+    _thinking_enabled,
+)
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _json_format(response_format: Any) -> tuple[str, dict[str, Any]] | None:
+    """(schema name, schema) for a structured ``response_format``, else None."""
+    if not isinstance(response_format, Mapping):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        schema = response_format.get("schema")
+        return str(response_format.get("name") or "response"), dict(schema or {})
+    if kind == "json_object":
+        return "object", {"type": "object"}
+    return None
+
+
+def structured_tool_name(request: Request) -> str | None:
+    """The synthetic tool that carries structured output for ``request``, or None.
+
+    None when the request asks for no JSON, or when an earlier assistant turn already called the
+    synthetic tool (it is not injected again, so the user's tools stay callable).
+    """
+    fmt = _json_format(request.response_format)
+    if fmt is None:
+        return None
+    name = (STRUCTURED_TOOL_PREFIX + _NAME_UNSAFE.sub("_", fmt[0]))[:64]
+    for message in request.messages:
+        if message.role == Role.ASSISTANT and any(call.name == name for call in message.tool_calls):
+            return None
+    return name
+
+
+def _thinking_blocks(blocks: Any) -> Iterable[dict[str, Any]]:
+    """Anthropic thinking blocks from an assistant message's ``reasoning_blocks``.
+
+    Blocks this adapter produced (``id`` "thinking" / "redacted_thinking") and native Anthropic
+    blocks (with a ``type``) are sent back verbatim; a thinking block without a signature, or a
+    block from another provider, is left out (the API would reject it).
+    """
+    if not isinstance(blocks, Sequence) or isinstance(blocks, str):
+        return
+    for block in blocks:
+        if not isinstance(block, Mapping):
+            continue
+        kind = block.get("type")
+        if kind in (THINKING_ID, REDACTED_THINKING_ID):
+            yield dict(block)
+            continue
+        marker = block.get("id")
+        signature = block.get("signature")
+        if not isinstance(signature, str) or not signature:
+            continue
+        if marker == THINKING_ID:
+            yield {"type": "thinking", "thinking": block.get("text") or "", "signature": signature}
+        elif marker == REDACTED_THINKING_ID:
+            yield {"type": "redacted_thinking", "data": signature}
+
+
+class AnthropicRequests(HttpAdapter):
+    """The Messages API request: the body, its messages, tools and tool choice."""
+
+    # -- request ----------------------------------------------------------------------------------
+
+    def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
+        """``POST {base}/messages`` with the key, the API version and the JSON body."""
+        body = self.build_body(request, call, stream=stream)
+        headers = {"x-api-key": self.api_key(call), "anthropic-version": API_VERSION}
+        return self.json_request(call, f"{self.base(call)}/messages", body, headers)
+
+    def build_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
+        """The Messages API body for ``request`` (no key involved: safe to log)."""
+        extras: dict[str, Any] = {**call.params, **request.options}
+        thinking = extras.get("thinking")
+        max_tokens = request.max_tokens
+        if max_tokens is None:
+            max_tokens = DEFAULT_MAX_TOKENS
+            budget = thinking.get("budget_tokens") if isinstance(thinking, Mapping) else None
+            if _thinking_enabled(thinking) and isinstance(budget, int) and budget >= max_tokens:
+                max_tokens = budget + DEFAULT_MAX_TOKENS  # the budget must stay below max_tokens
+        body: dict[str, Any] = {"model": request.model, "max_tokens": max_tokens}
+        system = [text_of(m.content) for m in request.messages if m.role == Role.SYSTEM]
+        if system:
+            body["system"] = "\n\n".join(system)
+        body["messages"] = self.wire_messages(request.messages)
+        tools = [self.wire_tool(tool.name, tool.description, tool.schema) for tool in request.tools]
+        extra_tools = extras.pop("tools", None)  # provider tools (web search, ...) join ours
+        if isinstance(extra_tools, list | tuple):
+            tools.extend(extra_tools)
+        elif extra_tools is not None:
+            extras["tools"] = extra_tools
+        choice = self.wire_tool_choice(request.tool_choice, bool(tools))
+        synthetic = structured_tool_name(request)
+        if synthetic is not None:
+            fmt = _json_format(request.response_format)
+            assert fmt is not None
+            tools.append(self.wire_tool(synthetic, STRUCTURED_TOOL_DESCRIPTION, fmt[1]))
+            # Thinking refuses a forced tool choice; then the model is only offered the tool.
+            forced = not _thinking_enabled(thinking)
+            choice = {"type": "tool", "name": synthetic} if forced else {"type": "auto"}
+        if tools:
+            body["tools"] = tools
+        if choice is not None:
+            body["tool_choice"] = choice
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        body.update(extras)
+        if stream:
+            body["stream"] = True
+        else:
+            body.pop("stream", None)
+        return body
+
+    @staticmethod
+    def wire_tool(name: str, description: str, schema: Mapping[str, Any]) -> dict[str, Any]:
+        """One tool definition."""
+        tool: dict[str, Any] = {"name": name}
+        if description:
+            tool["description"] = description
+        tool["input_schema"] = dict(schema)
+        return tool
+
+    @staticmethod
+    def wire_tool_choice(choice: Any, has_tools: bool) -> dict[str, Any] | None:
+        """``tool_choice`` on the wire: auto/none/any/tool; None when nothing is to be sent."""
+        if choice is None:
+            return None
+        if isinstance(choice, Mapping):
+            if choice.get("type") == "function" and isinstance(choice.get("function"), Mapping):
+                return {"type": "tool", "name": choice["function"].get("name")}
+            return dict(choice)
+        if isinstance(choice, tuple):
+            return {"type": "tool", "name": choice[1]}
+        if choice in ("auto", "none"):
+            return {"type": choice} if has_tools else None
+        if choice == "required":
+            return {"type": "any"}
+        return {"type": "tool", "name": choice}
+
+    def wire_messages(self, messages: Sequence[Message]) -> list[dict[str, Any]]:
+        """Conversation turns (system messages are hoisted elsewhere). Consecutive tool results
+        become ONE user turn of ``tool_result`` blocks, as parallel tool calls require."""
+        wire: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] | None = None
+        for message in messages:
+            role = message.role
+            if role == Role.SYSTEM:
+                continue
+            if role == Role.TOOL:
+                block = self.tool_result_block(message)
+                if results is None:
+                    results = [block]
+                    wire.append({"role": "user", "content": results})
+                else:
+                    results.append(block)
+                continue
+            results = None
+            if role == Role.ASSISTANT:
+                turn = self.assistant_turn(message)
+                if turn is not None:
+                    wire.append(turn)
+            else:
+                wire.append({"role": "user", "content": self.user_content(message.content)})
+        return wire
+
+    def user_content(self, content: Any) -> str | list[dict[str, Any]]:
+        """A string, or text and image blocks when there is an image."""
+        if isinstance(content, str):
+            return content
+        if not any(isinstance(part, ImagePart) for part in content):
+            return text_of(content)
+        blocks: list[dict[str, Any]] = []
+        for part in content:
+            if isinstance(part, TextPart):
+                blocks.append({"type": "text", "text": part.text})
+            elif isinstance(part, ImagePart):
+                blocks.append(self.image_block(part.image))
+        return blocks
+
+    @staticmethod
+    def image_block(image: Image) -> dict[str, Any]:
+        """An image as a URL source or a base64 source (``detail`` has no Anthropic meaning)."""
+        source = image.source
+        if source.type == "url":
+            return {"type": "image", "source": {"type": "url", "url": str(source.value)}}
+        if source.type == "base64":
+            data = str(source.value)
+        else:
+            data = base64.b64encode(image.to_bytes()).decode("ascii")
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": image.mime_type, "data": data},
+        }
+
+    def tool_result_block(self, message: Message) -> dict[str, Any]:
+        """A tool message as a ``tool_result`` block (text, or text and images)."""
+        block: dict[str, Any] = {"type": "tool_result", "tool_use_id": message.tool_call_id}
+        block["content"] = self.user_content(message.content)
+        if message.metadata.get("is_error") is True:
+            block["is_error"] = True
+        return block
+
+    def assistant_turn(self, message: Message) -> dict[str, Any] | None:
+        """Thinking blocks first (verbatim, with their signatures), then text, then ``tool_use``.
+
+        An assistant message with nothing to say is left out: the API rejects empty turns.
+        """
+        blocks = list(_thinking_blocks(message.metadata.get("reasoning_blocks")))
+        text = text_of(message.content)
+        if not blocks and not message.tool_calls:
+            return {"role": "assistant", "content": text} if text else None
+        if text:
+            blocks.append({"type": "text", "text": text})
+        for call in message.tool_calls:
+            blocks.append(
+                {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+            )
+        return {"role": "assistant", "content": blocks} if blocks else None

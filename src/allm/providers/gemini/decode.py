@@ -1,0 +1,395 @@
+"""Gemini answers: finish reasons, usage and the stream decoder (every SSE event a whole response)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from ..._json import dumps, loads
+from ...adapters.base import (
+    StreamDecoder,
+)
+from ...adapters.http import HttpResult
+from ...adapters.sse import SSEEvent
+from ...data.messages import Message, Role
+from ...data.response import FinishReason
+from ...data.tools import ToolCall
+from ...errors import AdapterError
+from ...events import (
+    ErrorEvent,
+    Event,
+    MessageCompleted,
+    MessageStarted,
+    RawChunk,
+    ReasoningCompleted,
+    ReasoningDelta,
+    TextCompleted,
+    TextDelta,
+    ToolCallCompleted,
+    ToolCallStarted,
+)
+from ..wire import as_int
+from .errors import _error_from, _snippet, _unwrap
+from .settings import TEXT_SIGNATURE_ID, THOUGHT_ID, THOUGHT_SIGNATURE_ID
+
+_FINISH_REASONS: dict[str, FinishReason] = {
+    "STOP": FinishReason.STOP,
+    "MAX_TOKENS": FinishReason.LENGTH,
+    "SAFETY": FinishReason.CONTENT_FILTER,
+    "RECITATION": FinishReason.CONTENT_FILTER,
+    "BLOCKLIST": FinishReason.CONTENT_FILTER,
+    "PROHIBITED_CONTENT": FinishReason.CONTENT_FILTER,
+    "SPII": FinishReason.CONTENT_FILTER,
+    "IMAGE_SAFETY": FinishReason.CONTENT_FILTER,
+    "IMAGE_PROHIBITED_CONTENT": FinishReason.CONTENT_FILTER,
+    "IMAGE_RECITATION": FinishReason.CONTENT_FILTER,
+    "MALFORMED_FUNCTION_CALL": FinishReason.ERROR,
+    "MISSING_THOUGHT_SIGNATURE": FinishReason.ERROR,
+    "MALFORMED_RESPONSE": FinishReason.ERROR,
+}
+
+# usageMetadata counters lifted into Usage fields; the rest goes to ``extra`` under its wire name.
+_LIFTED_USAGE = frozenset(
+    {
+        "promptTokenCount",
+        "candidatesTokenCount",
+        "responseTokenCount",
+        "thoughtsTokenCount",
+        "cachedContentTokenCount",
+        "totalTokenCount",
+    }
+)
+
+
+def finish_reason_for(raw: str | None, has_calls: bool) -> FinishReason:
+    """The normalized finish reason for a candidate ``finishReason`` (FORMATS.md §5)."""
+    reason = _FINISH_REASONS.get(raw or "", FinishReason.OTHER)
+    if reason is FinishReason.STOP and has_calls:
+        return FinishReason.TOOL_CALLS
+    return reason
+
+
+def usage_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``usageMetadata`` as ``Usage`` fields: input includes cached tokens, output is candidates
+    plus thoughts, total is the provider's; counters not lifted go to ``extra``."""
+    fields: dict[str, Any] = {}
+    prompt = as_int(raw.get("promptTokenCount"))
+    candidates = as_int(raw.get("candidatesTokenCount"))
+    if candidates is None:
+        candidates = as_int(raw.get("responseTokenCount"))
+    thoughts = as_int(raw.get("thoughtsTokenCount"))
+    if prompt is not None:
+        fields["input_tokens"] = prompt
+    if candidates is not None or thoughts is not None:
+        fields["output_tokens"] = (candidates or 0) + (thoughts or 0)
+    if thoughts is not None:
+        fields["reasoning_tokens"] = thoughts
+    cached = as_int(raw.get("cachedContentTokenCount"))
+    if cached is not None:
+        fields["cached_input_tokens"] = cached
+    total = as_int(raw.get("totalTokenCount"))
+    if total is None and prompt is not None and "output_tokens" in fields:
+        total = prompt + fields["output_tokens"]
+    if total is not None:
+        fields["total_tokens"] = total
+    extra = {key: value for key, value in raw.items() if key not in _LIFTED_USAGE}
+    if extra:
+        fields["extra"] = extra
+    return fields
+
+
+# -- stream decoding ------------------------------------------------------------------------------
+
+
+class GeminiStreamDecoder(StreamDecoder):
+    """``streamGenerateContent?alt=sse`` events (each a whole ``GenerateContentResponse``) to allm
+    events. Also folds a non-streaming body, fed as one payload, so both paths agree.
+
+    Completion is a candidate ``finishReason`` or a ``promptFeedback.blockReason``; the body ending
+    without either is a truncated stream.
+    """
+
+    def __init__(self, provider: str, request_id: str) -> None:
+        self.provider = provider
+        self.request_id = request_id
+        self.done = False
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.provider_request_id: str | None = None
+        self._content_type = ""
+        self._payloads = 0
+        self._text: list[str] = []
+        self._thoughts: list[str] = []
+        self._thinking = False
+        self._calls: list[ToolCall] = []
+        self._call_index = 0
+        self._blocks: list[dict[str, Any]] = []
+        self._usage: Any = None
+        self._safety_ratings: Any = None
+        self._finish_message: str | None = None
+
+    # -- the StreamDecoder contract ---------------------------------------------------------------
+
+    def start(self, result: HttpResult) -> list[Event]:
+        """``MessageStarted`` (with the request id header, if a proxy added one)."""
+        headers = result.headers
+        self._content_type = headers.get("content-type", "")
+        self.provider_request_id = headers.get("x-request-id") or headers.get("request-id")
+        metadata: dict[str, Any] = {}
+        if self.provider_request_id:
+            metadata["provider_request_id"] = self.provider_request_id
+        return [MessageStarted(Message(Role.ASSISTANT, "", metadata=metadata))]
+
+    def feed(self, event: SSEEvent) -> list[Event]:
+        """Events for one SSE event: one JSON document."""
+        if self.done:
+            return []
+        data = event.data
+        if data == "[DONE]":  # an OpenAI-style sentinel from a gateway: not Gemini's, ignore
+            return []
+        try:
+            payload = loads(data)
+        except ValueError:
+            return self._fail(
+                AdapterError(
+                    "malformed_response",
+                    f"Gemini sent an event that is not JSON: {_snippet(data)!r}",
+                    provider=self.provider,
+                    request_id=self._error_request_id(),
+                )
+            )
+        return self.payload(payload)
+
+    def finish(self) -> list[Event]:
+        """The body ended: fine after the terminal chunk, a truncated stream otherwise."""
+        if self.done:
+            return []
+        if not self._payloads and "event-stream" not in self._content_type:
+            error = AdapterError(
+                "malformed_response",
+                "Gemini answered a stream request with "
+                f"{self._content_type or 'no content type'} instead of an event stream",
+                provider=self.provider,
+                request_id=self._error_request_id(),
+            )
+        else:
+            error = AdapterError(
+                "network_error",
+                "stream ended before its terminal event",
+                provider=self.provider,
+                request_id=self._error_request_id(),
+                metadata={"truncated": True},
+            )
+        return self._fail(error)
+
+    def fail(self, error: AdapterError) -> list[Event]:
+        """The transport broke: keep what came, end with the error."""
+        if self.done:
+            return []
+        return self._fail(error)
+
+    # -- one GenerateContentResponse --------------------------------------------------------------
+
+    def payload(self, payload: Any) -> list[Event]:
+        """Events for one parsed ``GenerateContentResponse`` (or an in-band error)."""
+        self._payloads += 1
+        payload = _unwrap(payload)
+        if not isinstance(payload, dict):
+            return self._fail(
+                AdapterError(
+                    "malformed_response",
+                    f"Gemini sent a JSON {type(payload).__name__} instead of an object",
+                    provider=self.provider,
+                    request_id=self._error_request_id(),
+                )
+            )
+        error = payload.get("error")
+        if isinstance(error, Mapping):
+            return self._fail(
+                _error_from(
+                    error, http_status=None, headers={}, request_id=self._error_request_id()
+                )
+            )
+        out: list[Event] = []
+        response_id = payload.get("responseId")
+        if isinstance(response_id, str):
+            self.response_id = response_id
+        model = payload.get("modelVersion")
+        if isinstance(model, str):
+            self.model = model
+        finish: str | None = None
+        candidate = _first_candidate(payload.get("candidates"))
+        if candidate is not None:
+            content = candidate.get("content")
+            parts = content.get("parts") if isinstance(content, Mapping) else None
+            if isinstance(parts, list):
+                for part in parts:
+                    if isinstance(part, Mapping):
+                        self._part(part, out)
+            ratings = candidate.get("safetyRatings")
+            if ratings:
+                self._safety_ratings = ratings
+            if isinstance(candidate.get("finishMessage"), str):
+                self._finish_message = candidate["finishMessage"]
+            raw_finish = candidate.get("finishReason")
+            if isinstance(raw_finish, str) and raw_finish:
+                finish = raw_finish
+        usage = payload.get("usageMetadata")
+        if isinstance(usage, Mapping) and usage != self._usage:
+            self._usage = usage
+            out.append(RawChunk(("usage", usage_fields(usage))))
+        if finish is not None:
+            self._complete(finish, out)
+            return out
+        feedback = payload.get("promptFeedback")
+        block = feedback.get("blockReason") if isinstance(feedback, Mapping) else None
+        if isinstance(block, str) and block:
+            assert isinstance(feedback, Mapping)
+            self._blocked(block, feedback, out)
+        return out
+
+    def _part(self, part: Mapping[str, Any], out: list[Event]) -> None:
+        signature = part.get("thoughtSignature")
+        signature = signature if isinstance(signature, str) and signature else None
+        function = part.get("functionCall")
+        if isinstance(function, Mapping):
+            self._close_thoughts(None, out)
+            self._function_call(function, signature, out)
+            return
+        text = part.get("text")
+        if part.get("thought") is True:
+            self._thinking = True
+            if isinstance(text, str) and text:
+                self._thoughts.append(text)
+                out.append(ReasoningDelta(text))
+            if signature:
+                self._close_thoughts(signature, out, THOUGHT_SIGNATURE_ID)
+            return
+        if not isinstance(text, str):
+            return  # inlineData, executableCode, ...: not part of a text answer
+        if self._thinking or signature:
+            self._close_thoughts(signature, out, TEXT_SIGNATURE_ID)
+        if text:
+            self._text.append(text)
+            out.append(TextDelta(text))
+
+    def _close_thoughts(
+        self, signature: str | None, out: list[Event], marker: str = THOUGHT_ID
+    ) -> None:
+        """End the open reasoning block (with the signature that closed it, if any)."""
+        if not self._thinking and signature is None:
+            return
+        text = "".join(self._thoughts)
+        block_id = marker if signature else THOUGHT_ID
+        out.append(ReasoningCompleted(text, signature=signature, id=block_id))
+        self._blocks.append({"text": text, "signature": signature, "id": block_id})
+        self._thoughts = []
+        self._thinking = False
+
+    def _function_call(
+        self, function: Mapping[str, Any], signature: str | None, out: list[Event]
+    ) -> None:
+        name = str(function.get("name") or "")
+        args = function.get("args")
+        arguments = dict(args) if isinstance(args, Mapping) else {}
+        raw = dumps(args if args is not None else {})
+        metadata: dict[str, Any] = {}
+        call_id = function.get("id")
+        if not isinstance(call_id, str) or not call_id:
+            seed = f"{self.response_id}|{self._call_index}|{name}|{raw}"
+            call_id = "fc_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:24]
+            metadata["synthetic_id"] = True
+        if signature:
+            metadata["thought_signature"] = signature
+        self._call_index += 1
+        call = ToolCall(call_id, name, arguments, raw, metadata)
+        self._calls.append(call)
+        out.append(ToolCallStarted(call_id, name))
+        out.append(ToolCallCompleted(call_id, name, arguments, raw, metadata))
+
+    # -- endings ----------------------------------------------------------------------------------
+
+    def _identity(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"response_id": self.response_id, "model": self.model}
+        if self.provider_request_id:
+            metadata["provider_request_id"] = self.provider_request_id
+        return metadata
+
+    def _message(self, text: str) -> Message:
+        metadata: dict[str, Any] = {}
+        if self._blocks:
+            metadata["reasoning_blocks"] = tuple(self._blocks)
+        return Message(Role.ASSISTANT, text, tool_calls=tuple(self._calls), metadata=metadata)
+
+    def _end(self, out: list[Event]) -> str:
+        self._close_thoughts(None, out)
+        text = "".join(self._text)
+        if text:
+            out.append(TextCompleted(text))
+        self.done = True
+        return text
+
+    def _complete(self, raw: str, out: list[Event]) -> None:
+        text = self._end(out)
+        reason = finish_reason_for(raw, bool(self._calls))
+        metadata = {**self._identity(), "raw_finish_reason": raw}
+        if self._safety_ratings:
+            metadata["safety_ratings"] = self._safety_ratings
+        if self._finish_message:
+            metadata["finish_message"] = self._finish_message
+        if reason is FinishReason.ERROR:
+            detail = f": {self._finish_message}" if self._finish_message else ""
+            metadata["error"] = AdapterError(
+                "malformed_response",
+                f"Gemini stopped with finishReason {raw}{detail}",
+                provider=self.provider,
+                request_id=self._error_request_id(),
+                metadata={"finish_reason": raw},
+            )
+        out.append(MessageCompleted(self._message(text), reason, metadata))
+
+    def _blocked(self, block: str, feedback: Mapping[str, Any], out: list[Event]) -> None:
+        text = self._end(out)
+        metadata = {
+            **self._identity(),
+            "raw_finish_reason": block,
+            "prompt_block_reason": block,
+        }
+        ratings = feedback.get("safetyRatings")
+        if ratings:
+            metadata["safety_ratings"] = ratings
+        out.append(MessageCompleted(self._message(text), FinishReason.CONTENT_FILTER, metadata))
+
+    def _fail(self, error: AdapterError) -> list[Event]:
+        out: list[Event] = []
+        self._close_thoughts(None, out)
+        out.append(ErrorEvent(error))
+        self.done = True
+        return out
+
+    def _error_request_id(self) -> str:
+        return self.response_id or self.provider_request_id or self.request_id
+
+    @property
+    def has_content(self) -> bool:
+        """Whether any answer content was seen (a whole body without any is unreadable)."""
+        return self.done or bool(self._text or self._calls or self._thinking or self._blocks)
+
+    def complete_without_finish(self) -> list[Event]:
+        """End a whole body whose candidate carried no ``finishReason``: keep what it says,
+        finish ``"other"`` (a stream would call this truncated; a whole body is complete)."""
+        out: list[Event] = []
+        text = self._end(out)
+        out.append(MessageCompleted(self._message(text), FinishReason.OTHER, self._identity()))
+        return out
+
+
+def _first_candidate(candidates: Any) -> Mapping[str, Any] | None:
+    if not isinstance(candidates, list) or not candidates:
+        return None
+    for candidate in candidates:
+        if isinstance(candidate, Mapping) and candidate.get("index", 0) == 0:
+            return candidate
+    first = candidates[0]
+    return first if isinstance(first, Mapping) else None

@@ -1,0 +1,110 @@
+"""The Chat Completions request body (``POST /chat/completions``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...data.messages import ImagePart, Message, Role, TextPart
+from ...data.request import Request
+from ...data.tools import Tool
+from .request import (
+    content_text,
+    forced_tool,
+    has_image,
+    image_url,
+    json_schema_format,
+    strict_of,
+    tool_schema,
+    wire_arguments,
+)
+
+# -- Chat Completions: request --------------------------------------------------------------------
+
+
+def chat_content(message: Message) -> Any:
+    """User content: a string, or text/image blocks when an image is present."""
+    if not has_image(message.content):
+        return content_text(message.content)
+    blocks: list[dict[str, Any]] = []
+    for part in message.content:
+        if isinstance(part, TextPart):
+            blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            blocks.append(
+                {"type": "image_url", "image_url": {"url": image_url(part), "detail": part.detail}}
+            )
+    return blocks
+
+
+def chat_messages(request: Request) -> list[dict[str, Any]]:
+    """The ``messages`` array (design §20.2)."""
+    out: list[dict[str, Any]] = []
+    for message in request.messages:
+        role = message.role
+        item: dict[str, Any]
+        if role == Role.SYSTEM:
+            item = {"role": "system", "content": content_text(message.content)}
+        elif role == Role.USER:
+            item = {"role": "user", "content": chat_content(message)}
+        elif role == Role.ASSISTANT:
+            text = content_text(message.content)
+            item = {"role": "assistant", "content": text}
+            if message.tool_calls:
+                item["content"] = text or None
+                item["tool_calls"] = [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": wire_arguments(call)},
+                    }
+                    for call in message.tool_calls
+                ]
+        else:
+            item = {
+                "role": "tool",
+                "tool_call_id": message.tool_call_id,
+                "content": content_text(message.content),
+            }
+        if message.name and role in (Role.USER, Role.ASSISTANT, Role.SYSTEM):
+            item["name"] = message.name
+        out.append(item)
+    return out
+
+
+def chat_tools(tools: tuple[Tool, ...]) -> list[dict[str, Any]]:
+    """Tool definitions, nested under ``function``."""
+    out = []
+    for tool in tools:
+        function: dict[str, Any] = {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool_schema(tool),
+        }
+        strict = strict_of(tool)
+        if strict is not None:
+            function["strict"] = strict
+        out.append({"type": "function", "function": function})
+    return out
+
+
+def chat_tool_choice(choice: Any) -> Any:
+    """``tool_choice`` on the Chat Completions wire."""
+    name = forced_tool(choice)
+    if name is not None:
+        return {"type": "function", "function": {"name": name}}
+    if isinstance(choice, Mapping):
+        if choice.get("type") == "function" and "name" in choice and "function" not in choice:
+            return {"type": "function", "function": {"name": choice["name"]}}
+        return dict(choice)
+    return choice
+
+
+def chat_response_format(response_format: Any) -> dict[str, Any] | None:
+    """``response_format`` on the Chat Completions wire (json_schema nested); text is omitted."""
+    if not isinstance(response_format, Mapping) or response_format.get("type") == "text":
+        return None
+    schema = json_schema_format(response_format)
+    if schema is not None:
+        return {"type": "json_schema", "json_schema": schema}
+    return dict(response_format)

@@ -1,0 +1,87 @@
+"""Adapter names: which adapter an engine's ``adapter`` name (or a model reference's provider
+prefix) means. Plain data (names to ``"module:Class"`` paths), loaded on first use, so the engine
+and the model-ref parser can read it without importing any adapter."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ConfigurationError
+
+__all__ = ["load_class", "name_of", "register_adapter", "registered_names", "resolve_adapter"]
+
+_lock = threading.Lock()
+_registry: dict[str, str | type[Any]] = {
+    "fake": "allm.providers.fake.adapter:Fake",
+    "openai": "allm.providers.openai.adapter:OpenAI",
+    "openai_compatible": "allm.providers.openai.adapter:OpenAICompatible",
+    "anthropic": "allm.providers.anthropic.adapter:Anthropic",
+    "gemini": "allm.providers.gemini.adapter:Gemini",
+    "openai_images": "allm.providers.openai_images.adapter:OpenAIImages",
+    "fake_images": "allm.providers.fake_images.adapter:FakeImages",
+}
+_default_instances: dict[type[Any], Any] = {}
+
+
+def register_adapter(name: str, adapter: str | type[Any]) -> None:
+    """Make ``name`` resolve to ``adapter`` (a class or a ``"module:Class"`` import path)."""
+    with _lock:
+        _registry[name] = adapter
+
+
+def registered_names() -> frozenset[str]:
+    """Every name an engine may use for its adapter."""
+    return frozenset(_registry)
+
+
+def load_class(ref: str | type[Any]) -> type[Any]:
+    if isinstance(ref, type):
+        return ref
+    module_name, _, qualname = ref.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    assert isinstance(target, type)
+    return target
+
+
+def resolve_adapter(ref: Any) -> Any:
+    """The adapter object for an engine's ``adapter`` value (class, instance or name), or None.
+
+    A class or name resolves to one shared instance per class, as a module would in Elixir.
+    """
+    if ref is None:
+        return None
+    if isinstance(ref, str):
+        target = _registry.get(ref)
+        if target is None:
+            raise ConfigurationError(
+                "invalid_adapter",
+                problems=[f"unknown adapter name {ref!r}; registered: {sorted(_registry)}"],
+            )
+        ref = load_class(target)
+    if isinstance(ref, type):
+        instance = _default_instances.get(ref)
+        if instance is None:
+            with _lock:
+                instance = _default_instances.setdefault(ref, ref())
+        return instance
+    return ref
+
+
+def name_of(adapter: Any, callable_ref: Callable[[Any, str], str]) -> str:
+    """How an engine stores ``adapter`` in JSON: a registered name, else an import path."""
+    if isinstance(adapter, str):
+        return adapter
+    cls = adapter if isinstance(adapter, type) else type(adapter)
+    for name, target in _registry.items():
+        if target is cls or (
+            isinstance(target, str) and target == f"{cls.__module__}:{cls.__qualname__}"
+        ):
+            return name
+    return callable_ref(
+        cls if not callable(adapter) or isinstance(adapter, type) else adapter, "adapter"
+    )
