@@ -11,7 +11,7 @@ import click
 import allm
 
 from . import calls, files, logdb
-from .app import user_errors
+from .calls import user_errors
 
 __all__ = ["keys_group", "logs_group", "models_command"]
 
@@ -200,10 +200,8 @@ def logs_on() -> None:
 @logs_group.command("status")
 def logs_status() -> None:
     """Whether calls are logged, and how many are."""
-    from .app import logs_enabled
-
     with user_errors():
-        state = "on" if logs_enabled() else "off"
+        state = "on" if calls.logs_enabled() else "off"
         count = logdb.count(files.logs_db())
     click.echo(f"logging is {state}; {count} calls logged in {files.logs_db()}")
 

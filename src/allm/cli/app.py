@@ -10,10 +10,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from click.exceptions import NoArgsIsHelpError
@@ -21,11 +18,12 @@ from click.exceptions import NoArgsIsHelpError
 import allm
 
 from .. import __version__
-from . import calls, files, logdb
+from . import calls
+from .admin import keys_group, logs_group, models_command
+from .calls import end_answer, fail_if_error, model_options, record_call, setup_call, user_errors
+from .chat import chat_command
 
-__all__ = ["cli", "model_options", "record_call", "run", "setup_call", "user_errors"]
-
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["cli", "run"]
 _GROUP_OPTIONS = frozenset({"--help", "-h", "--version"})
 
 
@@ -52,96 +50,6 @@ def cli() -> None:
     `allm "prompt"` asks once (stdin, when piped, is appended to the prompt); `allm chat` holds
     a conversation. With no key and no -m, the offline Fake provider answers (and says so).
     """
-
-
-def model_options(command: F) -> F:
-    """The options every command that calls a model takes."""
-    for decorator in reversed(
-        [
-            click.option(
-                "-m", "--model", help="provider:id, e.g. openai:gpt-4o-mini (or $ALLM_MODEL)."
-            ),
-            click.option("-s", "--system", help="A system prompt."),
-            click.option(
-                "-o",
-                "--option",
-                "options",
-                multiple=True,
-                metavar="KEY=VALUE",
-                help="A call option, e.g. -o temperature=0.2 (unknown names are refused).",
-            ),
-            click.option("--no-stream", is_flag=True, help="Print the answer when it is complete."),
-            click.option("-u", "--usage", is_flag=True, help="Show token counts and cost."),
-        ]
-    ):
-        command = decorator(command)
-    return command
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """A failure before anything was sent (a bad option, a missing key, an unreadable file) is
-    the user's to fix: one line, exit 2."""
-    try:
-        yield
-    except allm.AllmError as exc:
-        raise calls.UserError(calls.error_text(exc)) from None
-    except files.UserFileError as exc:
-        raise calls.UserError(str(exc)) from None
-
-
-def setup_call(model: str | None, options: tuple[str, ...]) -> tuple[calls.Target, dict[str, Any]]:
-    """Keys, catalog, the model and the checked ``-o`` options; tells stderr why the model."""
-    opts = calls.parse_options(options)
-    calls.load_stored_keys()
-    allm.configure(catalog=allm.catalog.BundledCatalog())
-    target = calls.resolve_target(model, os.environ.get("ALLM_MODEL"))
-    if target.note:
-        click.echo(f"allm: {target.note}", err=True)
-    return target, opts
-
-
-def logs_enabled() -> bool:
-    """Logging is on unless ``allm logs off`` was run."""
-    return files.read_settings().get("logs", True) is not False
-
-
-def record_call(
-    response: allm.Response,
-    target: calls.Target,
-    *,
-    prompt: str,
-    system: str | None,
-    options: dict[str, Any],
-    started: float,
-    attachments: tuple[str, ...] = (),
-    conversation_id: str | None = None,
-) -> None:
-    """Add the call to the log, when logs are on."""
-    if not logs_enabled():
-        return
-    error = response.metadata.get("error")
-    usage = response.usage
-    entry = logdb.LogEntry(
-        id=response.request_id or f"r{time.time_ns()}",
-        datetime_utc=datetime.now(timezone.utc).isoformat(),
-        model=target.name,
-        prompt=prompt,
-        response=response.text or "",
-        system=system,
-        attachments=tuple(os.path.abspath(path) for path in attachments),
-        options=calls.options_for_log(options),
-        finish_reason=str(response.finish_reason.value)
-        if isinstance(response.finish_reason, allm.FinishReason)
-        else response.finish_reason,
-        error=None if error is None else calls.error_text(error),
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        total_cost=usage.total_cost,
-        duration_ms=int((time.monotonic() - started) * 1000),
-        conversation_id=conversation_id,
-    )
-    logdb.record(files.logs_db(), entry)
 
 
 def _prompt_text(prompt: str | None) -> str:
@@ -216,33 +124,11 @@ def prompt_command(
     fail_if_error(response)
 
 
-def end_answer(text: str, *, printed: bool) -> None:
-    """Finish the answer on the terminal: print it (unless it streamed) and end its line."""
-    if not printed:
-        sys.stdout.write(text)
-    if text and not text.endswith("\n"):
-        sys.stdout.write("\n")
-    sys.stdout.flush()
-
-
-def fail_if_error(response: allm.Response) -> None:
-    """A call that failed after it was sent: what arrived was printed; exit 1."""
-    error = response.metadata.get("error")
-    if str(response.finish_reason) == "error" and error is not None:
-        raise calls.CallFailed(calls.error_text(error))
-
-
-def _add_commands() -> None:
-    from .admin import keys_group, logs_group, models_command
-    from .chat import chat_command
-
-    cli.add_command(chat_command)
-    cli.add_command(models_command)
-    cli.add_command(keys_group)
-    cli.add_command(logs_group)
-
-
-_add_commands()
+# One line per command; `allm embed` joins here once embeddings exist.
+cli.add_command(chat_command)
+cli.add_command(models_command)
+cli.add_command(keys_group)
+cli.add_command(logs_group)
 
 
 def run(argv: list[str] | None = None) -> int:

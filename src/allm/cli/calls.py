@@ -1,22 +1,27 @@
-"""What one model call of the command line needs: the model, the ``-o`` options, attachments,
-the engine (the Fake when there is no key and no model) and the printing of its answer."""
+"""What every command that calls a model shares: the model, the checked ``-o`` options,
+attachments, the engine (the Fake when there is no key and no model), the common flags, the log
+entry and the printing of the answer."""
 
 from __future__ import annotations
 
 import difflib
 import json
 import mimetypes
+import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 import allm
 
-from . import files
+from . import files, logdb
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -27,14 +32,22 @@ __all__ = [
     "UserError",
     "attachment_parts",
     "echo_delta",
+    "end_answer",
     "engine_for",
+    "fail_if_error",
     "load_stored_keys",
+    "logs_enabled",
+    "model_options",
     "parse_options",
+    "record_call",
     "resolve_target",
+    "setup_call",
     "usage_line",
     "usage_summary",
+    "user_errors",
 ]
 
+F = TypeVar("F", bound=Callable[..., Any])
 FAKE_MODEL = "fake:echo"
 # The model used when no -m is given and a provider's key is found, in this order.
 DEFAULT_MODELS = (
@@ -338,3 +351,109 @@ def options_for_log(options: Mapping[str, Any]) -> dict[str, Any]:
     return {
         name: list(value) if isinstance(value, tuple) else value for name, value in options.items()
     }
+
+
+def model_options(command: F) -> F:
+    """The options every command that calls a model takes."""
+    for decorator in reversed(
+        [
+            click.option(
+                "-m", "--model", help="provider:id, e.g. openai:gpt-4o-mini (or $ALLM_MODEL)."
+            ),
+            click.option("-s", "--system", help="A system prompt."),
+            click.option(
+                "-o",
+                "--option",
+                "options",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="A call option, e.g. -o temperature=0.2 (unknown names are refused).",
+            ),
+            click.option("--no-stream", is_flag=True, help="Print the answer when it is complete."),
+            click.option("-u", "--usage", is_flag=True, help="Show token counts and cost."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A failure before anything was sent (a bad option, a missing key, an unreadable file) is
+    the user's to fix: one line, exit 2."""
+    try:
+        yield
+    except allm.AllmError as exc:
+        raise UserError(error_text(exc)) from None
+    except files.UserFileError as exc:
+        raise UserError(str(exc)) from None
+
+
+def setup_call(model: str | None, options: tuple[str, ...]) -> tuple[Target, dict[str, Any]]:
+    """Keys, catalog, the model and the checked ``-o`` options; tells stderr why the model."""
+    opts = parse_options(options)
+    load_stored_keys()
+    allm.configure(catalog=allm.catalog.BundledCatalog())
+    target = resolve_target(model, os.environ.get("ALLM_MODEL"))
+    if target.note:
+        click.echo(f"allm: {target.note}", err=True)
+    return target, opts
+
+
+def logs_enabled() -> bool:
+    """Logging is on unless ``allm logs off`` was run."""
+    return files.read_settings().get("logs", True) is not False
+
+
+def record_call(
+    response: allm.Response,
+    target: Target,
+    *,
+    prompt: str,
+    system: str | None,
+    options: dict[str, Any],
+    started: float,
+    attachments: tuple[str, ...] = (),
+    conversation_id: str | None = None,
+) -> None:
+    """Add the call to the log, when logs are on."""
+    if not logs_enabled():
+        return
+    error = response.metadata.get("error")
+    usage = response.usage
+    entry = logdb.LogEntry(
+        id=response.request_id or f"r{time.time_ns()}",
+        datetime_utc=datetime.now(timezone.utc).isoformat(),
+        model=target.name,
+        prompt=prompt,
+        response=response.text or "",
+        system=system,
+        attachments=tuple(os.path.abspath(path) for path in attachments),
+        options=options_for_log(options),
+        finish_reason=str(response.finish_reason.value)
+        if isinstance(response.finish_reason, allm.FinishReason)
+        else response.finish_reason,
+        error=None if error is None else error_text(error),
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_cost=usage.total_cost,
+        duration_ms=int((time.monotonic() - started) * 1000),
+        conversation_id=conversation_id,
+    )
+    logdb.record(files.logs_db(), entry)
+
+
+def end_answer(text: str, *, printed: bool) -> None:
+    """Finish the answer on the terminal: print it (unless it streamed) and end its line."""
+    if not printed:
+        sys.stdout.write(text)
+    if text and not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def fail_if_error(response: allm.Response) -> None:
+    """A call that failed after it was sent: what arrived was printed; exit 1."""
+    error = response.metadata.get("error")
+    if str(response.finish_reason) == "error" and error is not None:
+        raise CallFailed(error_text(error))

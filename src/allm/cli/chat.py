@@ -16,7 +16,7 @@ import click
 import allm
 
 from . import calls, files
-from .app import end_answer, model_options, record_call, setup_call, user_errors
+from .calls import end_answer, model_options, record_call, setup_call, user_errors
 
 __all__ = ["chat_command"]
 
