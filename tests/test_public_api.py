@@ -22,6 +22,8 @@ TWINS = [
     ("generate_image", "agenerate_image"),
     ("edit_image", "aedit_image"),
     ("image_variation", "aimage_variation"),
+    ("embed", "aembed"),
+    ("moderate", "amoderate"),
 ]
 SESSION_TWINS = [
     ("start", "astart"),

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from .config import configure
     from .data import (
         ChatResult,
+        EmbeddingRequest,
+        EmbeddingResponse,
         FinishReason,
         HaltReason,
         Image,
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
         ImageUsage,
         Message,
         ModelRef,
+        ModerationRequest,
+        ModerationResponse,
+        ModerationResult,
         Request,
         Response,
         Role,
@@ -50,6 +55,7 @@ if TYPE_CHECKING:
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
     from .data.tools import AskUser, Halt, ToolFailure
+    from .embeddings import aembed, embed
     from .engine import Engine
     from .errors import (
         AdapterError,
@@ -78,6 +84,7 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .moderation import amoderate, moderate
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -91,6 +98,15 @@ _IMAGES = "allm.execution.images"
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "ChatResult": _DATA,
+    "EmbeddingRequest": _DATA,
+    "EmbeddingResponse": _DATA,
+    "ModerationRequest": _DATA,
+    "ModerationResponse": _DATA,
+    "ModerationResult": _DATA,
+    "embed": "allm.embeddings",
+    "aembed": "allm.embeddings",
+    "moderate": "allm.moderation",
+    "amoderate": "allm.moderation",
     "ContentPart": "allm.data.messages",
     "FinishReason": _DATA,
     "HaltReason": _DATA,
@@ -175,16 +191,19 @@ _SUBMODULES = frozenset(
         "config",
         "data",
         "effects",
+        "embeddings",
         "engine",
         "errors",
         "events",
         "execution",
         "keys",
+        "moderation",
         "providers",
         "retry",
         "sessions",
         "stores",
         "telemetry",
+        "testing",
         "tooling",
         "validate",
     }
@@ -199,6 +218,8 @@ __all__ = [
     "ConflictError",
     "ContentPart",
     "CorruptSessionError",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
     "Engine",
     "EngineError",
     "EventStream",
@@ -213,6 +234,9 @@ __all__ = [
     "ImageUsage",
     "Message",
     "ModelRef",
+    "ModerationRequest",
+    "ModerationResponse",
+    "ModerationResult",
     "Request",
     "Response",
     "Role",
@@ -237,9 +261,11 @@ __all__ = [
     "__version__",
     "achat",
     "aedit_image",
+    "aembed",
     "agenerate",
     "agenerate_image",
     "aimage_variation",
+    "amoderate",
     "assistant",
     "astep",
     "astream",
@@ -248,6 +274,7 @@ __all__ = [
     "chat",
     "configure",
     "edit_image",
+    "embed",
     "errors",
     "events",
     "from_json",
@@ -257,6 +284,7 @@ __all__ = [
     "image_variation",
     "json_schema",
     "keys",
+    "moderate",
     "request",
     "sessions",
     "step",

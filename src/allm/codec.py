@@ -57,9 +57,20 @@ def _ensure_registry() -> None:
         return
     _filled = True
     from . import errors, events
-    from .data import images, messages, models, request, response, results, tools
+    from .data import (
+        embeddings,
+        images,
+        messages,
+        models,
+        moderation,
+        request,
+        response,
+        results,
+        tools,
+    )
 
-    for module in (messages, tools, request, response, results, images, models, events):
+    surfaces = (embeddings, moderation)
+    for module in (messages, tools, request, response, results, images, models, events, *surfaces):
         for name in module.__all__:
             value = getattr(module, name)
             if isinstance(value, type) and dataclasses.is_dataclass(value):

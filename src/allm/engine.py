@@ -16,7 +16,7 @@ from .data.tools import Tool
 from .errors import ConfigurationError
 from .retry import RetryPolicy, policy_from
 
-__all__ = ["ENGINE_FIELD_KEYS", "Engine", "new_id"]
+__all__ = ["ENGINE_FIELD_KEYS", "SURFACE_SLOTS", "Engine", "new_id"]
 
 
 def new_id() -> str:
@@ -34,6 +34,10 @@ ENGINE_FIELD_KEYS = frozenset(
         "tool_executor",
         "tool_result_encoder",
         "image_adapter",
+        "embedding_adapter",
+        "embedding_model",
+        "moderation_adapter",
+        "moderation_model",
         "params",
         "context",
         "retry",
@@ -45,12 +49,19 @@ ENGINE_FIELD_KEYS = frozenset(
 )
 
 
+# Adapter slots of the surfaces beside chat; each takes a class, an instance or a name.
+SURFACE_SLOTS = ("image_adapter", "embedding_adapter", "moderation_adapter")
+_REF_FIELDS = frozenset({"adapter", "tool_executor", "tool_result_encoder", *SURFACE_SLOTS})
+
+
 def _check_ref(value: Any, what: str, problems: list[str]) -> None:
     if value is None or isinstance(value, str) or callable(value):
         return
     if isinstance(value, type) or hasattr(value, "stream") or hasattr(value, "generate"):
         return
     if hasattr(value, "execute") or hasattr(value, "encode"):
+        return
+    if hasattr(value, "embed") or hasattr(value, "moderate"):
         return
     problems.append(f"{what} must be a class, an instance or a registered name, got {value!r}")
 
@@ -59,7 +70,10 @@ def _check_ref(value: Any, what: str, problems: list[str]) -> None:
 class Engine:
     """What a call runs with: adapter, adapter options, model, tools and defaults.
 
-    ``adapter`` and ``image_adapter`` take a class, an instance or a registered name (``"fake"``).
+    ``adapter`` and the surface slots (``image_adapter``, ``embedding_adapter``,
+    ``moderation_adapter``) take a class, an instance or a registered name (``"fake"``);
+    ``embedding_model`` / ``moderation_model`` are those surfaces' default models (a
+    ``"provider:id"`` string picks the adapter when the slot is empty).
     ``params`` are default request parameters; unknown names reach the provider as they are.
     ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
     overrides or a ``RetryPolicy``. Every helper returns a new engine with the same ``id``.
@@ -76,6 +90,10 @@ class Engine:
     context: dict[str, Any] = field(default_factory=dict)
     retry: Any = "default"
     metadata: dict[str, Any] = field(default_factory=dict)
+    embedding_adapter: Any = None
+    embedding_model: str | None = None
+    moderation_adapter: Any = None
+    moderation_model: str | None = None
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
@@ -89,12 +107,13 @@ class Engine:
             if not isinstance(getattr(self, name), Mapping):
                 problems.append(f"{name} must be a mapping, got {getattr(self, name)!r}")
         _check_ref(self.adapter, "adapter", problems)
-        _check_ref(self.image_adapter, "image_adapter", problems)
+        for slot in SURFACE_SLOTS:
+            _check_ref(getattr(self, slot), slot, problems)
         _check_ref(self.tool_executor, "tool_executor", problems)
         _check_ref(self.tool_result_encoder, "tool_result_encoder", problems)
         from .registry import registered_names
 
-        for name in ("adapter", "image_adapter"):
+        for name in ("adapter", *SURFACE_SLOTS):
             value = getattr(self, name)
             if isinstance(value, str) and value not in registered_names():
                 problems.append(
@@ -182,7 +201,7 @@ class Engine:
         data: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("adapter", "image_adapter", "tool_executor", "tool_result_encoder"):
+            if f.name in _REF_FIELDS:
                 data[f.name] = None if value is None else name_of(value, callable_ref)
             elif f.name == "tools":
                 data[f.name] = [encode(item) for item in value]
@@ -198,7 +217,7 @@ class Engine:
 
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
-            if key in ("adapter", "image_adapter", "tool_executor", "tool_result_encoder"):
+            if key in _REF_FIELDS:
                 if value is None or (isinstance(value, str) and value in registered_names()):
                     kwargs[key] = value
                 else:

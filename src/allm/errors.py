@@ -230,6 +230,8 @@ class EngineError(AllmError):
             "invalid_engine",
             "unsupported_response_format",
             "no_image_adapter",
+            "no_embedding_adapter",
+            "no_moderation_adapter",
         }
     )
     extra_fields = ("provider",)

@@ -22,6 +22,14 @@ _registry: dict[str, str | type[Any]] = {
     "gemini": "allm.providers.gemini.adapter:Gemini",
     "openai_images": "allm.providers.openai_images.adapter:OpenAIImages",
     "fake_images": "allm.providers.fake_images.adapter:FakeImages",
+    "openai_embeddings": "allm.providers.openai_embeddings.adapter:OpenAIEmbeddings",
+    "openai_compatible_embeddings": (
+        "allm.providers.openai_embeddings.adapter:OpenAICompatibleEmbeddings"
+    ),
+    "gemini_embeddings": "allm.providers.gemini_embeddings.adapter:GeminiEmbeddings",
+    "fake_embeddings": "allm.providers.fake_embeddings.adapter:FakeEmbeddings",
+    "openai_moderation": "allm.providers.openai_moderation.adapter:OpenAIModeration",
+    "fake_moderation": "allm.providers.fake_moderation.adapter:FakeModeration",
 }
 _default_instances: dict[type[Any], Any] = {}
 

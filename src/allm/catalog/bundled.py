@@ -51,8 +51,12 @@ CAPABILITY_KEYS = frozenset({"tools", "vision", "json_native", "reasoning", "str
 IMAGE_CAPABILITY_KEYS = frozenset(
     {"images_enabled", "image_generation", "supported_image_operations"}
 )
-_KNOWN_CAPABILITIES = CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS
-LIMIT_KEYS = frozenset({"context", "output"})
+# Models of the surfaces beside chat say which one they serve.
+SURFACE_CAPABILITY_KEYS = frozenset({"embeddings", "moderation"})
+_KNOWN_CAPABILITIES = CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS | SURFACE_CAPABILITY_KEYS
+# ``dimensions``: an embedding model's vector length (the most ``dimensions=`` may ask for);
+# ``batch``: the most inputs one request may carry.
+LIMIT_KEYS = frozenset({"context", "output", "dimensions", "batch"})
 PRICE_KEYS = frozenset({"input", "cached_input", "cache_write", "output"})
 _ROW_KEYS = frozenset(
     {"provider", "id", "name", "aliases", "capabilities", "limits", "pricing", "notes", "metadata"}

@@ -3,9 +3,11 @@
 Nothing here does I/O or imports the runtime; an engine, adapters and keys live in Layer B.
 """
 
+from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
 from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
 from .models import ModelRef
+from .moderation import ModerationRequest, ModerationResponse, ModerationResult
 from .request import Request, json_schema
 from .response import FinishReason, Response, Usage
 from .results import (
@@ -25,6 +27,8 @@ __all__ = [
     "ToolFailure",
     "RESERVED_HALT_REASONS",
     "ChatResult",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
     "FinishReason",
     "HaltReason",
     "Image",
@@ -37,6 +41,9 @@ __all__ = [
     "ImageUsage",
     "Message",
     "ModelRef",
+    "ModerationRequest",
+    "ModerationResponse",
+    "ModerationResult",
     "Request",
     "Response",
     "Role",

@@ -54,6 +54,8 @@ class Tool:
 
     ``handler`` takes ``(arguments)`` or ``(arguments, ctx)``; ``None`` means the caller runs the
     tool. ``manual=True`` surfaces calls to the caller even when the chat loop runs automatically.
+    ``compact=True`` makes the chat loop send only the name and the description's first line; the
+    model gets the rest from the built-in ``tool_help`` tool (see ``allm.execution.compact``).
     A tool with a handler is not JSON-serializable unless the handler is a module-level function.
     """
 
@@ -63,10 +65,13 @@ class Tool:
     handler: Callable[..., Any] | None = None
     manual: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
+    compact: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.manual, bool):
             raise TypeError(f"Tool.manual must be a bool, got {self.manual!r}")
+        if not isinstance(self.compact, bool):
+            raise TypeError(f"Tool.compact must be a bool, got {self.compact!r}")
         if self.handler is not None and not callable(self.handler):
             raise TypeError(f"Tool.handler must be callable or None, got {self.handler!r}")
         object.__setattr__(self, "schema", normalize_schema(self.schema))

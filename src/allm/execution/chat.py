@@ -31,6 +31,7 @@ from ..tooling import (
     ToolContext,
 )
 from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, resolve_run
+from .compact import wire_tools
 from .runner import EventFilter, Prepared, annotate, prepare, request_id_from, with_costs
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle
@@ -52,7 +53,7 @@ _COMPLETED = frozenset({FinishReason.STOP, FinishReason.LENGTH, FinishReason.CON
 
 
 def _prepare_step(run: ChatRun, thread: Thread) -> Prepared:
-    request = Request(messages=thread.messages, tools=run.tools)
+    request = Request(messages=thread.messages, tools=wire_tools(run.tools))
     opts = {**run.step_opts, "request_id": run.request_id}
     return prepare(run.engine, request, opts, run.request_id)
 

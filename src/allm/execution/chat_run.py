@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import validate
+from .._hooks import apply_override
 from ..config import get_settings
 from ..data.messages import Message
 from ..data.results import StepResult, Thread
@@ -19,6 +20,7 @@ from ..tooling import (
     handler_arity,
     is_async_callable,
 )
+from .compact import with_tool_help
 from .runner import request_id_from
 from .tool_runner import validate_on_tool_error
 
@@ -101,6 +103,7 @@ def _positive_int(value: Any) -> bool:
 
 def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> ChatRun:
     """Check and resolve the chat options, listing every problem in one ``ConfigurationError``."""
+    engine = apply_override(engine)
     if not isinstance(engine, Engine):
         raise ConfigurationError(
             "invalid_option", problems=[f"engine must be an Engine, got {engine!r}"]
@@ -149,7 +152,7 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
     ):  # checked before merging: the merge reads each tool's name
         problems.append(f"tools must be a list of Tool values, got {extra_tools!r}")
         extra_tools = ()
-    tools = engine.resolve_tools({"tools": extra_tools} if extra_tools else {})
+    tools = with_tool_help(engine.resolve_tools({"tools": extra_tools} if extra_tools else {}))
     for item in tools:
         if (
             isinstance(item, Tool)

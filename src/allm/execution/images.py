@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .. import telemetry, validate
+from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call
 from ..data.images import ImageRequest, ImageResponse, ImageUsage
 from ..data.messages import Image, ImagePart
@@ -306,6 +307,7 @@ class _Job:
                 "invalid_option", problems=["request_id must be a non-empty str"]
             )
         request_id = given or new_id()
+        engine = apply_override(engine)
         if request.model is None and isinstance(engine, Engine) and engine.model is not None:
             request = replace(request, model=engine.model)
         return cls(engine, request, control, request_id)
@@ -396,6 +398,7 @@ class _Job:
             retry=None,
         )
         first = adapter.generate(request, self.call)  # the adapter's own pre-flight raises here
+        record_request(request)
         return self._attempts(first)
 
     def _attempts(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import telemetry, validate
+from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call
 from ..catalog import apply_costs, check_capabilities, resolve_model_ref
 from ..config import get_settings
@@ -260,6 +261,7 @@ def plan_call(
     have ``capability``, ``"stream"`` or ``"generate"``), stream options read (streaming only),
     the final request built and validated against the catalog, the ``Call`` assembled. Raises on
     the first failing stage; nothing is sent."""
+    engine = apply_override(engine)
     request, adapter, model = _resolve_adapter(engine, request, opts, capability)
     event_filter = EventFilter()
     if capability == "stream":
@@ -268,6 +270,7 @@ def plan_call(
         if problems:
             raise ConfigurationError("invalid_option", problems=problems)
     final, call, model_ref = _resolve_call(engine, adapter, request, opts, request_id, model)
+    record_request(final)
     return CallPlan(adapter, final, call, event_filter, model_ref)
 
 

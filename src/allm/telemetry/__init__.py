@@ -3,7 +3,7 @@
 Handlers receive ``(name, measurements, metadata)``. Span names: ``allm.<span>.start``,
 ``allm.<span>.stop`` (measurement ``duration`` in seconds) and ``allm.<span>.exception`` (instead
 of stop, with ``kind``, ``reason`` and ``stacktrace``; the exception is re-raised). The spans are
-``generate``, ``stream``, ``step``, ``chat``, ``tool`` and ``image``; ``allm.adapter.retry`` is a
+``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image``, ``embed`` and ``moderate``; ``allm.adapter.retry`` is a
 plain event emitted before each retry wait.
 
 Besides handlers, a *tracer* (``add_tracer``) sees the ``Span`` objects themselves, with their
@@ -49,9 +49,9 @@ __all__ = [
 
 Handler = Callable[[str, Mapping[str, Any], Mapping[str, Any]], None]
 
-SPAN_NAMES = frozenset({"generate", "stream", "step", "chat", "tool", "image"})
+SPAN_NAMES = frozenset({"generate", "stream", "step", "chat", "tool", "image", "embed", "moderate"})
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).
-REQUEST_SPANS = frozenset({"generate", "stream", "step", "image"})
+REQUEST_SPANS = frozenset({"generate", "stream", "step", "image", "embed", "moderate"})
 
 _log = logging.getLogger("allm.telemetry")
 _request_log = logging.getLogger("allm")

@@ -13,7 +13,10 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
   ending when the stream is returned (allm's ``stream`` span covers the pre-flight only);
 * ``chat`` (the tool loop): ``invoke_agent``, kind INTERNAL, ``gen_ai.operation.name=
   "invoke_agent"``, the usage of all its steps added up;
-* ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``.
+* ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
+* ``embed``: ``embeddings {model}``, kind CLIENT, ``gen_ai.operation.name="embeddings"``,
+  ``gen_ai.embeddings.dimension.count``, input token usage; ``moderate``: ``moderation {model}``,
+  kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
@@ -74,12 +77,16 @@ _OPERATIONS = {
     "chat": "invoke_agent",
     "tool": "execute_tool",
     "image": "generate_content",
+    "embed": "embeddings",
+    "moderate": "moderation",  # no GenAI name exists for it; the conventions allow custom ones
 }
 _KINDS = {
     "generate": SpanKind.CLIENT,
     "stream": SpanKind.CLIENT,
     "step": SpanKind.CLIENT,
     "image": SpanKind.CLIENT,
+    "embed": SpanKind.CLIENT,
+    "moderate": SpanKind.CLIENT,
     "chat": SpanKind.INTERNAL,
     "tool": SpanKind.INTERNAL,
 }
@@ -301,7 +308,7 @@ class _Bridge:
         else:
             model = metadata.get("model")
             state.request_model = _model_name(model)
-            state.provider = _provider_of(metadata.get("engine"), model)
+            state.provider = metadata.get("provider") or _provider_of(metadata.get("engine"), model)
             self._provider_attributes(attributes, state.provider)
             if state.request_model:
                 attributes["gen_ai.request.model"] = state.request_model
@@ -491,6 +498,8 @@ class _Bridge:
             count = stop.get("image_count")
             if recording and isinstance(count, int):
                 otel_span.set_attribute("allm.image.count", count)
+        if span.name in ("embed", "moderate"):
+            error_type = self._surface_attributes(span, otel_span, recording) or error_type
         if span.name == "tool" and "result" in stop:
             outcome = stop["result"]
             if getattr(outcome, "kind", None) == "tool":  # a ToolError
@@ -509,6 +518,29 @@ class _Bridge:
         otel_span.end()
         if span.name in ("generate", "step"):
             self._record_metrics(span, state, response, error_type)
+        elif span.name in ("embed", "moderate"):
+            self._record_metrics(span, state, stop.get("response"), error_type)
+
+    def _surface_attributes(self, span: Span, otel_span: Any, recording: bool) -> str | None:
+        """Embeddings and moderation report their answer (or failure) as stop metadata."""
+        stop = span.stop_metadata
+        failure = stop.get("error")
+        response = stop.get("response")
+        if recording and response is not None:
+            attributes: dict[str, Any] = {}
+            if getattr(response, "model", None):
+                attributes["gen_ai.response.model"] = str(response.model)
+            attributes.update(self._usage_attributes([getattr(response, "usage", None)]))
+            dimensions = getattr(response, "dimensions", None)
+            if isinstance(dimensions, int):
+                attributes["gen_ai.embeddings.dimension.count"] = dimensions
+            count = span.metadata.get("input_count")
+            if isinstance(count, int):
+                attributes["allm.input_count"] = count
+            if span.name == "moderate":
+                attributes["allm.moderation.flagged"] = bool(stop.get("flagged"))
+            otel_span.set_attributes(attributes)
+        return None if failure is None else _error_type(failure)
 
     def _record_metrics(
         self, span: Span, state: _State, response: Any, error_type: str | None

@@ -15,6 +15,10 @@ provider serves scripts. Scenarios:
 ==================  =====================================================================
 
 Chunkings: ``"whole"``, ``"bytewise"`` and ``"split"`` (a few arbitrary cuts).
+
+Embedding and moderation adapters have their own kits, ``EmbeddingConformance`` (cases
+101-108) and ``ModerationConformance`` (201-206): subclasses implement ``scenario(name)``
+returning a ``SurfaceScenario``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,16 @@ from allm.events import (
     ToolCallStarted,
 )
 
-__all__ = ["CASES", "AdapterConformance", "Scenario"]
+__all__ = [
+    "CASES",
+    "EMBEDDING_CASES",
+    "MODERATION_CASES",
+    "AdapterConformance",
+    "EmbeddingConformance",
+    "ModerationConformance",
+    "Scenario",
+    "SurfaceScenario",
+]
 
 CHUNKINGS = ("whole", "bytewise", "split")
 
@@ -238,3 +251,208 @@ class AdapterConformance:
         assert (("messages",), "empty") in info.value.errors
         if scenario.sent is not None:
             assert scenario.sent() == []
+
+
+# -- the surfaces beside chat ----------------------------------------------------------------------
+
+
+@dataclass
+class SurfaceScenario:
+    """An engine wired to serve one embedding or moderation scenario, and what to expect.
+
+    ``expect`` is the vectors (embeddings) or the ``flagged`` list (moderation) of a success;
+    ``expect_reason`` the error reason of a refusal; ``sent`` lists what reached the wire.
+    """
+
+    engine: allm.Engine
+    inputs: Any
+    opts: dict[str, Any] = field(default_factory=dict)
+    expect: Any = None
+    expect_reason: str | None = None
+    expect_requests: int | None = None
+    sent: Callable[[], list[Any]] | None = None
+
+
+EMBEDDING_CASES: dict[int, str] = {
+    101: "a list of inputs gives one vector per input, in input order",
+    102: "a single string gives one vector, and .vector is it",
+    103: "inputs past batch_size are split into ceil(n / batch_size) requests, order kept",
+    104: "a refusal to serve raises an AdapterError with a closed reason",
+    105: "the sync and async APIs give the same response",
+    106: "invalid inputs fail before any I/O, every problem listed",
+    107: "building the requests is deterministic",
+    108: "the response round-trips through JSON",
+}
+
+MODERATION_CASES: dict[int, str] = {
+    201: "one result per input, in input order",
+    202: "a refusal to serve raises an AdapterError with a closed reason",
+    203: "the sync and async APIs give the same response",
+    204: "invalid inputs fail before any I/O, every problem listed",
+    205: "building the requests is deterministic",
+    206: "the response round-trips through JSON",
+}
+
+
+class _SurfaceKit:
+    __test__: ClassVar[bool] = False
+    kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__test__ = not cls.__name__.startswith("_") and cls.__name__ not in (
+            "EmbeddingConformance",
+            "ModerationConformance",
+        )
+
+    def scenario(self, name: str) -> SurfaceScenario | None:
+        """The engine and expectations for ``name``; ``None`` when not supported."""
+        raise NotImplementedError
+
+    def _need(self, name: str) -> SurfaceScenario:
+        found = self.scenario(name)
+        if found is None:
+            import pytest
+
+            pytest.skip(f"{type(self).__name__} has no {name!r} scenario")
+        assert found is not None
+        return found
+
+    def _call(self, found: SurfaceScenario, asynchronous: bool = False, **extra: Any) -> Any:
+        sync = allm.embed if self.kind == "embed" else allm.moderate
+        if not asynchronous:
+            return sync(found.engine, found.inputs, **found.opts, **extra)
+        import anyio
+
+        afunction = allm.aembed if self.kind == "embed" else allm.amoderate
+
+        async def run() -> Any:
+            return await afunction(found.engine, found.inputs, **found.opts, **extra)
+
+        return anyio.run(run)
+
+    def _refusal(self) -> None:
+        import pytest
+
+        found = self._need("refused")
+        with pytest.raises(allm.AdapterError) as info:
+            self._call(found)
+        assert info.value.reason in allm.AdapterError.reasons
+        assert info.value.reason == found.expect_reason
+
+    def _sync_async(self, name: str) -> None:
+        assert self._call(self._need(name)) == self._call(self._need(name), asynchronous=True)
+
+    def _deterministic(self, name: str) -> None:
+        first, second = self._need(name), self._need(name)
+        if first.sent is None or second.sent is None:
+            import pytest
+
+            pytest.skip("the scenario does not record what it sent")
+        self._call(first)
+        self._call(second)
+        assert first.sent() == second.sent() and first.sent()
+
+    def _round_trip(self, name: str) -> None:
+        response = self._call(self._need(name))
+        assert allm.from_json(allm.to_json(response)) == response
+
+    def _before_io(self, name: str, bad: Any, problems: int) -> None:
+        import pytest
+
+        found = self._need(name)
+        with pytest.raises(allm.ValidationError) as info:
+            self._call(SurfaceScenario(found.engine, bad, found.opts, sent=found.sent))
+        assert len(info.value.errors) == problems
+        if found.sent is not None:
+            assert found.sent() == []
+
+
+class EmbeddingConformance(_SurfaceKit):
+    """Numbered cases for embedding adapters. Scenarios: ``"batch"`` (several inputs,
+    ``expect`` their vectors), ``"single"`` (one string), ``"split"`` (``opts`` hold a
+    ``batch_size`` below the input count, or ``expect_requests`` for the adapter's own limit),
+    ``"refused"``
+    (``expect_reason``)."""
+
+    kind: ClassVar[str] = "embed"
+
+    @classmethod
+    def case_count(cls) -> int:
+        """How many cases the kit has."""
+        return len(EMBEDDING_CASES)
+
+    def test_e101_one_vector_per_input_in_order(self) -> None:
+        found = self._need("batch")
+        response = self._call(found)
+        assert isinstance(response, allm.EmbeddingResponse)
+        assert [list(v) for v in response.vectors] == [list(v) for v in found.expect]
+        assert len({len(v) for v in response.vectors}) == 1
+
+    def test_e102_single_string(self) -> None:
+        found = self._need("single")
+        response = self._call(found)
+        assert len(response.vectors) == 1 and response.vector == response.vectors[0]
+        assert [list(response.vector)] == [list(v) for v in found.expect]
+
+    def test_e103_batches_split_in_order(self) -> None:
+        found = self._need("split")
+        response = self._call(found)
+        assert [list(v) for v in response.vectors] == [list(v) for v in found.expect]
+        if found.expect_requests is not None:
+            assert response.metadata["batches"] == found.expect_requests
+        else:
+            size = found.opts["batch_size"]
+            assert response.metadata["batches"] == -(-len(found.inputs) // size)
+        if found.sent is not None:
+            assert len(found.sent()) == response.metadata["batches"]
+
+    def test_e104_refusal_classified(self) -> None:
+        self._refusal()
+
+    def test_e105_sync_equals_async(self) -> None:
+        self._sync_async("batch")
+
+    def test_e106_invalid_inputs_before_io(self) -> None:
+        self._before_io("batch", ["fine", "", 7], 2)
+
+    def test_e107_requests_deterministic(self) -> None:
+        self._deterministic("batch")
+
+    def test_e108_json_round_trip(self) -> None:
+        self._round_trip("batch")
+
+
+class ModerationConformance(_SurfaceKit):
+    """Numbered cases for moderation adapters. Scenarios: ``"batch"`` (several inputs,
+    ``expect`` their ``flagged`` values), ``"refused"`` (``expect_reason``)."""
+
+    kind: ClassVar[str] = "moderate"
+
+    @classmethod
+    def case_count(cls) -> int:
+        """How many cases the kit has."""
+        return len(MODERATION_CASES)
+
+    def test_m201_one_result_per_input_in_order(self) -> None:
+        found = self._need("batch")
+        response = self._call(found)
+        assert isinstance(response, allm.ModerationResponse)
+        assert [result.flagged for result in response.results] == list(found.expect)
+        for result in response.results:
+            assert set(result.scores) <= set(result.categories) or not result.scores
+
+    def test_m202_refusal_classified(self) -> None:
+        self._refusal()
+
+    def test_m203_sync_equals_async(self) -> None:
+        self._sync_async("batch")
+
+    def test_m204_invalid_inputs_before_io(self) -> None:
+        self._before_io("batch", ["fine", "", 7], 2)
+
+    def test_m205_requests_deterministic(self) -> None:
+        self._deterministic("batch")
+
+    def test_m206_json_round_trip(self) -> None:
+        self._round_trip("batch")

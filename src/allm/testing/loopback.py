@@ -7,7 +7,9 @@
         engine = allm.Engine(adapter=OpenAI(base_url=server.url + "/v1"), ...)
 
 Answers for one path are served in the order they were added (a 429 then a 200, say); the last
-one repeats. Every received request is kept in ``server.requests``.
+one repeats. ``server.route(method, path, fn)`` answers every request on that path with
+``fn(received) -> Answer`` instead (an echo, say). Every received request is kept in
+``server.requests``; ``server.max_in_flight`` is the most requests it was serving at once.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -59,7 +61,10 @@ class LoopbackServer:
 
     def __init__(self) -> None:
         self._answers: dict[tuple[str, str], deque[Answer]] = {}
+        self._routes: dict[tuple[str, str], Callable[[ReceivedRequest], Answer]] = {}
         self.requests: list[ReceivedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         server = self
 
@@ -79,8 +84,14 @@ class LoopbackServer:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path
-                server._record(self.command, path, dict(self.headers.items()), body)
-                answer = server._next(self.command, path.split("?", 1)[0])
+                received = server._record(self.command, path, dict(self.headers.items()), body)
+                try:
+                    answer = server._next(self.command, path.split("?", 1)[0], received)
+                    self._write(answer)
+                finally:
+                    server._done()
+
+            def _write(self, answer: Answer | None) -> None:
                 if answer is None:
                     self.send_response(404)
                     self.send_header("content-length", "0")
@@ -136,16 +147,34 @@ class LoopbackServer:
             queue = self._answers.setdefault((method.upper(), path), deque())
             queue.append(answer if answer is not None else Answer(**fields))
 
-    def _next(self, method: str, path: str) -> Answer | None:
+    def route(self, method: str, path: str, fn: Callable[[ReceivedRequest], Answer]) -> None:
+        """Answer every ``method`` request on ``path`` with ``fn(received)``."""
+        with self._lock:
+            self._routes[(method.upper(), path)] = fn
+
+    def _next(self, method: str, path: str, received: ReceivedRequest) -> Answer | None:
+        route = self._routes.get((method, path))
+        if route is not None:
+            return route(received)
         with self._lock:
             queue = self._answers.get((method, path))
             if not queue:
                 return None
             return queue.popleft() if len(queue) > 1 else queue[0]
 
-    def _record(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+    def _record(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> ReceivedRequest:
+        received = ReceivedRequest(method, path, headers, body)
         with self._lock:
-            self.requests.append(ReceivedRequest(method, path, headers, body))
+            self.requests.append(received)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        return received
+
+    def _done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def start(self) -> LoopbackServer:
         """Start serving in a background thread."""
