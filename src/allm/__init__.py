@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         CorruptSessionError,
         EngineError,
         ImageAdapterError,
+        OutputValidationError,
         SchemaVersionError,
         SessionError,
         SessionNotFoundError,
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
     )
     from .execution.streams import AsyncEventStream, EventStream
     from .moderation import amoderate, moderate
+    from .output import OutputSpec, output
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -135,6 +137,9 @@ _LAZY: dict[str, str] = {
     "system": _CONSTRUCTORS,
     "to_json": "allm.codec",
     "tool": "allm.tooling",
+    "output": "allm.output",
+    "OutputSpec": "allm.output",
+    "OutputValidationError": _ERRORS,
     "ToolContext": "allm.tooling",
     "AskUser": _DATA,
     "Halt": _DATA,
@@ -237,6 +242,8 @@ __all__ = [
     "ModerationRequest",
     "ModerationResponse",
     "ModerationResult",
+    "OutputSpec",
+    "OutputValidationError",
     "Request",
     "Response",
     "Role",
@@ -285,6 +292,7 @@ __all__ = [
     "json_schema",
     "keys",
     "moderate",
+    "output",
     "request",
     "sessions",
     "step",

@@ -142,14 +142,28 @@ class Engine:
         return replace(self, context={**self.context, name: value})
 
     def with_model(self, model: str | None) -> Engine:
-        """This engine with another default model."""
-        return replace(self, model=model)
+        """This engine with another default model, on the same adapter: an engine whose model
+        selected its provider keeps that provider as its ``adapter``, so its ``adapter_opts``
+        stay with it when the new model names another provider."""
+        return replace(self, model=model, adapter=self._own_adapter())
+
+    def _own_adapter(self) -> Any:
+        """The adapter this engine's options belong to: the one it names, else the registered
+        provider its model selects, else None."""
+        if self.adapter is not None:
+            return self.adapter
+        from .model_refs import split_model_ref
+        from .registry import registered_names
+
+        provider, _ = split_model_ref(self.model)
+        return provider if provider in registered_names() else None
 
     def merge_opts(self, **opts: Any) -> Engine:
         """This engine with ``model``, ``tools`` (merged by name), ``params`` and ``context`` applied."""
         changes: dict[str, Any] = {}
         if "model" in opts:
             changes["model"] = opts["model"]
+            changes["adapter"] = self._own_adapter()
         if "tools" in opts:
             changes["tools"] = self.resolve_tools({"tools": opts["tools"]})
         if "params" in opts:

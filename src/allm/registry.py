@@ -11,7 +11,14 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["load_class", "name_of", "register_adapter", "registered_names", "resolve_adapter"]
+__all__ = [
+    "load_class",
+    "name_of",
+    "provider_of",
+    "register_adapter",
+    "registered_names",
+    "resolve_adapter",
+]
 
 _lock = threading.Lock()
 _registry: dict[str, str | type[Any]] = {
@@ -43,6 +50,13 @@ def register_adapter(name: str, adapter: str | type[Any]) -> None:
 def registered_names() -> frozenset[str]:
     """Every name an engine may use for its adapter."""
     return frozenset(_registry)
+
+
+def provider_of(name: str) -> str:
+    """The provider whose settings the adapter registered as ``name`` reads: its class's ``name``
+    (``"openai"`` for ``"openai_images"``), else ``name`` itself."""
+    own = getattr(load_class(_registry[name]), "name", None)
+    return own if isinstance(own, str) and own else name
 
 
 def load_class(ref: str | type[Any]) -> type[Any]:

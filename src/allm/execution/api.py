@@ -17,7 +17,15 @@ from ..data.models import ModelRef
 from ..data.response import FinishReason, Response
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
-from .runner import annotate, plan_call, prepare, request_id_from, span_metadata, with_costs
+from .runner import (
+    annotate,
+    generate_plan,
+    plan_call,
+    prepare,
+    request_id_from,
+    span_metadata,
+    with_costs,
+)
 from .streams import AsyncEventStream, EventStream
 
 __all__ = ["agenerate", "astream_generate", "generate", "stream_generate", "unwrap"]
@@ -70,7 +78,7 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
             planned = plan_call(engine, request, opts, request_id, "generate")
             annotate(span, planned.request, planned.call, planned.adapter)
             # the adapter's own pre-flight raises here
-            plan = planned.adapter.generate(planned.request, planned.call)
+            plan = generate_plan(engine, planned.adapter, planned.request, planned.call, opts)
             try:
                 response = _sync.run(plan)
             except ConfigurationError:
@@ -115,7 +123,7 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
             planned = plan_call(engine, request, opts, request_id, "generate")
             annotate(span, planned.request, planned.call, planned.adapter)
             # the adapter's own pre-flight raises here
-            plan = planned.adapter.generate(planned.request, planned.call)
+            plan = generate_plan(engine, planned.adapter, planned.request, planned.call, opts)
             try:
                 response = await _async.run(plan)
             except ConfigurationError:

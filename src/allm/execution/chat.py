@@ -32,7 +32,15 @@ from ..tooling import (
 )
 from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, resolve_run
 from .compact import wire_tools
-from .runner import EventFilter, Prepared, annotate, prepare, request_id_from, with_costs
+from .runner import (
+    EventFilter,
+    Prepared,
+    annotate,
+    prepare,
+    request_id_from,
+    typed_output_mode,
+    with_costs,
+)
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle
 
@@ -327,11 +335,14 @@ def _finalize_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[A
     yield ChatCompleted(merged)
 
 
-def _needs_finalize(run: ChatRun, adapter: Any) -> bool:
+def _needs_finalize(run: ChatRun, adapter: Any, model: Any) -> bool:
     if run.response_format is None:
         return False
     if run.structured_finalize:
         return True
+    mode = typed_output_mode(run.engine, adapter, run.response_format, model)
+    if mode is not None:  # a typed output: tool mode ends the loop itself, the others finalize
+        return bool(run.tools) and mode != "tool"
     probe = getattr(adapter, "requires_structured_finalize", None)
     if not callable(probe):
         return False
@@ -347,14 +358,13 @@ def _open(
     run = resolve_run(engine, opts, sync_api=sync_api)
     thread = _as_thread(thread_or_messages)
     if chat:
-        probe_adapter = None
+        probe_adapter = model = None
         if run.response_format is not None:
             from .runner import resolve_engine_adapter
 
-            probe_adapter, _ = resolve_engine_adapter(
-                run.engine, opts.get("model") or run.engine.model
-            )
-        if _needs_finalize(run, probe_adapter):
+            model = opts.get("model") or run.engine.model
+            probe_adapter, _ = resolve_engine_adapter(run.engine, model)
+        if _needs_finalize(run, probe_adapter, model):
             run = replace(
                 run,
                 step_opts={**run.step_opts, "response_format": None, "structured_finalize": False},

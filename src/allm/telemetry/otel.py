@@ -60,6 +60,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._version import __version__
+from ..data.output import OutputSpec
 from ..model_refs import split_model_ref
 from . import Span, add_tracer, current_span, remove_tracer
 
@@ -412,10 +413,10 @@ class _Bridge:
             if max_tokens is not None:
                 attributes["gen_ai.request.max_tokens"] = max_tokens
             response_format = request.response_format
-            if isinstance(response_format, Mapping) and response_format.get("type") in (
-                "json_schema",
-                "json_object",
-            ):
+            if (
+                isinstance(response_format, Mapping)
+                and response_format.get("type") in ("json_schema", "json_object")
+            ) or isinstance(response_format, OutputSpec):
                 attributes["gen_ai.output.type"] = "json"
             if self.capture:
                 system, history = _input_messages(request.messages)

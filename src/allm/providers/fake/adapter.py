@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ...adapters import Call
 from ...data.messages import Message, Role
@@ -35,6 +35,10 @@ class Fake:
     """The scripted test adapter. One instance keeps one cursor per engine (by engine id)."""
 
     name = "fake"
+    output_modes = ("native", "tool", "prompted")
+    # A stand-in for every provider: an engine on the Fake keeps every call on it, whatever
+    # provider a model reference names, so tests stay offline; it sends nothing anywhere.
+    stand_in: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._cursors = CursorBook("script_cursor")

@@ -33,6 +33,7 @@ class FakeImages:
     """The scripted image adapter. One instance keeps one cursor per engine (by engine id)."""
 
     name: ClassVar[str] = "fake"
+    stand_in: ClassVar[bool] = True  # reads the engine's options whatever its provider (offline)
 
     def __init__(self, operations: Sequence[str] | None = None) -> None:
         chosen = ALL_OPERATIONS if operations is None else frozenset(operations)

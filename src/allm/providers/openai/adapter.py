@@ -36,6 +36,7 @@ class _OpenAIWire(HttpAdapter):
     """What ``OpenAI`` and ``OpenAICompatible`` share: endpoints, the read loop, errors."""
 
     lenient: ClassVar[bool] = False
+    output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     validate_reasoning: ClassVar[bool] = True
     default_endpoint: ClassVar[str | None] = None
 

@@ -79,6 +79,8 @@ class OpenAIImages(ImagesRequest, ImagesDecode):
     def request_timeout(self, call: Call) -> float:
         """Seconds to wait for the answer (``timeout`` or ``request_timeout``)."""
         value = call.opt("request_timeout")
+        if value is None and call.opt("timeout") is None and self.timeout is None:
+            value = call.provider_settings.get("request_timeout")
         if value is None:
             value = self.setting(call, "timeout", DEFAULT_TIMEOUT)
         return float(value)
