@@ -20,10 +20,21 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import errors, events, keys, sessions, stores, telemetry, validate
+    from .audio import (
+        AsyncSpeechStream,
+        SpeechStream,
+        astream_synthesize,
+        asynthesize,
+        atranscribe,
+        stream_synthesize,
+        synthesize,
+        transcribe,
+    )
     from .codec import from_json, to_json
     from .collector import StreamCollector
     from .config import configure
     from .data import (
+        Audio,
         ChatResult,
         EmbeddingRequest,
         EmbeddingResponse,
@@ -44,11 +55,16 @@ if TYPE_CHECKING:
         Role,
         Session,
         SessionStatus,
+        SpeechRequest,
+        SpeechResponse,
         StepResult,
         TextPart,
         Thread,
         Tool,
         ToolCall,
+        Transcription,
+        TranscriptionRequest,
+        TranscriptSpan,
         Usage,
         json_schema,
     )
@@ -95,10 +111,12 @@ _CONSTRUCTORS = "allm.data.constructors"
 _API = "allm.execution.api"
 _CHAT = "allm.execution.chat"
 _IMAGES = "allm.execution.images"
+_AUDIO = "allm.audio"
 
 # public name -> the module that defines it
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
+    "Audio": _DATA,
     "ChatResult": _DATA,
     "EmbeddingRequest": _DATA,
     "EmbeddingResponse": _DATA,
@@ -124,11 +142,16 @@ _LAZY: dict[str, str] = {
     "Role": _DATA,
     "Session": _DATA,
     "SessionStatus": _DATA,
+    "SpeechRequest": _DATA,
+    "SpeechResponse": _DATA,
     "StepResult": _DATA,
     "TextPart": _DATA,
     "Thread": _DATA,
     "Tool": _DATA,
     "ToolCall": _DATA,
+    "TranscriptSpan": _DATA,
+    "Transcription": _DATA,
+    "TranscriptionRequest": _DATA,
     "Usage": _DATA,
     "assistant": _CONSTRUCTORS,
     "from_json": "allm.codec",
@@ -187,10 +210,19 @@ _LAZY: dict[str, str] = {
     "generate_image": _IMAGES,
     "image_request": _IMAGES,
     "image_variation": _IMAGES,
+    "AsyncSpeechStream": _AUDIO,
+    "SpeechStream": _AUDIO,
+    "astream_synthesize": _AUDIO,
+    "asynthesize": _AUDIO,
+    "atranscribe": _AUDIO,
+    "stream_synthesize": _AUDIO,
+    "synthesize": _AUDIO,
+    "transcribe": _AUDIO,
 }
 _SUBMODULES = frozenset(
     {
         "adapters",
+        "audio",
         "catalog",
         "codec",
         "config",
@@ -219,6 +251,8 @@ __all__ = [
     "AllmError",
     "AskUser",
     "AsyncEventStream",
+    "AsyncSpeechStream",
+    "Audio",
     "ChatResult",
     "ConflictError",
     "ContentPart",
@@ -253,6 +287,9 @@ __all__ = [
     "SessionNotFoundError",
     "SessionStateError",
     "SessionStatus",
+    "SpeechRequest",
+    "SpeechResponse",
+    "SpeechStream",
     "StepResult",
     "StreamCollector",
     "StreamError",
@@ -263,6 +300,9 @@ __all__ = [
     "ToolContext",
     "ToolError",
     "ToolFailure",
+    "TranscriptSpan",
+    "Transcription",
+    "TranscriptionRequest",
     "Usage",
     "ValidationError",
     "__version__",
@@ -278,6 +318,10 @@ __all__ = [
     "astream",
     "astream_generate",
     "astream_step",
+    "astream_synthesize",
+    "asynthesize",
+    "atranscribe",
+    "audio",
     "chat",
     "configure",
     "edit_image",
@@ -300,11 +344,14 @@ __all__ = [
     "stream",
     "stream_generate",
     "stream_step",
+    "stream_synthesize",
+    "synthesize",
     "system",
     "telemetry",
     "to_json",
     "tool",
     "tool_result",
+    "transcribe",
     "unwrap",
     "user",
     "validate",

@@ -60,6 +60,7 @@ def _ensure_registry() -> None:
     _filled = True
     from . import errors, events
     from .data import (
+        audio,
         embeddings,
         images,
         messages,
@@ -72,7 +73,7 @@ def _ensure_registry() -> None:
         tools,
     )
 
-    surfaces = (embeddings, moderation)
+    surfaces = (embeddings, moderation, audio)
     for module in (
         messages,
         tools,

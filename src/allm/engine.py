@@ -38,6 +38,10 @@ ENGINE_FIELD_KEYS = frozenset(
         "embedding_model",
         "moderation_adapter",
         "moderation_model",
+        "speech_adapter",
+        "speech_model",
+        "transcription_adapter",
+        "transcription_model",
         "params",
         "context",
         "retry",
@@ -50,7 +54,13 @@ ENGINE_FIELD_KEYS = frozenset(
 
 
 # Adapter slots of the surfaces beside chat; each takes a class, an instance or a name.
-SURFACE_SLOTS = ("image_adapter", "embedding_adapter", "moderation_adapter")
+SURFACE_SLOTS = (
+    "image_adapter",
+    "embedding_adapter",
+    "moderation_adapter",
+    "speech_adapter",
+    "transcription_adapter",
+)
 _REF_FIELDS = frozenset({"adapter", "tool_executor", "tool_result_encoder", *SURFACE_SLOTS})
 
 
@@ -63,6 +73,8 @@ def _check_ref(value: Any, what: str, problems: list[str]) -> None:
         return
     if hasattr(value, "embed") or hasattr(value, "moderate"):
         return
+    if hasattr(value, "synthesize") or hasattr(value, "transcribe"):
+        return
     problems.append(f"{what} must be a class, an instance or a registered name, got {value!r}")
 
 
@@ -71,9 +83,10 @@ class Engine:
     """What a call runs with: adapter, adapter options, model, tools and defaults.
 
     ``adapter`` and the surface slots (``image_adapter``, ``embedding_adapter``,
-    ``moderation_adapter``) take a class, an instance or a registered name (``"fake"``);
-    ``embedding_model`` / ``moderation_model`` are those surfaces' default models (a
-    ``"provider:id"`` string picks the adapter when the slot is empty).
+    ``moderation_adapter``, ``speech_adapter``, ``transcription_adapter``) take a class, an
+    instance or a registered name (``"fake"``); ``embedding_model``, ``moderation_model``,
+    ``speech_model`` and ``transcription_model`` are those surfaces' default models (a
+    ``"provider:id"`` string picks the adapter when the slot is empty; ``model`` is never used).
     ``params`` are default request parameters; unknown names reach the provider as they are.
     ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
     overrides or a ``RetryPolicy``. Every helper returns a new engine with the same ``id``.
@@ -94,6 +107,10 @@ class Engine:
     embedding_model: str | None = None
     moderation_adapter: Any = None
     moderation_model: str | None = None
+    speech_adapter: Any = None
+    speech_model: str | None = None
+    transcription_adapter: Any = None
+    transcription_model: str | None = None
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:
