@@ -95,3 +95,33 @@ def test_otel_is_an_attribute_of_telemetry_without_importing_it_first() -> None:
     assert done.stdout.strip() == "ok"
     with pytest.raises(AttributeError):
         allm.telemetry.nothing_here  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("generate", ("model", "temperature", "max_tokens", "api_key", "on_event", "streaming")),
+        ("stream_generate", ("emit_text_deltas", "include_raw_chunks", "on_event", "temperature")),
+        ("agenerate", ("temperature", "api_key")),
+        ("chat", ("mode", "max_turns", "halt_when", "on_tool_error", "tool_timeout", "context")),
+        ("stream", ("max_turns", "on_tool_error")),
+        ("step", ("mode", "on_tool_error")),
+        ("achat", ("see ``chat``",)),
+        ("generate_image", ("size", "quality", "n", "api_key")),
+        ("tool", ("name", "description", "schema", "handler", "manual")),
+        ("configure", ("keys", "load_dotenv", "catalog")),
+    ],
+)
+def test_help_on_the_main_functions_shows_their_options(
+    name: str, options: tuple[str, ...]
+) -> None:
+    doc = getattr(allm, name).__doc__ or ""
+    missing = [option for option in options if option not in doc]
+    assert not missing, f"help(allm.{name}) does not mention {missing}"
+
+
+def test_session_operations_list_their_options() -> None:
+    for name in ("start", "reply", "resume", "step"):
+        doc = getattr(allm.sessions, name).__doc__ or ""
+        assert "**opts" in doc, name
+        assert "options of ``allm.chat``" in doc or "options of ``allm.step``" in doc, name

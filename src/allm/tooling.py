@@ -420,6 +420,15 @@ def tool(
     takes the name from the function, the description from its docstring and the schema from its
     signature (needs the ``pydantic`` extra); a parameter named ``ctx`` receives the
     ``ToolContext``.
+
+    Args:
+        function: The typed function to derive the tool from (the decorator form).
+        name: The tool's name (default: the function's).
+        description: What the tool does, for the model (default: the function's docstring).
+        schema: The JSON schema of the arguments (default: derived from the signature).
+        handler: What runs a call: takes ``(arguments)`` or ``(arguments, ctx)``.
+        manual: ``True`` hands its calls back to the caller instead of running them.
+        metadata: Free data kept on the ``Tool``.
     """
     if function is not None:
         return _from_function(function, name, description, manual, metadata)
