@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -22,6 +23,8 @@ from .errors import AllmError, ConfigurationError, ToolError
 
 if TYPE_CHECKING:
     from .engine import Engine
+
+_log = logging.getLogger("allm")
 
 __all__ = [
     "DEFAULT_ENCODER",
@@ -153,7 +156,7 @@ class DefaultExecutor:
         except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
             return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:
-            return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
+            return _handler_raised(tool, ctx, exc)
         return _checked(outcome, tool, ctx)
 
     async def aexecute(self, tool: Tool, arguments: dict[str, Any], ctx: ToolContext) -> Any:
@@ -172,8 +175,21 @@ class DefaultExecutor:
         except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
             return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:
-            return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
+            return _handler_raised(tool, ctx, exc)
         return _checked(outcome, tool, ctx)
+
+
+def _handler_raised(tool: Tool, ctx: ToolContext, exc: Exception) -> ToolError:
+    """The model is told the handler failed; the developer gets the traceback in the log."""
+    call_id = ctx.tool_call.id if ctx.tool_call is not None else None
+    _log.warning(
+        "tool %r raised %s (call %s); the model gets the error as the tool's result",
+        tool.name,
+        type(exc).__name__,
+        call_id,
+        exc_info=exc,
+    )
+    return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
 
 
 def _checked(outcome: Any, tool: Tool, ctx: ToolContext) -> Any:
@@ -410,6 +426,15 @@ def tool(
     takes the name from the function, the description from its docstring and the schema from its
     signature (needs the ``pydantic`` extra); a parameter named ``ctx`` receives the
     ``ToolContext``.
+
+    Args:
+        function: The typed function to derive the tool from (the decorator form).
+        name: The tool's name (default: the function's).
+        description: What the tool does, for the model (default: the function's docstring).
+        schema: The JSON schema of the arguments (default: derived from the signature).
+        handler: What runs a call: takes ``(arguments)`` or ``(arguments, ctx)``.
+        manual: ``True`` hands its calls back to the caller instead of running them.
+        metadata: Free data kept on the ``Tool``.
     """
     if function is not None:
         return _from_function(function, name, description, manual, metadata)

@@ -372,3 +372,13 @@ def _log_request(span: Span, exc: BaseException | None) -> None:
         getattr(usage, "output_tokens", None),
         None if error is None else f"{type(error).__name__}:{getattr(error, 'reason', None)}",
     )
+
+
+def __getattr__(name: str) -> Any:
+    # ``allm.telemetry.otel.instrument()`` works without importing the submodule first, and
+    # ``import allm.telemetry`` still never loads OpenTelemetry.
+    if name == "otel":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.otel")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
