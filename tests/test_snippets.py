@@ -118,6 +118,8 @@ def test_every_python_block_runs_offline(
     path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: None
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    # Pages are read from the repository root, where `examples/` is beside them.
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
     namespace: dict[str, Any] = {"__name__": "__snippet__"}
     for block in blocks(path):
         code = _compile(block)
