@@ -1,6 +1,6 @@
 """Presets of ``OpenAICompatible``: the hosted services (Groq, OpenRouter, DeepSeek, xAI,
 Together, Fireworks, Cerebras) and local servers (vLLM, llama.cpp, LM Studio, a LiteLLM proxy)
-as registry names, each with its base URL, key variable and quirks (``docs/providers-presets.md``).
+as registry names, each with its base URL, key variable and quirks (``docs/design/providers-presets.md``).
 """
 
 from __future__ import annotations

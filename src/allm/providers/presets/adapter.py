@@ -3,7 +3,7 @@ its own settings scope and key (a key only reaches its own service's host)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ... import keys
 from ...adapters import Call
@@ -18,6 +18,14 @@ class CompatiblePreset(OpenAICompatible):
 
     preset: ClassVar[str] = ""
 
+    def __init_subclass__(cls, *, preset: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = PRESETS[preset]
+        cls.preset = cls.name = cls.key_provider = preset
+        cls.default_base_url = known.base_url
+        cls.requires_key = known.key_required
+        cls.empty_tool_turn_content = known.empty_tool_turn_content
+
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` with the service's key (required for hosted services)."""
         if self.requires_key:
@@ -26,83 +34,49 @@ class CompatiblePreset(OpenAICompatible):
         return {"authorization": f"Bearer {found[0]}"} if found else {}
 
 
-def _preset(name: str) -> dict[str, object]:
-    preset = PRESETS[name]
-    return {
-        "name": name,
-        "preset": name,
-        "key_provider": name,
-        "default_base_url": preset.base_url,
-        "requires_key": preset.key_required,
-        "empty_tool_turn_content": preset.empty_tool_turn_content,
-    }
-
-
-class Groq(CompatiblePreset):
+class Groq(CompatiblePreset, preset="groq"):
     """Groq (``GROQ_API_KEY``); its ``x_groq.usage`` is the stream's usage."""
 
-    locals().update(_preset("groq"))
 
-
-class OpenRouter(CompatiblePreset):
+class OpenRouter(CompatiblePreset, preset="openrouter"):
     """OpenRouter (``OPENROUTER_API_KEY``); ``delta.reasoning`` is reasoning, an error beside
     ``choices`` ends the stream as that error."""
 
-    locals().update(_preset("openrouter"))
 
-
-class DeepSeek(CompatiblePreset):
+class DeepSeek(CompatiblePreset, preset="deepseek"):
     """DeepSeek (``DEEPSEEK_API_KEY``); ``reasoning_content`` is reasoning."""
 
-    locals().update(_preset("deepseek"))
 
-
-class XAI(CompatiblePreset):
+class XAI(CompatiblePreset, preset="xai"):
     """xAI (``XAI_API_KEY``)."""
 
-    locals().update(_preset("xai"))
 
-
-class Together(CompatiblePreset):
+class Together(CompatiblePreset, preset="together"):
     """Together AI (``TOGETHER_API_KEY``)."""
 
-    locals().update(_preset("together"))
 
-
-class Fireworks(CompatiblePreset):
+class Fireworks(CompatiblePreset, preset="fireworks"):
     """Fireworks AI (``FIREWORKS_API_KEY``)."""
 
-    locals().update(_preset("fireworks"))
 
-
-class Cerebras(CompatiblePreset):
+class Cerebras(CompatiblePreset, preset="cerebras"):
     """Cerebras (``CEREBRAS_API_KEY``)."""
 
-    locals().update(_preset("cerebras"))
 
-
-class VLLM(CompatiblePreset):
+class VLLM(CompatiblePreset, preset="vllm"):
     """A vLLM server (``http://localhost:8000/v1``, key optional)."""
 
-    locals().update(_preset("vllm"))
 
-
-class LlamaCpp(CompatiblePreset):
+class LlamaCpp(CompatiblePreset, preset="llamacpp"):
     """A llama.cpp server (``http://localhost:8080/v1``, key optional)."""
 
-    locals().update(_preset("llamacpp"))
 
-
-class LMStudio(CompatiblePreset):
+class LMStudio(CompatiblePreset, preset="lmstudio"):
     """LM Studio (``http://localhost:1234/v1``, key optional)."""
 
-    locals().update(_preset("lmstudio"))
 
-
-class LiteLLM(CompatiblePreset):
+class LiteLLM(CompatiblePreset, preset="litellm"):
     """A LiteLLM proxy (``http://localhost:4000/v1``, ``LITELLM_API_KEY`` when it has one)."""
-
-    locals().update(_preset("litellm"))
 
 
 PRESET_CLASSES: dict[str, type[CompatiblePreset]] = {
