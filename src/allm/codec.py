@@ -40,7 +40,7 @@ T = TypeVar("T")
 # names those modules, loading them by path as the adapter registry loads adapters.
 _registry: dict[str, type[Any]] = {}
 _filled = False
-_SELF_REGISTERING = ("allm.engine", "allm.retry")
+_SELF_REGISTERING = ("allm.engine", "allm.retry", "allm.limits", "allm.middleware", "allm.history")
 _by_class: dict[type[Any], str] = {}
 _field_plans: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}
 
@@ -60,6 +60,7 @@ def _ensure_registry() -> None:
     _filled = True
     from . import errors, events
     from .data import (
+        audio,
         embeddings,
         images,
         messages,
@@ -69,10 +70,11 @@ def _ensure_registry() -> None:
         request,
         response,
         results,
+        steps,
         tools,
     )
 
-    surfaces = (embeddings, moderation)
+    surfaces = (embeddings, moderation, audio)
     for module in (
         messages,
         tools,
@@ -82,6 +84,7 @@ def _ensure_registry() -> None:
         images,
         models,
         output,
+        steps,
         events,
         *surfaces,
     ):

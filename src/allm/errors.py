@@ -234,6 +234,8 @@ class EngineError(AllmError):
             "no_image_adapter",
             "no_embedding_adapter",
             "no_moderation_adapter",
+            "no_speech_adapter",
+            "no_transcription_adapter",
         }
     )
     extra_fields = ("provider",)
@@ -383,6 +385,8 @@ class ValidationError(AllmError, ValueError):
             "vision_not_in_v0_2",
             "invalid_image_request",
             "invalid_output",
+            "invalid_speech_request",
+            "invalid_transcription_request",
         }
     )
     extra_fields: ClassVar[tuple[str, ...]] = ("errors",)

@@ -48,6 +48,11 @@ _registry: dict[str, str | type[Any]] = {
     "fake_embeddings": "allm.providers.fake_embeddings.adapter:FakeEmbeddings",
     "openai_moderation": "allm.providers.openai_moderation.adapter:OpenAIModeration",
     "fake_moderation": "allm.providers.fake_moderation.adapter:FakeModeration",
+    "openai_speech": "allm.providers.openai_audio.adapter:OpenAISpeech",
+    "fake_speech": "allm.providers.fake_audio.adapter:FakeSpeech",
+    "openai_transcription": "allm.providers.openai_audio.adapter:OpenAITranscription",
+    "gemini_transcription": "allm.providers.gemini_transcription.adapter:GeminiTranscription",
+    "fake_transcription": "allm.providers.fake_audio.adapter:FakeTranscription",
 }
 _default_instances: dict[type[Any], Any] = {}
 

@@ -19,7 +19,7 @@ from ...events import (
 from ...retry import NO_RETRY, Fail, Ok, Outcome, Retry, retrying
 from .entries import _USAGE_FIELDS, Entry, PreflightError
 from .replay import _build_response, _error_fields, _stream_entries
-from .script import CursorBook, ScriptCursor, _is_list_of_lists, _usage_fields, parse_script
+from .script import CursorBook, ScriptCursor, _is_list_of_lists, _usage_fields, parse_script, record
 
 
 def _no_script(call: Call, message: str) -> AdapterError:
@@ -118,13 +118,7 @@ class Fake:
         raise ConfigurationError("invalid_option", problems=["usage must be a Usage or a mapping"])
 
     def _record(self, request: Request, call: Call) -> None:
-        sink = call.opt("record")
-        if sink is None:
-            return
-        if callable(sink):
-            sink(request, call)
-        else:
-            sink.append((request, call))
+        record(call, "record", request)
 
     # -- streaming ------------------------------------------------------------------------------
 

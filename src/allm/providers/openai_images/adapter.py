@@ -19,6 +19,7 @@ from ...data.images import ImageRequest, ImageResponse
 from ...data.messages import Image
 from ...effects import Effect
 from ...errors import ImageAdapterError
+from ..openai import account_headers
 from .decode import ImagesDecode
 from .errors import _invalid, classify_error
 from .request import ImagesRequest, _local_size, _read
@@ -87,11 +88,7 @@ class OpenAIImages(ImagesRequest, ImagesDecode):
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project), then extra headers. Resolves the key."""
-        headers = {"authorization": f"Bearer {self.api_key(call)}"}
-        if self.organization:
-            headers["openai-organization"] = self.organization
-        if self.project:
-            headers["openai-project"] = self.project
+        headers = account_headers(self.api_key(call), self.organization, self.project)
         headers.update(self.extra_headers(call))
         return headers
 
