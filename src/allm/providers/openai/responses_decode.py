@@ -196,8 +196,6 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         self.calls: dict[str, _Item] = {}  # by item id, in the order they were added
         self.by_index: dict[int, _Item] = {}
         self.reasoning_sent: set[str] = set()
-        self.response_id: str | None = None
-        self.model: str | None = None
 
     def handle(self, event: SSEEvent) -> list[Event]:
         try:
