@@ -1,7 +1,7 @@
 """The ``allm`` command group and the one-prompt command (``allm "prompt"``).
 
-Commands live one per module and are added to ``cli`` here; a new command (``allm embed`` once
-embeddings exist) is a module with a ``click.Command`` and one ``add_command`` line below.
+Commands live one per module and are added to ``cli`` here; a new command is a module with a
+``click.Command`` and one ``add_command`` line below.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from . import calls
 from .admin import keys_group, logs_group, models_command
 from .calls import end_answer, fail_if_error, model_options, record_call, setup_call, user_errors
 from .chat import chat_command
+from .embed import embed_command
 
 __all__ = ["cli", "run"]
 _GROUP_OPTIONS = frozenset({"--help", "-h", "--version"})
@@ -124,8 +125,9 @@ def prompt_command(
     fail_if_error(response)
 
 
-# One line per command; `allm embed` joins here once embeddings exist.
+# One line per command.
 cli.add_command(chat_command)
+cli.add_command(embed_command)
 cli.add_command(models_command)
 cli.add_command(keys_group)
 cli.add_command(logs_group)

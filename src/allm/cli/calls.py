@@ -132,8 +132,11 @@ OPTION_TYPES: dict[str, tuple[Callable[[str], Any], str]] = {
 }
 
 
-def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
-    """``-o key=value`` pairs as call keywords; every bad pair is reported in one error."""
+def parse_options(
+    pairs: Sequence[str], types: Mapping[str, tuple[Callable[[str], Any], str]] = OPTION_TYPES
+) -> dict[str, Any]:
+    """``-o key=value`` pairs as call keywords (the names of ``types``); every bad pair is
+    reported in one error."""
     options: dict[str, Any] = {}
     problems: list[str] = []
     for pair in pairs:
@@ -142,10 +145,10 @@ def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
         if not sep or not name:
             problems.append(f"-o {pair!r}: expected key=value")
             continue
-        known = OPTION_TYPES.get(name)
+        known = types.get(name)
         if known is None:
-            close = [known for known in OPTION_TYPES if known.startswith(name)]
-            close = close or difflib.get_close_matches(name, OPTION_TYPES, n=1)
+            close = [known for known in types if known.startswith(name)]
+            close = close or difflib.get_close_matches(name, types, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"unknown option {name!r} for -o{hint}")
             continue
@@ -328,8 +331,11 @@ def usage_line(usage: allm.Usage) -> str:
         if value is not None:
             counts.append(f"{value:,} {label}")
     line = "Token usage: " + (", ".join(counts) if counts else "not reported")
-    if usage.total_cost is not None:
-        line += f"; cost ${usage.total_cost:.6f}"
+    cost = usage.total_cost
+    if cost is not None:
+        # Six places, or every place down to the first digit for a smaller cost (embeddings).
+        shown = f"{cost:.12f}".rstrip("0") if 0 < cost < 1e-6 else f"{cost:.6f}"
+        line += f"; cost ${shown}"
     else:
         line += "; cost unknown (the model is not in the catalog)"
     return line
