@@ -380,11 +380,14 @@ class HttpAdapter(HttpSettings):
                     return
                 continue
             for sse_event in sse.feed(chunk):
-                for event in decoder.feed(sse_event):
-                    yield event
+                events = decoder.feed(sse_event)
                 if decoder.done:
-                    yield HttpClose(result.handle)
+                    # Read the body's end before the last events go out: a consumer that stops
+                    # at the terminal event still leaves the connection to the pool.
+                    yield HttpClose(result.handle, drain=True)
+                    yield from events
                     return
+                yield from events
             if sse.error is not None:  # an oversized line: the events before it were kept
                 for event in decoder.fail(_with_provider(sse.error, self.name, call, result)):
                     yield event

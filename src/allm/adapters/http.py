@@ -210,12 +210,30 @@ class HttpSend(Effect):
         return HttpResult(response.status_code, headers, body)
 
 
+# The most bytes read after a stream's terminal event to reach the end of the body; a body that
+# goes on longer is cut (its connection is then dropped instead of going back to the pool).
+DRAIN_LIMIT = 64 * 1024
+
+
 class _SyncBody:
     __slots__ = ("chunks", "response")
 
     def __init__(self, response: Any) -> None:
         self.response = response
         self.chunks = response.iter_bytes()
+
+    def drain(self) -> None:
+        """Read to the end of the body, so httpcore hands the connection back to the pool."""
+        import httpx
+
+        left = DRAIN_LIMIT
+        try:
+            for chunk in self.chunks:
+                left -= len(chunk)
+                if left < 0:
+                    return
+        except httpx.HTTPError:
+            return
 
     def close(self) -> None:
         self.response.close()
@@ -227,6 +245,19 @@ class _AsyncBody:
     def __init__(self, response: Any) -> None:
         self.response = response
         self.chunks = response.aiter_bytes()
+
+    async def drain(self) -> None:
+        """Read to the end of the body, so httpcore hands the connection back to the pool."""
+        import httpx
+
+        left = DRAIN_LIMIT
+        try:
+            async for chunk in self.chunks:
+                left -= len(chunk)
+                if left < 0:
+                    return
+        except httpx.HTTPError:
+            return
 
     async def aclose(self) -> None:
         await self.response.aclose()
@@ -267,12 +298,20 @@ class HttpRead(Effect):
 
 @dataclass(frozen=True, slots=True)
 class HttpClose(Effect):
-    """Close an open body now (after the terminal event, say)."""
+    """Close an open body now. With ``drain`` (after the terminal event) the rest of the body is
+    read first, so the connection goes back to the pool instead of being dropped."""
 
     handle: int
+    drain: bool = False
 
     def run_sync(self, scope: Scope) -> None:
+        body = scope.resources.get(self.handle)
+        if self.drain and body is not None:
+            body.drain()
         scope.close(self.handle)
 
     async def run_async(self, scope: Scope) -> None:
+        body = scope.resources.get(self.handle)
+        if self.drain and body is not None:
+            await body.drain()
         await scope.aclose(self.handle)

@@ -1,0 +1,143 @@
+"""A finished stream hands its connection back to the pool: N sequential streams on one engine
+open one TCP connection, counted on the loopback server (behaviour, not timing). A stream left
+early closes its connection exactly once and the next call opens a fresh one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from tests.providers.wire import load
+
+import allm
+from allm.events import MessageCompleted, TextDelta
+from allm.providers.anthropic import Anthropic
+from allm.providers.gemini import Gemini
+from allm.providers.openai import OpenAI
+from allm.testing.loopback import LoopbackServer
+
+# wire name -> (fixture directory, path served, adapter class, model, adapter options)
+WIRES: dict[str, tuple[str, str, type[Any], str, dict[str, Any]]] = {
+    "openai_chat": ("openai-chat", "/v1/chat/completions", OpenAI, "gpt-4o-mini", {}),
+    "openai_responses": (
+        "openai-responses",
+        "/v1/responses",
+        OpenAI,
+        "gpt-4o-mini",
+        {"endpoint": "responses"},
+    ),
+    "anthropic": ("anthropic", "/v1/messages", Anthropic, "claude-sonnet-4-5", {}),
+    "gemini": (
+        "gemini",
+        "/v1beta/models/gemini-2.0-flash:streamGenerateContent",
+        Gemini,
+        "gemini-2.0-flash",
+        {},
+    ),
+}
+
+
+def event_offsets(body: bytes) -> list[int]:
+    """One HTTP chunk per SSE event, as LLM servers write them."""
+    separator = b"\r\n\r\n" if b"\r\n\r\n" in body else b"\n\n"
+    offsets, start = [], 0
+    while (found := body.find(separator, start)) != -1:
+        start = found + len(separator)
+        offsets.append(start)
+    return offsets
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as running:
+        yield running
+
+
+def serve(server: LoopbackServer, wire: str) -> tuple[allm.Engine, Any]:
+    directory, path, adapter_class, model, opts = WIRES[wire]
+    case = load(directory, "text_stream")
+    server.add("POST", path, headers=case.headers, body=case.body, chunks=event_offsets(case.body))
+    adapter = adapter_class(base_url=server.url + path.split("/")[0] + "/" + path.split("/")[1])
+    return allm.Engine(adapter=adapter, model=model, adapter_opts=opts, retry=False), adapter
+
+
+@pytest.mark.parametrize("wire", sorted(WIRES))
+def test_ten_sequential_streams_use_one_connection(server: LoopbackServer, wire: str) -> None:
+    engine, adapter = serve(server, wire)
+    try:
+        for _ in range(10):
+            response = allm.generate(engine, [allm.user("Hi")], api_key="k")
+            assert response.finish_reason == "stop", response.metadata.get("error")
+            assert response.text
+    finally:
+        adapter.close()
+    assert len(server.requests) == 10
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize("wire", sorted(WIRES))
+def test_ten_sequential_async_streams_use_one_connection(server: LoopbackServer, wire: str) -> None:
+    engine, _ = serve(server, wire)
+
+    async def main() -> None:
+        for _ in range(10):
+            response = await allm.agenerate(engine, [allm.user("Hi")], api_key="k")
+            assert response.finish_reason == "stop", response.metadata.get("error")
+
+    asyncio.run(main())
+    assert len(server.requests) == 10
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize("wire", ["openai_chat", "anthropic"])
+def test_stopping_at_the_terminal_event_still_reuses(server: LoopbackServer, wire: str) -> None:
+    engine, adapter = serve(server, wire)
+    try:
+        for _ in range(3):
+            with allm.stream_generate(engine, [allm.user("Hi")], api_key="k") as stream:
+                for event in stream:
+                    if isinstance(event, MessageCompleted):
+                        break
+    finally:
+        adapter.close()
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize("wire", ["openai_chat", "anthropic"])
+def test_a_stream_left_early_drops_its_connection_once(server: LoopbackServer, wire: str) -> None:
+    engine, adapter = serve(server, wire)
+    try:
+        stream = allm.stream_generate(engine, [allm.user("Hi")], api_key="k")
+        assert any(isinstance(event, TextDelta) for event in stream)  # stops at the first
+        stream.close()
+        stream.close()  # the second close does nothing
+        response = allm.generate(engine, [allm.user("Hi")], api_key="k")
+        assert response.finish_reason == "stop"
+        response = allm.generate(engine, [allm.user("Hi")], api_key="k")
+    finally:
+        adapter.close()
+    # The abandoned body is not read to its end: its connection is dropped, not reused.
+    assert server.connections == 2
+    assert len(server.requests) == 3
+
+
+def test_a_long_tail_after_the_terminal_event_is_cut(server: LoopbackServer) -> None:
+    body = load("openai-chat", "text_stream").body + b": padding\n" * 20_000
+    server.add(
+        "POST",
+        "/v1/chat/completions",
+        headers={"content-type": "text/event-stream"},
+        body=body,
+        chunks=list(range(4096, len(body), 4096)),
+    )
+    adapter = OpenAI(base_url=server.url + "/v1")
+    engine = allm.Engine(adapter=adapter, model="gpt-4o-mini", retry=False)
+    try:
+        for _ in range(2):
+            response = allm.generate(engine, [allm.user("Hi")], api_key="k")
+            assert response.finish_reason == "stop"
+    finally:
+        adapter.close()
+    assert server.connections == 2
