@@ -12,6 +12,8 @@ import pytest
 from tests.providers.wire import load
 
 import allm
+from allm.adapters.http import DEFAULT_MAX_CONNECTIONS
+from allm.errors import ConfigurationError
 from allm.events import MessageCompleted, TextDelta
 from allm.providers.anthropic import Anthropic
 from allm.providers.gemini import Gemini
@@ -141,3 +143,78 @@ def test_a_long_tail_after_the_terminal_event_is_cut(server: LoopbackServer) -> 
     finally:
         adapter.close()
     assert server.connections == 2
+
+
+def pool_limit(adapter: Any, opts: dict[str, Any]) -> int:
+    from allm.adapters import Call
+
+    call = Call("r", allm.Engine(adapter=adapter), adapter_opts=opts)
+    client = adapter.transport(call).sync_client()
+    return int(client._transport._pool._max_connections)
+
+
+def test_pools_hold_max_connections() -> None:
+    adapter = OpenAI(base_url="http://127.0.0.1:9/v1")
+    try:
+        assert pool_limit(adapter, {}) == DEFAULT_MAX_CONNECTIONS >= 1000
+        assert pool_limit(adapter, {"max_connections": 3}) == 3
+    finally:
+        adapter.close()
+    own = Anthropic(max_connections=7)
+    try:
+        assert pool_limit(own, {}) == 7
+        assert pool_limit(own, {"max_connections": 9}) == 9
+    finally:
+        own.close()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "10", True])
+def test_a_bad_max_connections_raises_before_any_io(server: LoopbackServer, bad: Any) -> None:
+    engine, adapter = serve(server, "openai_chat")
+    with pytest.raises(ConfigurationError, match="max_connections"):
+        allm.stream_generate(engine, [allm.user("Hi")], api_key="k", max_connections=bad)
+    with pytest.raises(ConfigurationError, match="max_connections"):
+        allm.generate(engine, [allm.user("Hi")], api_key="k", max_connections=bad, streaming=False)
+    adapter.close()
+    assert server.requests == []
+
+
+def slow_streams(server: LoopbackServer, concurrent: int, **opts: Any) -> int:
+    """Run ``concurrent`` async streams whose server pauses between events; the most streams
+    the server served at once."""
+    case = load("openai-chat", "text_stream")
+    server.add(
+        "POST",
+        "/v1/chat/completions",
+        headers=case.headers,
+        body=case.body,
+        chunks=event_offsets(case.body)[:2],
+        delay=0.4,
+    )
+    engine = allm.Engine(
+        adapter=OpenAI(base_url=server.url + "/v1"),
+        model="gpt-4o-mini",
+        adapter_opts=opts,
+        retry=False,
+    )
+
+    async def main() -> None:
+        async def one() -> None:
+            response = await allm.agenerate(engine, [allm.user("Hi")], api_key="k")
+            assert response.finish_reason == "stop", response.metadata.get("error")
+
+        await asyncio.gather(*(one() for _ in range(concurrent)))
+
+    asyncio.run(main())
+    return server.max_in_flight
+
+
+def test_concurrent_streams_are_not_queued_behind_a_small_pool(server: LoopbackServer) -> None:
+    # httpx's own default pool (100 connections) would hold the 101st stream back.
+    assert slow_streams(server, 120) > 100
+    assert server.connections == 120
+
+
+def test_max_connections_bounds_the_pool(server: LoopbackServer) -> None:
+    assert slow_streams(server, 12, max_connections=4) <= 4
+    assert server.connections <= 4

@@ -56,6 +56,7 @@ TRANSPORT_KEYS = frozenset(
         "async_http_client",
         "endpoint",
         "max_sse_line_bytes",
+        "max_connections",
     }
 )
 

@@ -21,11 +21,12 @@ from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import Response
 from ..effects import Effect
-from ..errors import AdapterError, FieldError, ValidationError
+from ..errors import AdapterError, ConfigurationError, FieldError, ValidationError
 from ..events import ErrorEvent, Event, MessageStarted
 from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
 from . import Call
 from .http import (
+    DEFAULT_MAX_CONNECTIONS,
     HttpClose,
     HttpRead,
     HttpRequest,
@@ -192,12 +193,16 @@ class HttpSettings:
         timeout: float | None = None,
         http_client: Any = None,
         async_http_client: Any = None,
+        max_connections: int | None = None,
     ) -> None:
         self.base_url = base_url
         self.headers = dict(headers or {})
         self.timeout = timeout
-        self._transport = Transport(http_client, async_http_client)
-        self._transports: dict[tuple[int, int], Transport] = {}
+        self.max_connections = max_connections
+        self._transport = Transport(
+            http_client, async_http_client, max_connections or DEFAULT_MAX_CONNECTIONS
+        )
+        self._transports: dict[tuple[int, int, int], Transport] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url or self.default_base_url!r})"
@@ -220,15 +225,26 @@ class HttpSettings:
         """The base URL, without a trailing slash."""
         return str(self.setting(call, "base_url", self.default_base_url)).rstrip("/")
 
+    def pool_size(self, call: Call) -> int:
+        """The most connections a pool holds: ``max_connections`` (a positive int)."""
+        value = self.setting(call, "max_connections", DEFAULT_MAX_CONNECTIONS)
+        if type(value) is not int or value < 1:
+            raise ConfigurationError(
+                "invalid_option",
+                problems=[f"adapter_opts.max_connections: expected a positive int, got {value!r}"],
+            )
+        return value
+
     def transport(self, call: Call) -> Transport:
         """The pooled transport for this call's client settings."""
         injected = call.opt("http_client"), call.opt("async_http_client")
-        if injected == (None, None):
+        size = self.pool_size(call)
+        if injected == (None, None) and size == self._transport.max_connections:
             return self._transport
-        key = (id(injected[0]), id(injected[1]))
+        key = (id(injected[0]), id(injected[1]), size)
         found = self._transports.get(key)
         if found is None:
-            found = self._transports[key] = Transport(*injected)
+            found = self._transports[key] = Transport(*injected, max_connections=size)
         return found
 
     def api_key(self, call: Call) -> str:
@@ -256,6 +272,7 @@ class HttpAdapter(HttpSettings):
         stream_timeout: float | None = None,
         http_client: Any = None,
         async_http_client: Any = None,
+        max_connections: int | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -263,6 +280,7 @@ class HttpAdapter(HttpSettings):
             timeout=timeout,
             http_client=http_client,
             async_http_client=async_http_client,
+            max_connections=max_connections,
         )
         self.stream_timeout = stream_timeout
         self.max_sse_line_bytes: int | None = None
@@ -343,6 +361,7 @@ class HttpAdapter(HttpSettings):
     def stream(self, request: Request, call: Call) -> Iterator[Event | Effect]:
         """Check locally, resolve the key, build the request; return the lazy plan."""
         self.check(request, call)
+        self.pool_size(call)
         http_request = self.build_request(request, call, stream=True)
         decoder = self.stream_decoder(request, call)
         return self._stream_plan(call, http_request, decoder)
@@ -404,6 +423,7 @@ class HttpAdapter(HttpSettings):
     def generate(self, request: Request, call: Call) -> Generator[Effect, Any, Response]:
         """Check locally, resolve the key, build the request; return the plan of one exchange."""
         self.check(request, call)
+        self.pool_size(call)
         http_request = self.build_request(request, call, stream=False)
         return self._generate_plan(request, call, http_request)
 

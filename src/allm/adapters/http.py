@@ -7,7 +7,10 @@ open stream, ``HttpRead(handle)`` answers with the next chunk of bytes, ``None``
 when the drive ends, however it ends.
 
 ``Transport`` holds one pooled ``httpx.Client`` and one ``httpx.AsyncClient`` per event loop for
-an adapter configuration, unless clients were injected.
+an adapter configuration, unless clients were injected. Its pools hold up to ``max_connections``
+connections (``DEFAULT_MAX_CONNECTIONS`` unless the adapter option says otherwise), and keep as
+many alive between calls, so a burst of concurrent streams neither queues for a connection nor
+reconnects on the next burst.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ __all__ = [
     "HttpRequest",
     "HttpResult",
     "HttpSend",
+    "DEFAULT_MAX_CONNECTIONS",
     "Transport",
     "TransportFailure",
 ]
+
+DEFAULT_MAX_CONNECTIONS = 1024
 
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
 
@@ -88,7 +94,13 @@ def _failure(exc: BaseException) -> TransportFailure:
 class Transport:
     """Pooled httpx clients for one adapter configuration."""
 
-    def __init__(self, http_client: Any = None, async_http_client: Any = None) -> None:
+    def __init__(
+        self,
+        http_client: Any = None,
+        async_http_client: Any = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        self.max_connections = max_connections
         self._injected = http_client
         self._injected_async = async_http_client
         self._client: Any = None
@@ -107,7 +119,7 @@ class Transport:
             with self._lock:
                 if self._client is None:
                     # HTTP/1.1 on purpose: HTTP/2 flow control stalls large streamed bodies.
-                    self._client = httpx.Client(http2=False, timeout=None)
+                    self._client = httpx.Client(http2=False, timeout=None, limits=self._limits())
         return self._client
 
     async def async_client(self) -> Any:
@@ -123,11 +135,17 @@ class Transport:
         known = self._async_clients.get(loop)
         if known is not None:
             return known[0]
-        client = httpx.AsyncClient(http2=False, timeout=None)
+        client = httpx.AsyncClient(http2=False, timeout=None, limits=self._limits())
         keeper = _close_when_loop_ends(client)
         await keeper.__anext__()  # now the loop's async-generator hooks track it
         self._async_clients[loop] = (client, keeper)
         return client
+
+    def _limits(self) -> Any:
+        import httpx
+
+        size = self.max_connections
+        return httpx.Limits(max_connections=size, max_keepalive_connections=size)
 
     def close(self) -> None:
         """Close the clients this transport created (injected ones are the caller's)."""
