@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._json import dumps, loads
+from ..._text import TextBuffer
 from ...adapters.base import StreamDecoder
 from ...adapters.http import HttpResult
 from ...adapters.sse import SSEEvent
@@ -152,7 +153,7 @@ class _Turn:
         self.provider_request_id = provider_request_id
         self.response_id: str | None = None
         self.model: str | None = None
-        self.text_parts: list[str] = []
+        self.text_parts: TextBuffer = TextBuffer()
         self.tool_calls: list[ToolCall] = []
         self.structured_text: str | None = None
         self.reasoning_blocks: list[dict[str, Any]] = []
@@ -266,8 +267,8 @@ class _Block:
         self.kind = kind
         self.id = block_id
         self.name = name
-        self.parts: list[str] = []
-        self.signature: list[str] = []
+        self.parts: TextBuffer = TextBuffer()
+        self.signature: TextBuffer = TextBuffer()
         self.data: str | None = None
         self.input: Any = None
 

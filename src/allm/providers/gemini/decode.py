@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._json import dumps, loads
+from ..._text import TextBuffer
 from ...adapters.base import (
     StreamDecoder,
 )
@@ -119,8 +120,8 @@ class GeminiStreamDecoder(StreamDecoder):
         self.provider_request_id: str | None = None
         self._content_type = ""
         self._payloads = 0
-        self._text: list[str] = []
-        self._thoughts: list[str] = []
+        self._text: TextBuffer = TextBuffer()
+        self._thoughts: TextBuffer = TextBuffer()
         self._thinking = False
         self._calls: list[ToolCall] = []
         self._call_index = 0
@@ -284,7 +285,7 @@ class GeminiStreamDecoder(StreamDecoder):
         block_id = marker if signature else THOUGHT_ID
         out.append(ReasoningCompleted(text, signature=signature, id=block_id))
         self._blocks.append({"text": text, "signature": signature, "id": block_id})
-        self._thoughts = []
+        self._thoughts = TextBuffer()
         self._thinking = False
 
     def _function_call(

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..._json import dumps
+from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
@@ -44,7 +45,7 @@ class _ChatCall:
     def __init__(self, call_id: str, name: str | None) -> None:
         self.id = call_id
         self.name = name
-        self.parts: list[str] = []
+        self.parts: TextBuffer = TextBuffer()
         self.started = False
 
 
@@ -55,9 +56,9 @@ class ChatStreamDecoder(OpenAIDecoder):
     def __init__(self, provider: str, call: Call, *, lenient: bool = False) -> None:
         super().__init__(provider, call)
         self.lenient = lenient
-        self.text: list[str] = []
-        self.refusal: list[str] = []
-        self.reasoning: list[str] = []
+        self.text: TextBuffer = TextBuffer()
+        self.refusal: TextBuffer = TextBuffer()
+        self.reasoning: TextBuffer = TextBuffer()
         self.calls: list[_ChatCall] = []
         self.by_key: dict[Any, _ChatCall] = {}
         self.raw_finish: str | None = None
