@@ -9,7 +9,6 @@ A provider subclasses ``HttpAdapter`` and supplies four pure pieces: ``build_bod
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 
 from .. import keys
 from .._json import dumps
+from .._json import loads as json_loads
 from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import Response
@@ -93,7 +93,7 @@ class StreamDecoder:
 def json_or_none(body: bytes | str) -> Any:
     """The parsed JSON body, or None when it is not JSON (an HTML page from a proxy, say)."""
     try:
-        return json.loads(body)
+        return json_loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
 

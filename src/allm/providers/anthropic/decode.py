@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..._json import dumps, loads
+from ..._json import loads as json_loads
 from ..._text import TextBuffer
 from ...adapters.base import StreamDecoder
 from ...adapters.http import HttpResult
@@ -118,7 +118,7 @@ def _parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
     if not raw.strip():
         return {}, None
     try:
-        value = json.loads(raw)
+        value = json_loads(raw)
     except ValueError as exc:
         return {}, f"invalid JSON arguments: {exc}"
     if not isinstance(value, dict):

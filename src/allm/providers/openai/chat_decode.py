@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..._json import dumps
+from ..._json import loads as json_loads
 from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent
@@ -208,7 +208,7 @@ class ChatStreamDecoder(OpenAIDecoder):
     def finish_body(self, body: bytes) -> list[Event]:
         """A JSON document served to a streaming request (a server that ignored ``stream``)."""
         try:
-            parsed = json.loads(body)
+            parsed = json_loads(body)
         except (ValueError, UnicodeDecodeError):
             return self.not_sse(body)
         if not isinstance(parsed, dict):

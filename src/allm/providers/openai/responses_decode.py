@@ -3,9 +3,9 @@ this wire: it is derived from ``status`` (+ ``incomplete_details.reason``) and t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ..._json import loads as json_loads
 from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent
@@ -355,7 +355,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
     def finish_body(self, body: bytes) -> list[Event]:
         """A JSON Response object served to a streaming request."""
         try:
-            parsed = json.loads(body)
+            parsed = json_loads(body)
         except (ValueError, UnicodeDecodeError):
             return self.not_sse(body)
         if not isinstance(parsed, dict):
