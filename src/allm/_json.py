@@ -1,11 +1,12 @@
 """The one place allm calls a JSON library.
 
-Parsing uses ``orjson`` when it is importable (the ``fast`` extra): one JSON document per stream
-event is the hot path of every adapter, and orjson parses it several times faster than the
-standard library. Whatever orjson refuses (``NaN``, integers past 64 bits, lone surrogates, bad
-JSON) is parsed again by the standard library, so what is accepted and the errors raised are
-the same with and without it. Encoding always uses the standard library: it refuses ``NaN``
-where orjson would write ``null``.
+``loads`` is exact (the standard library): allm's own values, tool arguments. ``loads_wire``
+reads what providers send (stream events, whole answer bodies), the hot path of every adapter:
+it uses ``orjson`` when it is importable (the ``fast`` extra), several times faster. Whatever
+orjson refuses (``NaN``, lone surrogates, bad JSON) is parsed again by the standard library, so
+what is accepted and the errors raised are the same with and without it; the one difference is
+that orjson reads an integer literal outside the 64-bit range as a float. Encoding always uses
+the standard library: it refuses ``NaN`` where orjson would write ``null``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["FAST", "JSONDecodeError", "dumps", "loads"]
+__all__ = ["FAST", "JSONDecodeError", "dumps", "loads", "loads_wire"]
 
 JSONDecodeError = json.JSONDecodeError
 
@@ -29,8 +30,8 @@ def dumps(value: Any) -> str:
 _scan = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
 
 
-def stdlib_loads(text: str | bytes) -> Any:
-    """Parse JSON text with the standard library (bytes are read as UTF-8).
+def loads(text: str | bytes) -> Any:
+    """Parse JSON text exactly, with the standard library (bytes are read as UTF-8).
 
     The scanner is called directly, skipping the two whitespace regex matches ``json.loads``
     makes around it.
@@ -50,15 +51,15 @@ try:
     import orjson
 except ImportError:  # pragma: no cover - the fast extra is part of dev
     FAST = False
-    loads = stdlib_loads
+    loads_wire = loads
 else:
     FAST = True
     _fast_loads = orjson.loads
     _FastError = orjson.JSONDecodeError
 
-    def loads(text: str | bytes) -> Any:
-        """Parse JSON text (bytes are read as UTF-8): orjson, else the standard library."""
+    def loads_wire(text: str | bytes) -> Any:
+        """Parse a provider's JSON (bytes are read as UTF-8): orjson, else the standard library."""
         try:
             return _fast_loads(text)
         except _FastError:
-            return stdlib_loads(text)
+            return loads(text)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from .. import keys
 from .._json import dumps
-from .._json import loads as json_loads
+from .._json import loads_wire as json_loads
 from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import Response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..._json import dumps, loads
+from ..._json import dumps, loads_wire
 from ..._json import loads as json_loads
 from ..._text import TextBuffer
 from ...adapters.base import StreamDecoder
@@ -334,7 +334,7 @@ class AnthropicStreamDecoder(StreamDecoder):
     def feed(self, event: SSEEvent) -> list[Event]:
         """Events for one SSE event."""
         try:
-            data = loads(event.data)
+            data = loads_wire(event.data)
         except ValueError:
             data = None
         if not isinstance(data, dict):

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from ..._json import dumps, loads
+from ..._json import dumps, loads_wire
 from ..._text import TextBuffer
 from ...adapters.base import (
     StreamDecoder,
@@ -150,7 +150,7 @@ class GeminiStreamDecoder(StreamDecoder):
         if data == "[DONE]":  # an OpenAI-style sentinel from a gateway: not Gemini's, ignore
             return []
         try:
-            payload = loads(data)
+            payload = loads_wire(data)
         except ValueError:
             return self._fail(
                 AdapterError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ... import keys
-from ..._json import loads as json_loads
+from ..._json import loads_wire as json_loads
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, StreamDecoder, raise_image_errors
 from ...adapters.http import HttpRequest, HttpResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._json import dumps
-from ..._json import loads as json_loads
+from ..._json import loads_wire as json_loads
 from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent

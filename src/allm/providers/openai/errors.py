@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..._json import loads as json_loads
+from ..._json import loads_wire as json_loads
 from ...adapters import Call
 from ...adapters.base import retry_after_ms
 from ...adapters.http import HttpResult
