@@ -381,8 +381,9 @@ class HttpAdapter(HttpSettings):
         limit = self.line_limit(call)
         sse = SSEDecoder(limit)
         buffered = bytearray()
+        read = HttpRead(result.handle)  # one effect object for the whole body
         while True:
-            chunk = yield HttpRead(result.handle)
+            chunk = yield read
             if chunk is None:
                 break
             if isinstance(chunk, TransportFailure):

@@ -290,7 +290,7 @@ class HttpRead(Effect):
     def run_sync(self, scope: Scope) -> bytes | TransportFailure | None:
         import httpx
 
-        body: _SyncBody = scope.get(self.handle)
+        body: _SyncBody = scope.resources[self.handle]
         try:
             return next(body.chunks)  # type: ignore[no-any-return]
         except StopIteration:
@@ -303,7 +303,7 @@ class HttpRead(Effect):
     async def run_async(self, scope: Scope) -> bytes | TransportFailure | None:
         import httpx
 
-        body: _AsyncBody = scope.get(self.handle)
+        body: _AsyncBody = scope.resources[self.handle]
         try:
             return await body.chunks.__anext__()  # type: ignore[no-any-return]
         except StopAsyncIteration:

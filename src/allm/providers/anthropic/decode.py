@@ -73,7 +73,11 @@ def usage_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     input_tokens = sum(known) if known else None
     output_tokens = as_int(raw.get("output_tokens"))
     details = raw.get("output_tokens_details")
-    reasoning = as_int(details.get("thinking_tokens")) if isinstance(details, Mapping) else None
+    reasoning = (
+        as_int(details.get("thinking_tokens"))
+        if (type(details) is dict or isinstance(details, Mapping))
+        else None
+    )
     total = (
         input_tokens + output_tokens
         if input_tokens is not None and output_tokens is not None
@@ -90,7 +94,9 @@ def usage_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
         "cache_write_input_tokens": writes,
         "reasoning_tokens": reasoning,
         "total_tokens": total,
-        "tool_usage": dict(server_tools) if isinstance(server_tools, Mapping) else {},
+        "tool_usage": dict(server_tools)
+        if (type(server_tools) is dict or isinstance(server_tools, Mapping))
+        else {},
         "extra": extra,
     }
 
@@ -165,7 +171,7 @@ class _Turn:
 
     def merge_usage(self, usage: Any) -> dict[str, Any] | None:
         """Fold a usage object (cumulative: present values replace); the Usage fields after it."""
-        if not isinstance(usage, Mapping):
+        if not (type(usage) is dict or isinstance(usage, Mapping)):
             return None
         for key, value in usage.items():
             if value is not None:
@@ -177,7 +183,7 @@ class _Turn:
     ) -> ToolCall | None:
         """Record a finished ``tool_use`` block; None when it was the structured-output tool."""
         if raw is None:
-            arguments = dict(given) if isinstance(given, Mapping) else {}
+            arguments = dict(given) if (type(given) is dict or isinstance(given, Mapping)) else {}
             problem = None
         else:
             arguments, problem = _parse_arguments(raw)
@@ -364,7 +370,7 @@ class AnthropicStreamDecoder(StreamDecoder):
         elif kind == "message_delta":
             self._open(out)
             delta = data.get("delta")
-            if isinstance(delta, Mapping):
+            if type(delta) is dict or isinstance(delta, Mapping):
                 self.turn.stop(delta)
             usage = self.turn.merge_usage(data.get("usage"))
             if usage is not None:
@@ -384,20 +390,20 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     def _message_start(self, data: Mapping[str, Any], out: list[Event]) -> None:
         message = data.get("message")
-        if isinstance(message, Mapping):
+        if type(message) is dict or isinstance(message, Mapping):
             if isinstance(message.get("id"), str):
                 self.turn.response_id = message["id"]
             if isinstance(message.get("model"), str):
                 self.turn.model = message["model"]
         self._open(out)
-        if isinstance(message, Mapping):
+        if type(message) is dict or isinstance(message, Mapping):
             usage = self.turn.merge_usage(message.get("usage"))
             if usage is not None:
                 out.append(RawChunk(("usage", usage)))
 
     def _block_start(self, data: Mapping[str, Any], out: list[Event]) -> None:
         block = data.get("content_block")
-        if not isinstance(block, Mapping):
+        if not (type(block) is dict or isinstance(block, Mapping)):
             return
         kind = block.get("type")
         index = data.get("index")
@@ -432,7 +438,7 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     def _delta(self, data: Mapping[str, Any], out: list[Event]) -> None:
         delta = data.get("delta")
-        if not isinstance(delta, Mapping):
+        if type(delta) is not dict and not isinstance(delta, Mapping):  # parsed JSON: a dict
             return
         kind = delta.get("type")
         block = self.blocks.get(data.get("index"))
@@ -488,11 +494,15 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     def _in_band_error(self, data: Mapping[str, Any]) -> list[Event]:
         error = data.get("error")
-        error = error if isinstance(error, Mapping) else {}
+        error = error if (type(error) is dict or isinstance(error, Mapping)) else {}
         error_type = error.get("type") if isinstance(error.get("type"), str) else None
         message = str(error.get("message") or "error event in the stream")
         details = error.get("details")
-        code = details.get("error_code") if isinstance(details, Mapping) else None
+        code = (
+            details.get("error_code")
+            if (type(details) is dict or isinstance(details, Mapping))
+            else None
+        )
         reason = classify(None, error_type, code, message)
         if reason == "unknown" and error_type is None:
             reason = "provider_unavailable"
