@@ -424,10 +424,13 @@ def stop_server(server: subprocess.Popen[str]) -> None:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 7
-    base_env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    paths = [str(HERE.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    base_env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     stdlib_env = {**base_env, "ALLM_BENCH_NO_ORJSON": "1"}
     started = time.time()
-    report: dict[str, Any] = {"rounds": rounds, "cpus": os.cpu_count()}
+    import allm
+
+    report: dict[str, Any] = {"rounds": rounds, "cpus": os.cpu_count(), "allm": allm.__file__}
     report["load_avg_start"] = os.getloadavg()
     server, base = start_server()
     try:
