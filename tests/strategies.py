@@ -286,6 +286,7 @@ _EXTRA_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "tool_call_id": st.none() | ids,
     "problems": st.lists(texts, max_size=2),
     "finish_reason": st.none() | st.sampled_from([reason.value for reason in FinishReason]),
+    "raw_text": st.none() | texts,
 }
 
 
@@ -330,6 +331,7 @@ responses = st.builds(
     raw=json_values,
     metadata=metadata | metadata_with_error,
     reasoning=optional_texts,
+    parsed=json_values,
 )
 
 threads = st.builds(Thread, messages=st.lists(messages, max_size=2).map(tuple), metadata=metadata)
@@ -510,6 +512,11 @@ EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     events.ChatCompleted: st.builds(events.ChatCompleted, chat_results),
     events.RawChunk: st.builds(events.RawChunk, json_values | _usage_chunks),
     events.ErrorEvent: st.builds(events.ErrorEvent, error_values),
+    events.PartialOutput: st.builds(events.PartialOutput, json_values),
+    events.OutputCompleted: st.builds(events.OutputCompleted, json_values),
+    events.OutputRetry: st.builds(
+        events.OutputRetry, st.integers(min_value=2, max_value=9), error_values
+    ),
 }
 
 event_values: st.SearchStrategy[Any] = st.one_of(*EVENT_STRATEGIES.values())

@@ -24,6 +24,9 @@ TWINS = [
     ("image_variation", "aimage_variation"),
     ("embed", "aembed"),
     ("moderate", "amoderate"),
+    ("synthesize", "asynthesize"),
+    ("stream_synthesize", "astream_synthesize"),
+    ("transcribe", "atranscribe"),
 ]
 SESSION_TWINS = [
     ("start", "astart"),
@@ -88,6 +91,17 @@ def test_layer_a_and_a_sync_fake_call_load_no_io_library() -> None:
         "from allm.providers.fake import text\n"
         "e = allm.Engine(adapter='fake', adapter_opts={'script': [text('hi')]})\n"
         "r = allm.generate(e, [allm.user('x')]); allm.to_json(r)\n"
+        "print(sorted(m for m in ('httpx','anyio','asyncio') if m in sys.modules))"
+    )
+    assert _fresh(code) == "[]"
+
+
+def test_a_sync_fake_audio_call_loads_no_io_library() -> None:
+    code = (
+        "import sys, allm\n"
+        "e = allm.Engine(speech_adapter='fake_speech', transcription_adapter='fake_transcription')\n"
+        "s = allm.synthesize(e, 'hi', format='wav'); allm.transcribe(e, s.audio)\n"
+        "b''.join(allm.stream_synthesize(e, 'hi'))\n"
         "print(sorted(m for m in ('httpx','anyio','asyncio') if m in sys.modules))"
     )
     assert _fresh(code) == "[]"

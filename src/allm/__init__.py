@@ -19,11 +19,22 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from . import errors, events, keys, sessions, stores, telemetry, validate
+    from . import errors, events, history, keys, middleware, sessions, stores, telemetry, validate
+    from .audio import (
+        AsyncSpeechStream,
+        SpeechStream,
+        astream_synthesize,
+        asynthesize,
+        atranscribe,
+        stream_synthesize,
+        synthesize,
+        transcribe,
+    )
     from .codec import from_json, to_json
     from .collector import StreamCollector
     from .config import configure
     from .data import (
+        Audio,
         ChatResult,
         EmbeddingRequest,
         EmbeddingResponse,
@@ -44,16 +55,22 @@ if TYPE_CHECKING:
         Role,
         Session,
         SessionStatus,
+        SpeechRequest,
+        SpeechResponse,
         StepResult,
         TextPart,
         Thread,
         Tool,
         ToolCall,
+        Transcription,
+        TranscriptionRequest,
+        TranscriptSpan,
         Usage,
         json_schema,
     )
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
     from .embeddings import aembed, embed
     from .engine import Engine
@@ -64,6 +81,7 @@ if TYPE_CHECKING:
         CorruptSessionError,
         EngineError,
         ImageAdapterError,
+        OutputValidationError,
         SchemaVersionError,
         SessionError,
         SessionNotFoundError,
@@ -84,7 +102,9 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .limits import Limits
     from .moderation import amoderate, moderate
+    from .output import OutputSpec, output
     from .tooling import ToolContext, tool
 
 _DATA = "allm.data"
@@ -93,10 +113,12 @@ _CONSTRUCTORS = "allm.data.constructors"
 _API = "allm.execution.api"
 _CHAT = "allm.execution.chat"
 _IMAGES = "allm.execution.images"
+_AUDIO = "allm.audio"
 
 # public name -> the module that defines it
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
+    "Audio": _DATA,
     "ChatResult": _DATA,
     "EmbeddingRequest": _DATA,
     "EmbeddingResponse": _DATA,
@@ -122,11 +144,16 @@ _LAZY: dict[str, str] = {
     "Role": _DATA,
     "Session": _DATA,
     "SessionStatus": _DATA,
+    "SpeechRequest": _DATA,
+    "SpeechResponse": _DATA,
     "StepResult": _DATA,
     "TextPart": _DATA,
     "Thread": _DATA,
     "Tool": _DATA,
     "ToolCall": _DATA,
+    "TranscriptSpan": _DATA,
+    "Transcription": _DATA,
+    "TranscriptionRequest": _DATA,
     "Usage": _DATA,
     "assistant": _CONSTRUCTORS,
     "from_json": "allm.codec",
@@ -135,6 +162,9 @@ _LAZY: dict[str, str] = {
     "system": _CONSTRUCTORS,
     "to_json": "allm.codec",
     "tool": "allm.tooling",
+    "output": "allm.output",
+    "OutputSpec": "allm.output",
+    "OutputValidationError": _ERRORS,
     "ToolContext": "allm.tooling",
     "AskUser": _DATA,
     "Halt": _DATA,
@@ -165,7 +195,10 @@ _LAZY: dict[str, str] = {
     "ValidationError": _ERRORS,
     # Layer B
     "Engine": "allm.engine",
+    "Limits": "allm.limits",
     "configure": "allm.config",
+    "StepContext": "allm.data.steps",
+    "StepOverrides": "allm.data.steps",
     # Layer C
     "AsyncEventStream": "allm.execution.streams",
     "EventStream": "allm.execution.streams",
@@ -182,10 +215,19 @@ _LAZY: dict[str, str] = {
     "generate_image": _IMAGES,
     "image_request": _IMAGES,
     "image_variation": _IMAGES,
+    "AsyncSpeechStream": _AUDIO,
+    "SpeechStream": _AUDIO,
+    "astream_synthesize": _AUDIO,
+    "asynthesize": _AUDIO,
+    "atranscribe": _AUDIO,
+    "stream_synthesize": _AUDIO,
+    "synthesize": _AUDIO,
+    "transcribe": _AUDIO,
 }
 _SUBMODULES = frozenset(
     {
         "adapters",
+        "audio",
         "catalog",
         "codec",
         "config",
@@ -196,7 +238,10 @@ _SUBMODULES = frozenset(
         "errors",
         "events",
         "execution",
+        "history",
         "keys",
+        "limits",
+        "middleware",
         "moderation",
         "providers",
         "retry",
@@ -214,6 +259,8 @@ __all__ = [
     "AllmError",
     "AskUser",
     "AsyncEventStream",
+    "AsyncSpeechStream",
+    "Audio",
     "ChatResult",
     "ConflictError",
     "ContentPart",
@@ -232,11 +279,14 @@ __all__ = [
     "ImageRequest",
     "ImageResponse",
     "ImageUsage",
+    "Limits",
     "Message",
     "ModelRef",
     "ModerationRequest",
     "ModerationResponse",
     "ModerationResult",
+    "OutputSpec",
+    "OutputValidationError",
     "Request",
     "Response",
     "Role",
@@ -246,6 +296,11 @@ __all__ = [
     "SessionNotFoundError",
     "SessionStateError",
     "SessionStatus",
+    "SpeechRequest",
+    "SpeechResponse",
+    "SpeechStream",
+    "StepContext",
+    "StepOverrides",
     "StepResult",
     "StreamCollector",
     "StreamError",
@@ -256,6 +311,9 @@ __all__ = [
     "ToolContext",
     "ToolError",
     "ToolFailure",
+    "TranscriptSpan",
+    "Transcription",
+    "TranscriptionRequest",
     "Usage",
     "ValidationError",
     "__version__",
@@ -271,6 +329,10 @@ __all__ = [
     "astream",
     "astream_generate",
     "astream_step",
+    "astream_synthesize",
+    "asynthesize",
+    "atranscribe",
+    "audio",
     "chat",
     "configure",
     "edit_image",
@@ -280,11 +342,14 @@ __all__ = [
     "from_json",
     "generate",
     "generate_image",
+    "history",
     "image_request",
     "image_variation",
     "json_schema",
     "keys",
+    "middleware",
     "moderate",
+    "output",
     "request",
     "sessions",
     "step",
@@ -292,11 +357,14 @@ __all__ = [
     "stream",
     "stream_generate",
     "stream_step",
+    "stream_synthesize",
+    "synthesize",
     "system",
     "telemetry",
     "to_json",
     "tool",
     "tool_result",
+    "transcribe",
     "unwrap",
     "user",
     "validate",

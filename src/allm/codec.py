@@ -3,9 +3,11 @@
 Every value is a tagged envelope ``{"__type__": "Message", "data": {every field, nulls included}}``;
 the outermost one also carries ``"v": SCHEMA_VERSION``. Inside the fields of a known type, tuples
 are JSON arrays and enums their strings. Inside free-form values (``metadata``, ``raw``, a raw
-chunk's data) the few non-JSON types are tagged too: ``tuple``, ``bytes``, and a mapping that
-itself has a ``"__type__"`` key. An unknown tag nested inside a value is left as the raw envelope,
-so newer data still loads; an unknown tag at the top fails.
+chunk's data) the few non-JSON types are tagged too: ``tuple``, ``bytes``, a mapping that
+itself has a ``"__type__"`` key, and a typed-output value (a pydantic model or a dataclass of the
+caller's, by import path and JSON dump, rebuilt with pydantic when its module is imported). An
+unknown tag nested inside a value is left as the raw envelope, so newer data still loads; an
+unknown tag at the top fails.
 
 Decoding is strict where the data is a closed set: an unknown role, finish reason, status or
 error reason fails with ``ValidationError("invalid_request", [("_unknown", "atom_decode_failed")])``.
@@ -38,7 +40,7 @@ T = TypeVar("T")
 # names those modules, loading them by path as the adapter registry loads adapters.
 _registry: dict[str, type[Any]] = {}
 _filled = False
-_SELF_REGISTERING = ("allm.engine", "allm.retry")
+_SELF_REGISTERING = ("allm.engine", "allm.retry", "allm.limits", "allm.middleware", "allm.history")
 _by_class: dict[type[Any], str] = {}
 _field_plans: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}
 
@@ -58,19 +60,34 @@ def _ensure_registry() -> None:
     _filled = True
     from . import errors, events
     from .data import (
+        audio,
         embeddings,
         images,
         messages,
         models,
         moderation,
+        output,
         request,
         response,
         results,
+        steps,
         tools,
     )
 
-    surfaces = (embeddings, moderation)
-    for module in (messages, tools, request, response, results, images, models, events, *surfaces):
+    surfaces = (embeddings, moderation, audio)
+    for module in (
+        messages,
+        tools,
+        request,
+        response,
+        results,
+        images,
+        models,
+        output,
+        steps,
+        events,
+        *surfaces,
+    ):
         for name in module.__all__:
             value = getattr(module, name)
             if isinstance(value, type) and dataclasses.is_dataclass(value):
@@ -133,12 +150,26 @@ def _encode_any(value: Any) -> Any:
         state = {key: _encode_any(item) for key, item in value.to_state().items()}
         return {_TAG: _error_tag(value), "data": state}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _encode_dataclass(value)
+        _ensure_registry()
+        if type(value) in _by_class:
+            return _encode_dataclass(value)
+        return _encode_typed_value(value)
+    if hasattr(type(value), "__pydantic_core_schema__"):
+        return _encode_typed_value(value)
     if isinstance(value, BaseException):
         return {_TAG: "exception", "data": {"type": type(value).__name__, "repr": repr(value)}}
     if isinstance(value, int | float | str):  # subclasses (IntEnum handled above)
         return _encode_any(type(value).__mro__[-2](value))
     raise TypeError(f"cannot JSON-encode a value of type {type(value).__name__}: {value!r}")
+
+
+def _encode_typed_value(value: Any) -> dict[str, Any]:
+    import pydantic
+
+    kind = type(value)
+    dumped = pydantic.TypeAdapter(kind).dump_python(value, mode="json")
+    ref = _callable_ref(kind, "typed value of")
+    return {_TAG: "typed_value", "data": {"type": ref, "value": dumped}}
 
 
 def _key(key: Any) -> str:
@@ -268,6 +299,11 @@ def _decode_any(value: Any, path: tuple[str | int, ...]) -> Any:
             raise _DecodeFailure(path, "invalid_base64", "bytes are not valid base64") from exc
     if tag == "exception" and isinstance(data, dict):
         return data.get("repr")
+    if tag == "typed_value" and isinstance(data, dict):
+        import pydantic
+
+        kind = _import_ref(data.get("type"), path)
+        return pydantic.TypeAdapter(kind).validate_python(data.get("value"))
     cls = _registry.get(tag)
     if cls is None:
         return value  # a newer type nested in free-form data: kept as it came

@@ -7,7 +7,7 @@ from typing import Any
 
 from ._text import TextBuffer
 from .data.messages import Message, Role
-from .data.response import FinishReason, Response, Usage
+from .data.response import FinishReason, Response, Usage, add_usage
 from .data.results import ChatResult, HaltReason, StepResult, Thread
 from .data.tools import ToolCall
 from .events import (
@@ -17,6 +17,8 @@ from .events import (
     Event,
     MessageCompleted,
     MessageStarted,
+    OutputCompleted,
+    OutputRetry,
     RawChunk,
     ReasoningCompleted,
     ReasoningDelta,
@@ -61,11 +63,13 @@ class StreamCollector:
         "last_message",
         "metadata",
         "model",
+        "parsed",
         "raw_finish_reason",
         "reasoning_blocks",
         "reasoning_done",
         "request_id",
         "response_id",
+        "retried_usage",
         "saw_reasoning",
         "steps",
         "thread",
@@ -102,6 +106,8 @@ class StreamCollector:
             AskUserRequested: self._ask_user,
             StepCompleted: self._step_completed,
             ChatCompleted: self._chat_completed,
+            OutputCompleted: self._output_completed,
+            OutputRetry: self._output_retry,
         }
 
     def _reset_step(self) -> None:
@@ -120,6 +126,8 @@ class StreamCollector:
         self.finish_reason: FinishReason | None = None
         self.raw_finish_reason: str | None = None
         self.last_message: Message | None = None
+        self.parsed: Any = None
+        self.retried_usage: Usage | None = None  # earlier attempts of a typed output
 
     # -- folding ----------------------------------------------------------------------------------
 
@@ -218,6 +226,28 @@ class StreamCollector:
     def _error(self, event: ErrorEvent) -> None:
         self.error = event.error
         self.finish_reason = FinishReason.ERROR
+
+    def _output_completed(self, event: OutputCompleted) -> None:
+        self.parsed = event.value
+
+    def _output_retry(self, event: OutputRetry) -> None:
+        # A re-ask: only the last attempt's answer is kept; usage adds up over attempts.
+        self.retried_usage = (
+            self.usage if self.retried_usage is None else add_usage(self.retried_usage, self.usage)
+        )
+        self.usage = Usage()
+        self._text_parts = []
+        self._calls = {}
+        self._argument_parts = {}
+        self.finish_reason = None
+        self.raw_finish_reason = None
+        self.last_message = None
+
+    @property
+    def total_usage(self) -> Usage:
+        """The usage of every attempt so far."""
+        retried = self.retried_usage
+        return self.usage if retried is None else add_usage(retried, self.usage)
 
     def _tool_result_encoded(self, event: ToolResultEncoded) -> None:
         self.tool_results.append(Message(Role.TOOL, event.content, tool_call_id=event.id))
@@ -320,9 +350,10 @@ class StreamCollector:
             tool_calls=tuple(self.tool_calls.values()),
             finish_reason=self.finish_reason,
             raw_finish_reason=self.raw_finish_reason,
-            usage=self.usage,
+            usage=self.total_usage,
             metadata=metadata,
             reasoning=self.reasoning,
+            parsed=self.parsed,
         )
 
     def to_step_result(self) -> StepResult:

@@ -26,6 +26,7 @@ The tree::
     ├── StreamError                         the event stream itself failed
     │   └── StreamTimeoutError (TimeoutError)
     ├── ValidationError (ValueError)        bad input, every problem listed with its path
+    │   └── OutputValidationError           invalid_output: no attempt matched the output type
     ├── ToolError                           a tool could not produce a result
     │   └── ToolTimeoutError (TimeoutError)
     ├── SessionError                        a session operation failed on the session's data
@@ -67,6 +68,7 @@ __all__ = [
     "NetworkError",
     "NoScriptedResponseError",
     "NonStopFinishError",
+    "OutputValidationError",
     "ProviderUnavailableError",
     "QuotaExhaustedError",
     "RateLimitError",
@@ -232,6 +234,8 @@ class EngineError(AllmError):
             "no_image_adapter",
             "no_embedding_adapter",
             "no_moderation_adapter",
+            "no_speech_adapter",
+            "no_transcription_adapter",
         }
     )
     extra_fields = ("provider",)
@@ -380,9 +384,12 @@ class ValidationError(AllmError, ValueError):
             "unsupported_capability",
             "vision_not_in_v0_2",
             "invalid_image_request",
+            "invalid_output",
+            "invalid_speech_request",
+            "invalid_transcription_request",
         }
     )
-    extra_fields = ("errors",)
+    extra_fields: ClassVar[tuple[str, ...]] = ("errors",)
     errors: tuple[FieldError, ...]
 
     def _coerce_field(self, name: str, value: Any) -> Any:
@@ -398,6 +405,23 @@ class ValidationError(AllmError, ValueError):
             return f"validation error: {self.reason}"
         listed = "; ".join(f"{_format_path(path)}: {reason}" for path, reason in self.errors)
         return f"validation error: {self.reason}: {listed}"
+
+
+class OutputValidationError(ValidationError):
+    """The model's answer did not validate against the requested output type, on every attempt.
+
+    ``raw_text`` is the last attempt's text; ``errors`` lists every problem with its path inside
+    the answer. It is data on a result (``Response.error``); ``allm.unwrap`` raises it.
+    """
+
+    default_reason = "invalid_output"
+    extra_fields = ("errors", "raw_text")
+    raw_text: str | None
+
+    def _coerce_field(self, name: str, value: Any) -> Any:
+        if name == "raw_text":
+            return None if value is None else str(value)
+        return super()._coerce_field(name, value)
 
 
 class ToolError(AllmError):

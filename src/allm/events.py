@@ -11,6 +11,10 @@ A step stream adds, per executed tool, ``ToolExecutionStarted``, ``ToolExecution
 of ``ToolResultEncoded`` / ``AskUserRequested`` / ``ToolHalt``, then exactly one ``StepCompleted``.
 A chat stream is step streams back to back, then exactly one ``ChatCompleted``.
 
+A call with a typed output (``response_format=SomeType``) adds ``PartialOutput`` events while the
+JSON answer grows, one ``OutputCompleted`` after an attempt that validated, and an ``OutputRetry``
+before each re-ask (the next attempt's adapter events follow it).
+
 Token usage travels as ``RawChunk(("usage", {Usage field: value}))``; it passes every filter.
 """
 
@@ -36,6 +40,9 @@ __all__ = [
     "Event",
     "MessageCompleted",
     "MessageStarted",
+    "OutputCompleted",
+    "OutputRetry",
+    "PartialOutput",
     "RawChunk",
     "ReasoningCompleted",
     "ReasoningDelta",
@@ -233,6 +240,31 @@ class ErrorEvent:
     error: Any
 
 
+@dataclass(frozen=True, slots=True)
+class PartialOutput:
+    """The typed answer parsed so far: a dict or list built from incomplete JSON, not validated."""
+
+    type: ClassVar[str] = "partial_output"
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCompleted:
+    """The answer validated against the requested type; ``value`` is the instance."""
+
+    type: ClassVar[str] = "output_completed"
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRetry:
+    """The answer did not validate: attempt number ``attempt`` starts (2 for the first re-ask)."""
+
+    type: ClassVar[str] = "output_retry"
+    attempt: int
+    error: Any
+
+
 Event = (
     MessageStarted
     | TextDelta
@@ -252,6 +284,9 @@ Event = (
     | ChatCompleted
     | RawChunk
     | ErrorEvent
+    | PartialOutput
+    | OutputCompleted
+    | OutputRetry
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -273,6 +308,9 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ChatCompleted,
     RawChunk,
     ErrorEvent,
+    PartialOutput,
+    OutputCompleted,
+    OutputRetry,
 )
 
 # What an adapter may emit; the other tags belong to the chat loop.

@@ -11,7 +11,14 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["load_class", "name_of", "register_adapter", "registered_names", "resolve_adapter"]
+__all__ = [
+    "load_class",
+    "name_of",
+    "provider_of",
+    "register_adapter",
+    "registered_names",
+    "resolve_adapter",
+]
 
 _lock = threading.Lock()
 _registry: dict[str, str | type[Any]] = {
@@ -30,6 +37,11 @@ _registry: dict[str, str | type[Any]] = {
     "fake_embeddings": "allm.providers.fake_embeddings.adapter:FakeEmbeddings",
     "openai_moderation": "allm.providers.openai_moderation.adapter:OpenAIModeration",
     "fake_moderation": "allm.providers.fake_moderation.adapter:FakeModeration",
+    "openai_speech": "allm.providers.openai_audio.adapter:OpenAISpeech",
+    "fake_speech": "allm.providers.fake_audio.adapter:FakeSpeech",
+    "openai_transcription": "allm.providers.openai_audio.adapter:OpenAITranscription",
+    "gemini_transcription": "allm.providers.gemini_transcription.adapter:GeminiTranscription",
+    "fake_transcription": "allm.providers.fake_audio.adapter:FakeTranscription",
 }
 _default_instances: dict[type[Any], Any] = {}
 
@@ -43,6 +55,13 @@ def register_adapter(name: str, adapter: str | type[Any]) -> None:
 def registered_names() -> frozenset[str]:
     """Every name an engine may use for its adapter."""
     return frozenset(_registry)
+
+
+def provider_of(name: str) -> str:
+    """The provider whose settings the adapter registered as ``name`` reads: its class's ``name``
+    (``"openai"`` for ``"openai_images"``), else ``name`` itself."""
+    own = getattr(load_class(_registry[name]), "name", None)
+    return own if isinstance(own, str) and own else name
 
 
 def load_class(ref: str | type[Any]) -> type[Any]:

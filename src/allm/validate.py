@@ -12,6 +12,7 @@ from typing import Any
 from .data.images import ImageRequest
 from .data.messages import Image, ImagePart, Message, Role, TextPart
 from .data.models import ModelRef
+from .data.output import is_typed_output
 from .data.request import Request
 from .data.results import Session, SessionStatus, Thread
 from .data.tools import RESERVED_TOOL_NAMES, TOOL_NAME_PATTERN, Tool, ToolCall
@@ -96,8 +97,8 @@ def errors_tool(value: Any, path: Path = ()) -> list[FieldError]:
 
 
 def _errors_response_format(value: Any) -> list[FieldError]:
-    if value is None or value == "text":
-        return []
+    if value is None or value == "text" or is_typed_output(value):
+        return []  # a typed output is checked when its spec is built
     if not isinstance(value, Mapping):
         return [(("response_format",), "invalid_shape")]
     if value.get("type") == "json_schema":
@@ -111,7 +112,9 @@ def _errors_response_format(value: Any) -> list[FieldError]:
 
 
 def _is_json_schema_format(value: Any) -> bool:
-    return isinstance(value, Mapping) and value.get("type") == "json_schema"
+    return (isinstance(value, Mapping) and value.get("type") == "json_schema") or is_typed_output(
+        value
+    )
 
 
 def errors_request(req: Any) -> list[FieldError]:

@@ -33,6 +33,7 @@ ALLM_TAGS = {
     "error",
 }
 PYTHON_ADDITIONS = {"reasoning_delta", "reasoning_completed"}
+TYPED_OUTPUT_ADDITIONS = {"partial_output", "output_completed", "output_retry"}
 
 # One small instance of every event class, built by hand.
 SAMPLES = [
@@ -54,15 +55,21 @@ SAMPLES = [
     events.ChatCompleted(allm.ChatResult(Thread())),
     events.RawChunk(("usage", {"input_tokens": 3, "output_tokens": 5})),
     events.ErrorEvent(allm.AdapterError("provider_unavailable", status=503)),
+    events.PartialOutput({"name": "Par"}),
+    events.OutputCompleted({"name": "Paris"}),
+    events.OutputRetry(
+        2, allm.OutputValidationError(errors=[(("name",), "missing")], raw_text="{}")
+    ),
 ]
 
 
-def test_f013_the_union_has_eighteen_classes_with_distinct_tags():
+def test_f013_the_union_has_twenty_one_classes_with_distinct_tags():
+    # the 18 of wave 1 plus the typed-output events PartialOutput, OutputCompleted, OutputRetry
     tags = [cls.type for cls in events.EVENT_TYPES]
 
-    assert len(events.EVENT_TYPES) == 18
-    assert len(set(tags)) == 18
-    assert set(tags) == ALLM_TAGS | PYTHON_ADDITIONS
+    assert len(events.EVENT_TYPES) == 21
+    assert len(set(tags)) == 21
+    assert set(tags) == ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS
     assert set(typing.get_args(events.Event)) == set(events.EVENT_TYPES)
     assert set(EVENT_STRATEGIES) == set(events.EVENT_TYPES)
 
@@ -169,4 +176,4 @@ def test_a_usage_chunk_is_still_a_usage_chunk_after_a_json_round_trip():
 @given(event_values)
 def test_f013_every_generated_event_is_an_event(event):
     assert events.is_event(event)
-    assert event.type in ALLM_TAGS | PYTHON_ADDITIONS
+    assert event.type in ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS

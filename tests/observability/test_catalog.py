@@ -57,8 +57,14 @@ def test_the_bundled_file_covers_the_three_providers(bundled):
     assert repr(bundled) == f"BundledCatalog({len(bundled)} models from allm/catalog/models.json)"
 
 
+def _is_audio(ref):
+    return bool(ref.capabilities.get("speech") or ref.capabilities.get("transcription"))
+
+
 def test_every_row_states_every_capability_and_its_prices(bundled):
     for ref in bundled:
+        if _is_audio(ref):
+            continue
         if ref.capabilities.get("embeddings") or ref.capabilities.get("moderation"):
             assert ref.pricing is not None and "input" in ref.pricing, ref
             assert ref.capabilities.get("embeddings") is not True or ref.limits["dimensions"], ref
@@ -69,6 +75,25 @@ def test_every_row_states_every_capability_and_its_prices(bundled):
         assert ref.pricing.get("cached_input", 0) <= ref.pricing["input"], ref
         if "output" not in ref.limits:
             assert "output limit not yet recorded" in ref.metadata["notes"], ref
+
+
+def test_every_audio_row_states_its_use_and_its_prices(bundled):
+    audio = [ref for ref in bundled if _is_audio(ref)]
+    assert {ref.id for ref in audio} >= {
+        "tts-1",
+        "gpt-4o-mini-tts",
+        "whisper-1",
+        "gpt-4o-transcribe",
+    }
+    for ref in audio:
+        assert ref.pricing, ref
+        if ref.capabilities.get("transcription"):
+            assert isinstance(ref.capabilities.get("timestamps"), bool), ref
+            assert ref.limits["audio_bytes"] == 25 * 1024 * 1024, ref
+        else:
+            assert ref.limits["input_characters"] == 4096, ref
+    assert bundled.lookup("openai", "whisper-1").pricing == {"audio_minute": 0.006}
+    assert bundled.lookup("gemini", "gemini-2.5-flash").pricing["audio_input"] == 1
 
 
 def test_known_rows(bundled):

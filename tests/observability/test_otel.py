@@ -552,3 +552,12 @@ def test_both_passes_of_a_structured_finalize_chat_are_in_one_chat_span(otel_sdk
     assert len(otel_sdk.children(chat)) == 3
     last = max(otel_sdk.children(chat), key=lambda s: s.start_time)
     assert attrs(last)["gen_ai.output.type"] == "json"
+
+
+def test_a_typed_output_is_a_json_output_type(otel_sdk):
+    engine = fake_engine([[text('{"n": 1}'), finish()]])
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    response = allm.generate(engine, USER, response_format=schema)
+    assert response.parsed == {"n": 1}
+    (span,) = otel_sdk.spans
+    assert attrs(span)["gen_ai.output.type"] == "json"

@@ -11,6 +11,9 @@ Usage travels as ``RawChunk(("usage", {...}))`` with ``Usage`` field names. Fail
 generator started are ``ErrorEvent``s, never exceptions. A ``finally`` in the generator is the
 cleanup hook; it runs exactly once, however the consumer leaves.
 
+An adapter with ``stand_in = True`` (the fakes) plays every provider: an engine on it keeps every
+call on it whatever provider a model reference names, and it reads the engine's options always.
+
 ``generate(request, call)`` is the optional non-streaming path: a generator of effects that returns
 a ``Response`` (or raises the ``AdapterError`` it ended with), retried under ``call.retry``.
 """
@@ -21,6 +24,7 @@ from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from ..config import TRANSPORT_KEYS
 from ..registry import name_of, register_adapter, registered_names, resolve_adapter
 
 if TYPE_CHECKING:
@@ -42,33 +46,18 @@ __all__ = [
     "resolve_adapter",
 ]
 
-# Transport settings: read by adapters from their options, never sent in a request body.
-TRANSPORT_KEYS = frozenset(
-    {
-        "base_url",
-        "headers",
-        "timeout",
-        "request_timeout",
-        "receive_timeout",
-        "pool_timeout",
-        "stream_timeout",
-        "http_client",
-        "async_http_client",
-        "endpoint",
-        "max_sse_line_bytes",
-        "max_connections",
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Call:
     """Everything an adapter gets besides the request: resolved once per call by the runner.
 
     ``params`` are provider parameters (engine params and unknown call keywords); ``adapter_opts``
-    the engine's adapter options overlaid by the call's (transport keywords included). The key is
-    not resolved here: adapters call ``allm.keys.fetch(provider, call.api_key)`` after their own
-    checks, so a request that fails locally never needs a key.
+    the engine's adapter options (only when they belong to this adapter: the engine names it or
+    its model selects it) overlaid by the call's (transport keywords included);
+    ``provider_settings`` this provider's ``allm.configure(providers=...)`` entry, which ranks
+    below the adapter's own constructor settings. The key is not resolved here: adapters call
+    ``allm.keys.fetch(provider, call.api_key)`` after their own checks, so a request that fails
+    locally never needs a key.
     """
 
     request_id: str
@@ -77,6 +66,7 @@ class Call:
     adapter_opts: Mapping[str, Any] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
     retry: RetryPolicy | None = None
+    provider_settings: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def opt(self, name: str, default: Any = None) -> Any:
         """An adapter option by name."""

@@ -215,11 +215,15 @@ class HttpSettings:
             transport.close()
 
     def setting(self, call: Call, name: str, default: Any = None) -> Any:
-        """A setting from the call's adapter options, else the constructor, else ``default``."""
+        """A setting from the call's adapter options, else the constructor, else the provider's
+        configured settings, else ``default``."""
         if call.adapter_opts.get(name) is not None:
             return call.adapter_opts[name]
         own = getattr(self, name, None)
-        return own if own is not None else default
+        if own is not None:
+            return own
+        configured = call.provider_settings.get(name)
+        return configured if configured is not None else default
 
     def base(self, call: Call) -> str:
         """The base URL, without a trailing slash."""
@@ -236,8 +240,14 @@ class HttpSettings:
         return value
 
     def transport(self, call: Call) -> Transport:
-        """The pooled transport for this call's client settings."""
+        """The pooled transport for this call's client settings: clients from the call's
+        options, else the constructor's, else the provider's configured ones, else our pool."""
         injected = call.opt("http_client"), call.opt("async_http_client")
+        if injected == (None, None):
+            if self._transport.injected:
+                return self._transport  # the constructor's clients: their pools are the caller's
+            configured = call.provider_settings
+            injected = configured.get("http_client"), configured.get("async_http_client")
         size = self.pool_size(call)
         if injected == (None, None) and size == self._transport.max_connections:
             return self._transport
@@ -252,8 +262,16 @@ class HttpSettings:
         return keys.fetch(self.key_provider, call.api_key)
 
     def extra_headers(self, call: Call) -> dict[str, str]:
-        """Headers from the constructor, then the call's ``headers`` option."""
-        return {**self.headers, **(call.opt("headers") or {})}
+        """Headers from the provider's configured settings, then the constructor, then the
+        call's ``headers`` option. Configured headers travel only to the host configured with
+        them (their ``base_url``, else the provider's default), never to one set above them."""
+        settings = call.provider_settings
+        configured = settings.get("headers") or {}
+        if configured:
+            home = str(settings.get("base_url") or self.default_base_url).rstrip("/")
+            if self.base(call) != home:
+                configured = {}
+        return {**configured, **self.headers, **(call.opt("headers") or {})}
 
 
 class HttpAdapter(HttpSettings):

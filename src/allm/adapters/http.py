@@ -109,6 +109,11 @@ class Transport:
         )
         self._lock = threading.Lock()
 
+    @property
+    def injected(self) -> bool:
+        """Whether the caller gave this transport its clients."""
+        return self._injected is not None or self._injected_async is not None
+
     def sync_client(self) -> Any:
         """The blocking client (created on first use)."""
         if self._injected is not None:

@@ -21,6 +21,8 @@ from ..data.models import ModelRef
 from ..data.response import Usage
 from ..errors import FieldError, ValidationError
 from .bundled import (
+    AUDIO_CAPABILITY_KEYS,
+    AUDIO_PRICE_KEYS,
     CAPABILITY_KEYS,
     IMAGE_CAPABILITY_KEYS,
     LIMIT_KEYS,
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from ..data.request import Request
 
 __all__ = [
+    "AUDIO_CAPABILITY_KEYS",
+    "AUDIO_PRICE_KEYS",
     "CAPABILITY_KEYS",
     "IMAGE_CAPABILITY_KEYS",
     "LIMIT_KEYS",

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 __all__ = [
+    "AUDIO_CAPABILITY_KEYS",
+    "AUDIO_PRICE_KEYS",
     "CAPABILITY_KEYS",
     "IMAGE_CAPABILITY_KEYS",
     "LIMIT_KEYS",
@@ -51,13 +53,23 @@ CAPABILITY_KEYS = frozenset({"tools", "vision", "json_native", "reasoning", "str
 IMAGE_CAPABILITY_KEYS = frozenset(
     {"images_enabled", "image_generation", "supported_image_operations"}
 )
-# Models of the surfaces beside chat say which one they serve.
+# Models of the surfaces beside chat say which one they serve; audio models also whether they
+# give timestamps (allm.audio reads them).
 SURFACE_CAPABILITY_KEYS = frozenset({"embeddings", "moderation"})
-_KNOWN_CAPABILITIES = CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS | SURFACE_CAPABILITY_KEYS
+AUDIO_CAPABILITY_KEYS = frozenset({"speech", "transcription", "timestamps"})
+_KNOWN_CAPABILITIES = (
+    CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS | SURFACE_CAPABILITY_KEYS | AUDIO_CAPABILITY_KEYS
+)
 # ``dimensions``: an embedding model's vector length (the most ``dimensions=`` may ask for);
-# ``batch``: the most inputs one request may carry.
-LIMIT_KEYS = frozenset({"context", "output", "dimensions", "batch"})
-PRICE_KEYS = frozenset({"input", "cached_input", "cache_write", "output"})
+# ``batch``: the most inputs one request may carry; ``input_characters``: the longest speech
+# input; ``audio_bytes``: the largest audio upload.
+LIMIT_KEYS = frozenset(
+    {"context", "output", "dimensions", "batch", "input_characters", "audio_bytes"}
+)
+# Per million tokens, except ``characters`` (per million input characters) and
+# ``audio_minute`` (per minute of input audio).
+AUDIO_PRICE_KEYS = frozenset({"audio_input", "audio_output", "characters", "audio_minute"})
+PRICE_KEYS = frozenset({"input", "cached_input", "cache_write", "output"}) | AUDIO_PRICE_KEYS
 _ROW_KEYS = frozenset(
     {"provider", "id", "name", "aliases", "capabilities", "limits", "pricing", "notes", "metadata"}
 )

@@ -31,7 +31,17 @@ __all__ = ["PriceSource", "dump_catalog", "genai_prices_source", "main", "refres
 PriceSource = Callable[[str, str], "dict[str, Any] | None"]
 # allm provider -> genai-prices provider id
 _PROVIDERS = {"openai": "openai", "anthropic": "anthropic", "gemini": "google"}
-_ORDER = ("input", "cached_input", "cache_write", "output", "tiers")
+_ORDER = (
+    "input",
+    "cached_input",
+    "cache_write",
+    "output",
+    "audio_input",
+    "audio_output",
+    "characters",
+    "audio_minute",
+    "tiers",
+)
 # our price key -> genai-prices ModelPrice attribute
 _ATTRIBUTES = {
     "input": "input_mtok",

@@ -3,6 +3,14 @@
 Nothing here does I/O or imports the runtime; an engine, adapters and keys live in Layer B.
 """
 
+from .audio import (
+    Audio,
+    SpeechRequest,
+    SpeechResponse,
+    Transcription,
+    TranscriptionRequest,
+    TranscriptSpan,
+)
 from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
 from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
@@ -23,6 +31,7 @@ from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
 
 __all__ = [
     "AskUser",
+    "Audio",
     "Halt",
     "ToolFailure",
     "RESERVED_HALT_REASONS",
@@ -48,12 +57,17 @@ __all__ = [
     "Response",
     "Role",
     "Session",
+    "SpeechRequest",
+    "SpeechResponse",
     "SessionStatus",
     "StepResult",
     "TextPart",
     "Thread",
     "Tool",
     "ToolCall",
+    "TranscriptSpan",
+    "Transcription",
+    "TranscriptionRequest",
     "Usage",
     "json_schema",
 ]

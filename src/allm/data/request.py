@@ -12,7 +12,9 @@ from .tools import Tool, normalize_schema
 __all__ = ["Request", "ResponseFormat", "ToolChoice", "json_schema"]
 
 ToolChoice = str | tuple[str, str] | Mapping[str, Any] | None
-ResponseFormat = str | Mapping[str, Any] | None
+# ``"text"``, a wave-1 format dict, or a typed output: a Python type, a bare JSON schema or an
+# ``allm.output(...)`` spec.
+ResponseFormat = Any
 
 
 def json_schema(name: str, schema: Mapping[str, Any], strict: bool = True) -> dict[str, Any]:

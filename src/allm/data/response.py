@@ -9,7 +9,7 @@ from typing import Any
 from .messages import Message
 from .tools import ToolCall
 
-__all__ = ["FinishReason", "Response", "Usage"]
+__all__ = ["FinishReason", "Response", "Usage", "add_usage"]
 
 
 class FinishReason(str, Enum):
@@ -47,12 +47,38 @@ class Usage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _plus(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def add_usage(first: Usage, second: Usage) -> Usage:
+    """Two calls' usage added up; a count neither reported stays ``None``."""
+    return Usage(
+        input_tokens=_plus(first.input_tokens, second.input_tokens),
+        output_tokens=_plus(first.output_tokens, second.output_tokens),
+        cached_input_tokens=_plus(first.cached_input_tokens, second.cached_input_tokens),
+        cache_write_input_tokens=_plus(
+            first.cache_write_input_tokens, second.cache_write_input_tokens
+        ),
+        reasoning_tokens=_plus(first.reasoning_tokens, second.reasoning_tokens),
+        total_tokens=_plus(first.total_tokens, second.total_tokens),
+        input_cost=_plus(first.input_cost, second.input_cost),
+        output_cost=_plus(first.output_cost, second.output_cost),
+        total_cost=_plus(first.total_cost, second.total_cost),
+        tool_usage={**first.tool_usage, **second.tool_usage},
+        extra={**first.extra, **second.extra},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     """The result of one model call.
 
     After a failure mid-stream, ``finish_reason`` is ``"error"`` and ``metadata["error"]`` holds
-    the error; everything received before it (text, tool calls, usage) is kept.
+    the error; everything received before it (text, tool calls, usage) is kept. With a typed
+    output (``response_format=SomeType``), ``parsed`` is the validated value.
     """
 
     id: str | None = None
@@ -67,6 +93,7 @@ class Response:
     raw: Any = None
     metadata: dict[str, Any] = field(default_factory=dict)
     reasoning: str | None = None
+    parsed: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.tool_calls, tuple):

@@ -130,6 +130,11 @@ class ChatResult:
         """The final response's text."""
         return self.final_response.text if self.final_response is not None else None
 
+    @property
+    def output(self) -> Any:
+        """The final answer's validated value, for a typed output; else ``None``."""
+        return self.final_response.parsed if self.final_response is not None else None
+
 
 class SessionStatus(str, Enum):
     """Where a session stands between two operations."""

@@ -55,6 +55,7 @@ from ..errors import (
 )
 from ..registry import resolve_adapter
 from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying
+from .runner import engine_opts_for, settings_for
 
 __all__ = [
     "IMAGE_INPUT_MAX_BYTES",
@@ -384,7 +385,7 @@ class _Job:
                 provider=getattr(adapter, "name", None),
                 metadata={"operation": operation},
             )
-        adapter_opts = dict(engine.adapter_opts)
+        adapter_opts = dict(engine_opts_for(engine, adapter, [(engine.image_adapter, None)]))
         adapter_opts.update(self.control.get("adapter_opts") or {})
         for key in TRANSPORT_KEYS:
             if key in self.control:
@@ -396,6 +397,7 @@ class _Job:
             adapter_opts=adapter_opts,
             api_key=self.control.get("api_key") or None,
             retry=None,
+            provider_settings=settings_for(adapter),
         )
         first = adapter.generate(request, self.call)  # the adapter's own pre-flight raises here
         record_request(request)

@@ -1,7 +1,7 @@
 """The stream runner's pure part: every pre-flight check and option resolution, no I/O.
 
-``prepare`` turns ``(engine, request, **opts)`` into a ``Prepared`` call: the adapter, the final
-request, the adapter's ``Call``, the adapter's lazy generator and the stream filter. Anything wrong
+``plan_call`` turns ``(engine, request, **opts)`` into a ``CallPlan``: the adapter, the final
+request, the adapter's ``Call`` and the stream filter (``attempts.prepare`` opens its stream). Anything wrong
 raises here, before a stream exists. The sync and async drivers only run what it returns.
 """
 
@@ -25,7 +25,17 @@ from ..effects import Effect
 from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
 from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
+from ..middleware import MiddlewareContext, transform_request
 from ..model_refs import model_ref_problem, split_model_ref
+from ..output import (
+    OutputSpec,
+    as_spec,
+    output_retries,
+    resolve,
+    resolve_mode,
+    typed_generate,
+    typed_stream,
+)
 from ..registry import registered_names, resolve_adapter
 
 __all__ = [
@@ -35,11 +45,14 @@ __all__ = [
     "CallPlan",
     "EventFilter",
     "Prepared",
+    "generate_plan",
+    "stream_plan",
     "annotate",
+    "engine_opts_for",
     "model_ref_problem",
     "plan_call",
-    "prepare",
     "resolve_engine_adapter",
+    "settings_for",
     "span_metadata",
     "split_model_ref",
     "with_costs",
@@ -62,6 +75,8 @@ ORCHESTRATION_KEYS = frozenset(
         "tool_result_encoder",
         "context",
         "session_id",
+        "prepare_step",
+        "history",
     }
 )
 # Call keywords that override the request's own fields (call keyword > request field > engine).
@@ -76,7 +91,8 @@ REQUEST_FIELD_KEYS = frozenset(
         "structured_finalize",
     }
 )
-_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming"})
+_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
+OUTPUT_KEYS = frozenset({"output_retries"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +146,7 @@ class Prepared:
     plan: Iterator[Event | Effect]
     event_filter: EventFilter
     model_ref: ModelRef | None
+    log: Any = None  # the attempts of an engine with fallbacks (``attempts.AttemptLog``)
 
 
 def _coerce_request(request: Any) -> Request:
@@ -200,9 +217,55 @@ def resolve_engine_adapter(engine: Engine, model: Any) -> tuple[Any, Any]:
             )
         return resolve_adapter(provider), model_id
     adapter = resolve_adapter(engine.adapter)
-    if provider is not None and provider == getattr(adapter, "name", None):
+    if provider is None:
+        return adapter, model
+    if provider == getattr(adapter, "name", None):
         return adapter, model_id
-    return adapter, model
+    if getattr(adapter, "stand_in", False) or provider not in registered_names():
+        return adapter, model  # the Fake plays every provider; an unknown prefix may be an id
+    return resolve_adapter(provider), model_id  # the reference picks its own provider
+
+
+def engine_opts_for(
+    engine: Engine, adapter: Any, slots: Sequence[tuple[Any, Any]] = ()
+) -> Mapping[str, Any]:
+    """The engine's ``adapter_opts`` if they belong to ``adapter``, else nothing.
+
+    They belong to the adapter the engine names (the same object, or the same provider name),
+    else to the provider the engine's model selects; for a surface beside chat, when the engine
+    names neither, to the surface's own ``(adapter, model)`` ``slots`` likewise; an engine that
+    names no provider at all leaves them to whichever adapter the call's model selects. A
+    stand-in (the fakes) always reads them. So a call whose model picks another provider never
+    carries the engine's ``base_url``, ``headers`` or clients there, nor that provider's key to
+    the engine's host.
+    """
+    if getattr(adapter, "stand_in", False):
+        return engine.adapter_opts
+    owner = _owner(engine.adapter, engine.model)
+    for slot_adapter, slot_model in slots:
+        if owner is None:
+            owner = _owner(slot_adapter, slot_model)
+    if owner is None:
+        return engine.adapter_opts
+    name = getattr(adapter, "name", None)
+    if isinstance(owner, str):
+        return engine.adapter_opts if owner == name else {}
+    owns = owner is adapter or (name is not None and getattr(owner, "name", None) == name)
+    return engine.adapter_opts if owns else {}
+
+
+def _owner(adapter: Any, model: Any) -> Any:
+    """The adapter object named, else the registered provider the model selects, else None."""
+    if adapter is not None:
+        return resolve_adapter(adapter)
+    provider, _ = split_model_ref(model)
+    return provider if provider in registered_names() else None
+
+
+def settings_for(adapter: Any) -> Mapping[str, Any]:
+    """The ``allm.configure(providers=...)`` entry of ``adapter``'s provider, or nothing."""
+    name = getattr(adapter, "name", None)
+    return get_settings().providers.get(name, {}) if isinstance(name, str) else {}
 
 
 def build_request(engine: Engine, request: Request, opts: Mapping[str, Any], model: Any) -> Request:
@@ -274,19 +337,54 @@ def plan_call(
     return CallPlan(adapter, final, call, event_filter, model_ref)
 
 
-def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
-    """Every pre-flight step of a streaming call, in order, and the adapter's stream opened (its
-    own pre-flight raises here)."""
-    planned = plan_call(engine, request, opts, request_id, "stream")
-    plan = planned.adapter.stream(planned.request, planned.call)
-    return Prepared(
-        planned.adapter,
-        planned.request,
-        planned.call,
-        plan,
-        planned.event_filter,
-        planned.model_ref,
-    )
+def stream_plan(
+    engine: Engine,
+    planned: CallPlan,
+    opts: Mapping[str, Any],
+    wrap: Callable[[Iterator[Event | Effect]], Iterator[Event | Effect]],
+) -> Iterator[Event | Effect]:
+    """The adapter's stream (its own pre-flight raises now), each opened stream passed through
+    ``wrap`` (the middleware), and wrapped for a typed output, whose re-asks open new ones."""
+    adapter, call = planned.adapter, planned.call
+    plan = wrap(adapter.stream(planned.request, call))
+    spec = planned.request.response_format
+    if isinstance(spec, OutputSpec):
+
+        def start(again: Request) -> Iterator[Event | Effect]:
+            return wrap(adapter.stream(again, call))
+
+        plan = typed_stream(plan, start, planned.request, spec, output_retries_from(engine, opts))
+    return plan
+
+
+def generate_plan(
+    engine: Engine, adapter: Any, final: Request, call: Call, opts: Mapping[str, Any]
+) -> Any:
+    """The non-streaming plan: the adapter's, wrapped for a typed output (its checks raise now)."""
+    plan = adapter.generate(final, call)
+    spec = final.response_format
+    if not isinstance(spec, OutputSpec):
+        return plan
+
+    def start(again: Request) -> Any:
+        return adapter.generate(again, call)
+
+    return typed_generate(plan, start, final, spec, output_retries_from(engine, opts))
+
+
+def typed_output_mode(engine: Engine, adapter: Any, response_format: Any, model: Any) -> str | None:
+    """The mode a typed ``response_format`` would run in on ``adapter`` (None: not typed)."""
+    spec = as_spec(response_format)
+    if spec is None:
+        return None
+    provider, model_id = split_model_ref(model)
+    ref = _catalog_entry(model, model_id, provider or getattr(adapter, "name", None))
+    return resolve_mode(spec, adapter, ref)
+
+
+def output_retries_from(engine: Engine, opts: Mapping[str, Any]) -> int:
+    """How many times an invalid typed answer is re-asked (call keyword > engine > 1)."""
+    return output_retries(opts.get("output_retries", engine.params.get("output_retries")))
 
 
 def span_metadata(
@@ -331,8 +429,13 @@ def _resolve_call(
     model: Any,
 ) -> tuple[Request, Call, ModelRef | None]:
     final = build_request(engine, request, opts, model)
-    validate.request(final)
+    if engine.middleware:
+        ctx = MiddlewareContext(request_id, engine, getattr(adapter, "name", None), final.model)
+        final = transform_request(engine.middleware, final, ctx)
     model_ref = _catalog_entry(model, final.model, getattr(adapter, "name", None))
+    output_retries_from(engine, opts)
+    validate.request(final)
+    final, _ = resolve(final, adapter, model_ref)
     check_capabilities(final, model_ref)
     needs_finalize = getattr(adapter, "requires_structured_finalize", None)
     if callable(needs_finalize) and not final.structured_finalize and needs_finalize(final):
@@ -340,7 +443,7 @@ def _resolve_call(
     stripped = sorted(key for key in opts if key in ORCHESTRATION_KEYS)
     if stripped:
         _log.debug("request %s: ignoring chat-loop options %s", request_id, stripped)
-    adapter_opts = dict(engine.adapter_opts)
+    adapter_opts = dict(engine_opts_for(engine, adapter))
     call_adapter_opts = opts.get("adapter_opts")
     if call_adapter_opts:
         adapter_opts.update(call_adapter_opts)
@@ -355,8 +458,10 @@ def _resolve_call(
             continue
         if key in ORCHESTRATION_KEYS or key in _CONTROL_KEYS or key in TRANSPORT_KEYS:
             continue
+        if key in OUTPUT_KEYS:
+            continue
         params[key] = value
-    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS:
+    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS:
         params.pop(key, None)
     call = Call(
         request_id=request_id,
@@ -365,6 +470,7 @@ def _resolve_call(
         adapter_opts=adapter_opts,
         api_key=opts.get("api_key") or None,
         retry=engine.retry_policy(),
+        provider_settings=settings_for(adapter),
     )
     return final, call, model_ref
 

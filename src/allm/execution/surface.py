@@ -23,6 +23,7 @@ from ..effects import Effect
 from ..engine import Engine, new_id
 from ..errors import AdapterError, AllmError, ConfigurationError, EngineError, FieldError
 from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying
+from .runner import engine_opts_for, settings_for
 
 __all__ = [
     "CONTROL_KEYS",
@@ -160,7 +161,8 @@ class SurfaceCall:
         retry = control.get("retry")
         policy = policy_from(engine.retry if retry is None else retry)
         extra = tuple(reason for reason in RETRY_REASONS if reason not in policy.retry_on)
-        adapter_opts = dict(engine.adapter_opts)
+        slots = [(getattr(engine, surface.adapter_slot), getattr(engine, surface.model_slot))]
+        adapter_opts = dict(engine_opts_for(engine, adapter, slots))
         adapter_opts.update(control.get("adapter_opts") or {})
         for key in TRANSPORT_KEYS:
             if key in control:
@@ -172,6 +174,7 @@ class SurfaceCall:
             adapter_opts=adapter_opts,
             api_key=control.get("api_key") or None,
             retry=None,
+            provider_settings=settings_for(adapter),
         )
         from ..catalog import resolve_model_ref
 

@@ -1,5 +1,6 @@
 """Small JSON helpers shared by every provider's wire code: a value of the expected JSON type, or
-an empty/absent one, so decoders read untrusted bodies without ``isinstance`` ladders."""
+an empty/absent one, so decoders read untrusted bodies without ``isinstance`` ladders; and the
+ISO-639-1 code of a language name as some providers report it (Whisper's ``"english"``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from .._json import loads_wire
 
-__all__ = ["as_dict", "as_int", "as_list", "as_str", "decode_json"]
+__all__ = ["as_dict", "as_int", "as_list", "as_str", "decode_json", "language_code"]
 
 decode_json = loads_wire  # orjson when installed, else the scanner-direct stdlib parser
 
@@ -26,3 +27,33 @@ def as_str(value: Any) -> str | None:
 
 def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+_CODES = {
+    "afrikaans": "af", "albanian": "sq", "amharic": "am", "arabic": "ar", "armenian": "hy",
+    "assamese": "as", "azerbaijani": "az", "bashkir": "ba", "basque": "eu", "belarusian": "be",
+    "bengali": "bn", "bosnian": "bs", "breton": "br", "bulgarian": "bg", "burmese": "my",
+    "cantonese": "yue", "catalan": "ca", "chinese": "zh", "croatian": "hr", "czech": "cs",
+    "danish": "da", "dutch": "nl", "english": "en", "estonian": "et", "faroese": "fo",
+    "finnish": "fi", "french": "fr", "galician": "gl", "georgian": "ka", "german": "de",
+    "greek": "el", "gujarati": "gu", "haitian creole": "ht", "hausa": "ha", "hawaiian": "haw",
+    "hebrew": "he", "hindi": "hi", "hungarian": "hu", "icelandic": "is", "indonesian": "id",
+    "italian": "it", "japanese": "ja", "javanese": "jw", "kannada": "kn", "kazakh": "kk",
+    "khmer": "km", "korean": "ko", "lao": "lo", "latin": "la", "latvian": "lv", "lingala": "ln",
+    "lithuanian": "lt", "luxembourgish": "lb", "macedonian": "mk", "malagasy": "mg",
+    "malay": "ms", "malayalam": "ml", "maltese": "mt", "maori": "mi", "marathi": "mr",
+    "mongolian": "mn", "myanmar": "my", "nepali": "ne", "norwegian": "no", "nynorsk": "nn",
+    "occitan": "oc", "pashto": "ps", "persian": "fa", "polish": "pl", "portuguese": "pt",
+    "punjabi": "pa", "romanian": "ro", "russian": "ru", "sanskrit": "sa", "serbian": "sr",
+    "shona": "sn", "sindhi": "sd", "sinhala": "si", "slovak": "sk", "slovenian": "sl",
+    "somali": "so", "spanish": "es", "sundanese": "su", "swahili": "sw", "swedish": "sv",
+    "tagalog": "tl", "tajik": "tg", "tamil": "ta", "tatar": "tt", "telugu": "te", "thai": "th",
+    "tibetan": "bo", "turkish": "tr", "turkmen": "tk", "ukrainian": "uk", "urdu": "ur",
+    "uzbek": "uz", "vietnamese": "vi", "welsh": "cy", "yiddish": "yi", "yoruba": "yo",
+}  # fmt: skip
+
+
+def language_code(name: str) -> str:
+    """``"en"`` for ``"english"`` (or ``"en"``, ``"EN"``); an unknown name comes back lower-cased."""
+    lowered = name.strip().lower()
+    return _CODES.get(lowered, lowered)

@@ -3,8 +3,9 @@
 Handlers receive ``(name, measurements, metadata)``. Span names: ``allm.<span>.start``,
 ``allm.<span>.stop`` (measurement ``duration`` in seconds) and ``allm.<span>.exception`` (instead
 of stop, with ``kind``, ``reason`` and ``stacktrace``; the exception is re-raised). The spans are
-``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image``, ``embed`` and ``moderate``; ``allm.adapter.retry`` is a
-plain event emitted before each retry wait.
+``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image``, ``embed``, ``moderate``,
+``synthesize`` and ``transcribe``; ``allm.adapter.retry`` is a plain event emitted before each
+retry wait, and ``allm.audio.first_chunk`` one when a speech stream delivers its first chunk.
 
 Besides handlers, a *tracer* (``add_tracer``) sees the ``Span`` objects themselves, with their
 parent span and their ``annotations`` (the final request, provider parameters, the provider name:
@@ -12,7 +13,7 @@ data for tracing bridges that handlers never get). The OpenTelemetry bridge in
 ``allm.telemetry.otel`` is one.
 
 The ``allm`` logger, at debug level, gets one line per model request (a ``generate``, ``step``,
-``image`` span, or a ``stream`` span that is not inside a ``generate``) and one per retry: request
+``image``, ``synthesize``, ``transcribe`` span, or a ``stream`` span that is not inside a ``generate``) and one per retry: request
 id, provider, model, duration, finish reason and token counts, or the error's type and reason.
 Keys, messages and error texts are never logged.
 
@@ -49,9 +50,24 @@ __all__ = [
 
 Handler = Callable[[str, Mapping[str, Any], Mapping[str, Any]], None]
 
-SPAN_NAMES = frozenset({"generate", "stream", "step", "chat", "tool", "image", "embed", "moderate"})
+SPAN_NAMES = frozenset(
+    {
+        "generate",
+        "stream",
+        "step",
+        "chat",
+        "tool",
+        "image",
+        "embed",
+        "moderate",
+        "synthesize",
+        "transcribe",
+    }
+)
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).
-REQUEST_SPANS = frozenset({"generate", "stream", "step", "image", "embed", "moderate"})
+REQUEST_SPANS = frozenset(
+    {"generate", "stream", "step", "image", "embed", "moderate", "synthesize", "transcribe"}
+)
 
 _log = logging.getLogger("allm.telemetry")
 _request_log = logging.getLogger("allm")

@@ -17,6 +17,9 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
 * ``embed``: ``embeddings {model}``, kind CLIENT, ``gen_ai.operation.name="embeddings"``,
   ``gen_ai.embeddings.dimension.count``, input token usage; ``moderate``: ``moderation {model}``,
   kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
+* ``image``, ``synthesize``, ``transcribe``: ``generate_content`` / ``text_to_speech`` /
+  ``speech_to_text {model}``, kind CLIENT, with ``allm.audio.bytes``, ``allm.audio.duration_ms``
+  and ``allm.audio.language`` for audio (the conventions name no audio operation yet).
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
@@ -60,8 +63,10 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from .._version import __version__
+from ..data.output import OutputSpec
 from ..model_refs import split_model_ref
 from . import Span, add_tracer, current_span, remove_tracer
+from .otel_surfaces import SURFACE_SPANS, surface_attributes
 
 __all__ = ["instrument", "is_instrumented", "uninstrument"]
 
@@ -79,6 +84,8 @@ _OPERATIONS = {
     "image": "generate_content",
     "embed": "embeddings",
     "moderate": "moderation",  # no GenAI name exists for it; the conventions allow custom ones
+    "synthesize": "text_to_speech",
+    "transcribe": "speech_to_text",
 }
 _KINDS = {
     "generate": SpanKind.CLIENT,
@@ -87,6 +94,8 @@ _KINDS = {
     "image": SpanKind.CLIENT,
     "embed": SpanKind.CLIENT,
     "moderate": SpanKind.CLIENT,
+    "synthesize": SpanKind.CLIENT,
+    "transcribe": SpanKind.CLIENT,
     "chat": SpanKind.INTERNAL,
     "tool": SpanKind.INTERNAL,
 }
@@ -412,10 +421,10 @@ class _Bridge:
             if max_tokens is not None:
                 attributes["gen_ai.request.max_tokens"] = max_tokens
             response_format = request.response_format
-            if isinstance(response_format, Mapping) and response_format.get("type") in (
-                "json_schema",
-                "json_object",
-            ):
+            if (
+                isinstance(response_format, Mapping)
+                and response_format.get("type") in ("json_schema", "json_object")
+            ) or isinstance(response_format, OutputSpec):
                 attributes["gen_ai.output.type"] = "json"
             if self.capture:
                 system, history = _input_messages(request.messages)
@@ -491,15 +500,16 @@ class _Bridge:
                 otel_span.set_attributes(attributes)
             if result.halted_reason == "error":
                 error_type = _error_type(result.metadata.get("error") or "error")
-        if span.name == "image":
-            failure = stop.get("error")  # image calls report their failure as stop metadata
+        if span.name in SURFACE_SPANS:
+            failure = stop.get("error")  # these calls report their failure as stop metadata
             if failure is not None:
                 error_type = _error_type(failure)
-            count = stop.get("image_count")
-            if recording and isinstance(count, int):
-                otel_span.set_attribute("allm.image.count", count)
-        if span.name in ("embed", "moderate"):
-            error_type = self._surface_attributes(span, otel_span, recording) or error_type
+            if recording:
+                otel_span.set_attributes(
+                    surface_attributes(
+                        span.name, span.metadata, stop, self._usage_attributes, self.capture
+                    )
+                )
         if span.name == "tool" and "result" in stop:
             outcome = stop["result"]
             if getattr(outcome, "kind", None) == "tool":  # a ToolError
@@ -516,31 +526,8 @@ class _Bridge:
             otel_span.set_attribute("error.type", error_type)
             otel_span.set_status(Status(StatusCode.ERROR, error_type))
         otel_span.end()
-        if span.name in ("generate", "step"):
-            self._record_metrics(span, state, response, error_type)
-        elif span.name in ("embed", "moderate"):
-            self._record_metrics(span, state, stop.get("response"), error_type)
-
-    def _surface_attributes(self, span: Span, otel_span: Any, recording: bool) -> str | None:
-        """Embeddings and moderation report their answer (or failure) as stop metadata."""
-        stop = span.stop_metadata
-        failure = stop.get("error")
-        response = stop.get("response")
-        if recording and response is not None:
-            attributes: dict[str, Any] = {}
-            if getattr(response, "model", None):
-                attributes["gen_ai.response.model"] = str(response.model)
-            attributes.update(self._usage_attributes([getattr(response, "usage", None)]))
-            dimensions = getattr(response, "dimensions", None)
-            if isinstance(dimensions, int):
-                attributes["gen_ai.embeddings.dimension.count"] = dimensions
-            count = span.metadata.get("input_count")
-            if isinstance(count, int):
-                attributes["allm.input_count"] = count
-            if span.name == "moderate":
-                attributes["allm.moderation.flagged"] = bool(stop.get("flagged"))
-            otel_span.set_attributes(attributes)
-        return None if failure is None else _error_type(failure)
+        if span.name in ("generate", "step", "embed", "moderate", "synthesize", "transcribe"):
+            self._record_metrics(span, state, stop.get("response") or response, error_type)
 
     def _record_metrics(
         self, span: Span, state: _State, response: Any, error_type: str | None

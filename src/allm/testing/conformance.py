@@ -19,6 +19,10 @@ Chunkings: ``"whole"``, ``"bytewise"`` and ``"split"`` (a few arbitrary cuts).
 Embedding and moderation adapters have their own kits, ``EmbeddingConformance`` (cases
 101-108) and ``ModerationConformance`` (201-206): subclasses implement ``scenario(name)``
 returning a ``SurfaceScenario``.
+
+The speech and transcription kits (``SpeechAdapterConformance``, cases 301-306, and
+``TranscriptionAdapterConformance``, 401-406) live in
+``allm.testing.conformance_audio`` and are importable from here too.
 """
 
 from __future__ import annotations
@@ -39,15 +43,28 @@ from allm.events import (
     ToolCallStarted,
 )
 
+from .conformance_audio import (
+    SPEECH_CASES,
+    TRANSCRIPTION_CASES,
+    AudioScenario,
+    SpeechAdapterConformance,
+    TranscriptionAdapterConformance,
+)
+
 __all__ = [
     "CASES",
     "EMBEDDING_CASES",
     "MODERATION_CASES",
+    "SPEECH_CASES",
+    "TRANSCRIPTION_CASES",
     "AdapterConformance",
+    "AudioScenario",
     "EmbeddingConformance",
     "ModerationConformance",
     "Scenario",
+    "SpeechAdapterConformance",
     "SurfaceScenario",
+    "TranscriptionAdapterConformance",
 ]
 
 CHUNKINGS = ("whole", "bytewise", "split")

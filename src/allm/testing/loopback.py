@@ -31,7 +31,9 @@ __all__ = ["Answer", "LoopbackServer", "ReceivedRequest"]
 class Answer:
     """One canned answer. ``chunks`` are byte offsets where the body is split into separate
     writes; ``cut_after`` closes the connection after that many body bytes; ``delay`` waits
-    before each write (seconds)."""
+    before each write (seconds); ``gate`` (a ``threading.Event``) holds the rest of the body
+    after the first write until it is set (at most ``gate_timeout`` seconds), so a test can see
+    what a client does while a body is still open."""
 
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -39,6 +41,8 @@ class Answer:
     chunks: Sequence[int] = ()
     cut_after: int | None = None
     delay: float = 0.0
+    gate: Any = None
+    gate_timeout: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,8 @@ class LoopbackServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.connections = 0
+        # (path, whether the whole body was written) per answer, once it is over.
+        self.finished: list[tuple[str, bool]] = []
         self._lock = threading.Lock()
         server = self
 
@@ -89,10 +95,17 @@ class LoopbackServer:
                 body = self.rfile.read(length) if length else b""
                 path = self.path
                 received = server._record(self.command, path, dict(self.headers.items()), body)
+                self._counted = True
                 try:
                     answer = server._next(self.command, path.split("?", 1)[0], received)
                     self._write(answer)
                 finally:
+                    self._uncount()
+
+            def _uncount(self) -> None:
+                # Before the last write: once the client has it, it may send its next request.
+                if self._counted:
+                    self._counted = False
                     server._done()
 
             def _write(self, answer: Answer | None) -> None:
@@ -116,7 +129,9 @@ class LoopbackServer:
                     payload = payload[: answer.cut_after]
                 pieces = _split(payload, answer.chunks)
                 try:
-                    for piece in pieces:
+                    for index, piece in enumerate(pieces):
+                        if index == 1 and answer.gate is not None:
+                            answer.gate.wait(answer.gate_timeout)
                         if answer.delay:
                             time.sleep(answer.delay)
                         if answer.cut_after is not None:
@@ -124,13 +139,16 @@ class LoopbackServer:
                         elif piece:
                             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                         self.wfile.flush()
+                    self._uncount()
                     if answer.cut_after is None:
                         self.wfile.write(b"0\r\n\r\n")
                         self.wfile.flush()
                     else:
                         self.close_connection = True
+                    server._finished(self.path, True)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
+                    server._finished(self.path, False)
 
             do_POST = _serve
             do_GET = _serve
@@ -179,6 +197,10 @@ class LoopbackServer:
     def _done(self) -> None:
         with self._lock:
             self.in_flight -= 1
+
+    def _finished(self, path: str, whole: bool) -> None:
+        with self._lock:
+            self.finished.append((path, whole))
 
     def start(self) -> LoopbackServer:
         """Start serving in a background thread."""

@@ -1,17 +1,19 @@
 """``override`` and ``capture``: testing code that builds its own engines.
 
 ``override(engine_or_adapter)`` makes every allm call inside it (chat, images, embeddings,
-moderation) run with the given engine, whichever engine the code under test passed. Given an
-adapter instead (a class, an instance or a registered name), only the slot that adapter serves is
-replaced (``embedding_adapter`` for an adapter with ``embed``, ``moderation_adapter`` for one
-with ``moderate``, ``image_adapter`` for an image adapter, else the chat ``adapter``), keeping
+moderation, speech, transcription) run with the given engine, whichever engine the code under
+test passed. Given an adapter instead (a class, an instance or a registered name), only the slot
+that adapter serves is replaced (``embedding_adapter`` for an adapter with ``embed``,
+``moderation_adapter`` for one with ``moderate``, ``speech_adapter`` / ``transcription_adapter``
+for one with ``synthesize`` / ``transcribe``, ``image_adapter`` for an image adapter, else the
+chat ``adapter``), keeping
 the rest of the caller's engine. It is a context manager and a decorator (of plain and async
 functions); it holds for the thread or task that entered it and the workers allm starts from it.
 Nested overrides combine: the inner one applies on top of the outer one.
 
 ``capture()`` collects every request an adapter is asked to send while it is open, in order:
-chat ``Request``s (each turn of a chat loop), ``ImageRequest``s, and one ``EmbeddingRequest`` /
-``ModerationRequest`` per batch.
+chat ``Request``s (each turn of a chat loop), ``ImageRequest``s, one ``EmbeddingRequest`` /
+``ModerationRequest`` per batch, and ``SpeechRequest`` / ``TranscriptionRequest``s.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ def _slot_of(adapter: Any) -> str:
         return "embedding_adapter"
     if callable(getattr(adapter, "moderate", None)):
         return "moderation_adapter"
+    if callable(getattr(adapter, "synthesize", None)):
+        return "speech_adapter"
+    if callable(getattr(adapter, "transcribe", None)):
+        return "transcription_adapter"
     if callable(getattr(adapter, "supported_operations", None)):
         return "image_adapter"
     return "adapter"

@@ -34,6 +34,8 @@ class Anthropic(AnthropicRequests):
     """
 
     name: ClassVar[str] = "anthropic"
+    # Forced tools work on every Claude model; output_config.format only on recent ones.
+    output_modes: ClassVar[tuple[str, ...]] = ("tool", "native", "prompted")
     key_provider: ClassVar[str] = "anthropic"
     default_base_url: ClassVar[str] = "https://api.anthropic.com/v1"
     extra_retry_statuses: ClassVar[tuple[int, ...]] = (529,)

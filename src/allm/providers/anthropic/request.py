@@ -13,6 +13,7 @@ from ...adapters.base import HttpAdapter, text_of
 from ...adapters.http import HttpRequest
 from ...data.messages import Image, ImagePart, Message, Role, TextPart
 from ...data.request import Request
+from ...output import anthropic_output_config
 from .settings import (
     API_VERSION,
     DEFAULT_MAX_TOKENS,
@@ -129,6 +130,9 @@ class AnthropicRequests(HttpAdapter):
         if request.temperature is not None:
             body["temperature"] = request.temperature
         body.update(extras)
+        output_config = anthropic_output_config(request.response_format)
+        if output_config is not None:
+            body["output_config"] = {**body.get("output_config", {}), **output_config}
         if stream:
             body["stream"] = True
         else:

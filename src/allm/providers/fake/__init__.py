@@ -60,9 +60,10 @@ from .entries import (
     tool_call_delta,
     usage,
 )
-from .script import CursorBook, ScriptCursor, parse_script
+from .script import CursorBook, ScriptCursor, parse_script, record
 
 __all__ = [
+    "record",
     "Delay",
     "Entry",
     "Error",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ...adapters import Call
 from ...data.messages import Message, Role
@@ -19,7 +19,7 @@ from ...events import (
 from ...retry import NO_RETRY, Fail, Ok, Outcome, Retry, retrying
 from .entries import _USAGE_FIELDS, Entry, PreflightError
 from .replay import _build_response, _error_fields, _stream_entries
-from .script import CursorBook, ScriptCursor, _is_list_of_lists, _usage_fields, parse_script
+from .script import CursorBook, ScriptCursor, _is_list_of_lists, _usage_fields, parse_script, record
 
 
 def _no_script(call: Call, message: str) -> AdapterError:
@@ -35,6 +35,10 @@ class Fake:
     """The scripted test adapter. One instance keeps one cursor per engine (by engine id)."""
 
     name = "fake"
+    output_modes = ("native", "tool", "prompted")
+    # A stand-in for every provider: an engine on the Fake keeps every call on it, whatever
+    # provider a model reference names, so tests stay offline; it sends nothing anywhere.
+    stand_in: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._cursors = CursorBook("script_cursor")
@@ -114,13 +118,7 @@ class Fake:
         raise ConfigurationError("invalid_option", problems=["usage must be a Usage or a mapping"])
 
     def _record(self, request: Request, call: Call) -> None:
-        sink = call.opt("record")
-        if sink is None:
-            return
-        if callable(sink):
-            sink(request, call)
-        else:
-            sink.append((request, call))
+        record(call, "record", request)
 
     # -- streaming ------------------------------------------------------------------------------
 

@@ -160,6 +160,22 @@ def parse_script(raw: Any, where: str = "script") -> tuple[Entry, ...]:
 # ------------------------------------------------------------------------------------ cursor
 
 
+def record(call: Call, option: str, request: Any) -> None:
+    """Hand ``(request, call)`` to the sink in ``call``'s ``option``, a list or a callable (none
+    set: nothing happens). Every fake records what it was asked through this."""
+    sink = call.opt(option)
+    if sink is None:
+        return
+    if callable(sink):
+        sink(request, call)
+    elif hasattr(sink, "append"):
+        sink.append((request, call))
+    else:
+        raise ConfigurationError(
+            "invalid_option", problems=[f"{option} must be a list or a callable"]
+        )
+
+
 class ScriptCursor:
     """Which script list comes next. Pass one as ``script_cursor`` to share it between engines."""
 

@@ -115,6 +115,7 @@ class ScriptedFake(Generic[T]):
     """
 
     name: ClassVar[str] = "fake"
+    stand_in: ClassVar[bool] = True  # reads the engine's options whatever its provider (offline)
     script_option: ClassVar[str] = "script"
     record_option: ClassVar[str] = "record"
 

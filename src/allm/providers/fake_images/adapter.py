@@ -10,7 +10,7 @@ from ...adapters import Call
 from ...data.images import ImageRequest, ImageResponse, ImageUsage
 from ...effects import Effect
 from ...errors import ConfigurationError, ImageAdapterError
-from ..fake import CursorBook, ScriptCursor
+from ..fake import CursorBook, ScriptCursor, record
 from .script import (
     ALL_OPERATIONS,
     ImageEntry,
@@ -33,6 +33,7 @@ class FakeImages:
     """The scripted image adapter. One instance keeps one cursor per engine (by engine id)."""
 
     name: ClassVar[str] = "fake"
+    stand_in: ClassVar[bool] = True  # reads the engine's options whatever its provider (offline)
 
     def __init__(self, operations: Sequence[str] | None = None) -> None:
         chosen = ALL_OPERATIONS if operations is None else frozenset(operations)
@@ -79,17 +80,7 @@ class FakeImages:
         return self._plan(request, call, outcome)
 
     def _record(self, request: ImageRequest, call: Call) -> None:
-        sink = call.opt("image_record")
-        if sink is None:
-            return
-        if callable(sink):
-            sink(request, call)
-        elif hasattr(sink, "append"):
-            sink.append((request, call))
-        else:
-            raise ConfigurationError(
-                "invalid_option", problems=["image_record must be a list or a callable"]
-            )
+        record(call, "image_record", request)
 
     def _advance(
         self, call: Call, entries: tuple[ImageEntry, ...] | None

@@ -37,6 +37,7 @@ class Gemini(HttpAdapter):
     """
 
     name: ClassVar[str] = "gemini"
+    output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     key_provider: ClassVar[str] = "gemini"
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
 

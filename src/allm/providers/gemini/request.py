@@ -13,6 +13,7 @@ from ...adapters.base import (
 from ...data.messages import Image, ImagePart, Message, Role, TextPart
 from ...data.request import Request
 from ...errors import ValidationError
+from ...output import native_format
 from .settings import (
     _GENERATION_CONFIG_KEYS,
     _NOT_BODY,
@@ -122,7 +123,7 @@ def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dic
         config["maxOutputTokens"] = request.max_tokens
     if request.temperature is not None:
         config["temperature"] = request.temperature
-    fmt = request.response_format
+    fmt = native_format(request.response_format, "gemini")
     if isinstance(fmt, Mapping):
         kind = fmt.get("type")
         if kind == "json_object":

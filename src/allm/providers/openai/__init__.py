@@ -43,6 +43,7 @@ from .errors import (
     unreadable_error,
 )
 from .request import (
+    account_headers,
     content_text,
     forced_tool,
     has_image,
@@ -64,6 +65,7 @@ from .settings import (
 
 __all__ = [
     "CHAT_COMPLETIONS",
+    "account_headers",
     "RESPONSES",
     "OpenAI",
     "OpenAICompatible",

@@ -15,7 +15,7 @@ from ...errors import AdapterError, ConfigurationError
 from .chat_decode import ChatStreamDecoder, parse_chat_body
 from .chat_request import chat_messages, chat_response_format, chat_tool_choice, chat_tools
 from .errors import api_error, classify_http_error, unreadable_error
-from .request import json_schema_format, merge_extras
+from .request import account_headers, json_schema_format, merge_extras
 from .settings import (
     _COMPLETION_TOKEN_MODELS,
     _OWN_PARAMS,
@@ -36,6 +36,7 @@ class _OpenAIWire(HttpAdapter):
     """What ``OpenAI`` and ``OpenAICompatible`` share: endpoints, the read loop, errors."""
 
     lenient: ClassVar[bool] = False
+    output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     validate_reasoning: ClassVar[bool] = True
     default_endpoint: ClassVar[str | None] = None
 
@@ -91,12 +92,7 @@ class _OpenAIWire(HttpAdapter):
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project) headers."""
-        headers = {"authorization": f"Bearer {self.api_key(call)}"}
-        if self.organization:
-            headers["openai-organization"] = self.organization
-        if self.project:
-            headers["openai-project"] = self.project
-        return headers
+        return account_headers(self.api_key(call), self.organization, self.project)
 
     # -- the four pieces --------------------------------------------------------------------------
 

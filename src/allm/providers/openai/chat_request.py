@@ -8,6 +8,7 @@ from typing import Any
 from ...data.messages import ImagePart, Message, Role, TextPart
 from ...data.request import Request
 from ...data.tools import Tool
+from ...output import native_format
 from .request import (
     content_text,
     forced_tool,
@@ -102,6 +103,7 @@ def chat_tool_choice(choice: Any) -> Any:
 
 def chat_response_format(response_format: Any) -> dict[str, Any] | None:
     """``response_format`` on the Chat Completions wire (json_schema nested); text is omitted."""
+    response_format = native_format(response_format, "openai")
     if not isinstance(response_format, Mapping) or response_format.get("type") == "text":
         return None
     schema = json_schema_format(response_format)

@@ -1,4 +1,5 @@
-"""Request building shared by both OpenAI wires: tool schemas, content, response formats."""
+"""Request building shared by both OpenAI wires (and the headers of every OpenAI API): tool
+schemas, content, response formats."""
 
 from __future__ import annotations
 
@@ -11,6 +12,19 @@ from ...adapters import Call
 from ...data.messages import ImagePart, TextPart
 from ...data.request import Request
 from ...data.tools import Tool, ToolCall
+
+
+def account_headers(
+    api_key: str | None, organization: str | None, project: str | None
+) -> dict[str, str]:
+    """``Authorization`` (when there is a key), and the organization and project headers when
+    they are set: what every OpenAI API (chat, images, audio, REST) is sent."""
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    if organization:
+        headers["openai-organization"] = organization
+    if project:
+        headers["openai-project"] = project
+    return headers
 
 
 def wire_arguments(call: ToolCall) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from ...adapters import Call
 from ...data.messages import ImagePart, Message, Role, TextPart
 from ...data.request import Request
+from ...output import native_format
 from .request import (
     content_text,
     forced_tool,
@@ -130,6 +131,7 @@ def _tool_choice(choice: Any) -> Any:
 
 
 def _format(response_format: Any) -> dict[str, Any] | None:
+    response_format = native_format(response_format, "openai")
     if response_format == "text":
         return {"type": "text"}  # design §20.5: sent explicitly
     if not isinstance(response_format, Mapping):

@@ -1,7 +1,8 @@
 """One JSON exchange with an OpenAI-style REST endpoint (``/embeddings``, ``/moderations``):
 the headers, the send, the error classification of the chat wire, the JSON document back.
 
-Shared by the OpenAI embedding and moderation adapters and their OpenAI-compatible variants.
+Shared by the OpenAI embedding and moderation adapters and their OpenAI-compatible variants; the
+audio adapters build on its settings and headers too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ...adapters.http import HttpRequest, HttpResult, HttpSend, TransportFailure
 from ...effects import Effect
 from ...errors import AdapterError, ConfigurationError
 from .errors import classify_http_error
+from .request import account_headers
 
 __all__ = ["DEFAULT_TIMEOUT", "OpenAIRest"]
 
@@ -73,17 +75,12 @@ class OpenAIRest(HttpSettings):
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (optional for compatible servers), organization and project, then
         the extra headers. Resolves the key."""
-        headers: dict[str, str] = {}
         if self.requires_key:
-            headers["authorization"] = f"Bearer {self.api_key(call)}"
+            key: str | None = self.api_key(call)
         else:
             found = keys.get(self.key_provider, call.api_key)
-            if found:
-                headers["authorization"] = f"Bearer {found[0]}"
-        if self.organization:
-            headers["openai-organization"] = self.organization
-        if self.project:
-            headers["openai-project"] = self.project
+            key = found[0] if found else None
+        headers = account_headers(key, self.organization, self.project)
         headers.update(self.extra_headers(call))
         return headers
 

@@ -34,9 +34,9 @@ budgets do not multiply.
 
 from __future__ import annotations
 
+from ...adapters.multipart import Upload, encode_multipart
 from .adapter import OpenAIImages
 from .errors import classify_error
-from .request import Upload, encode_multipart
 from .settings import (
     DEFAULT_TIMEOUT,
     DOWNLOAD_MAX_BYTES,

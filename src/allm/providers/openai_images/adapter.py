@@ -19,6 +19,7 @@ from ...data.images import ImageRequest, ImageResponse
 from ...data.messages import Image
 from ...effects import Effect
 from ...errors import ImageAdapterError
+from ..openai import account_headers
 from .decode import ImagesDecode
 from .errors import _invalid, classify_error
 from .request import ImagesRequest, _local_size, _read
@@ -79,17 +80,15 @@ class OpenAIImages(ImagesRequest, ImagesDecode):
     def request_timeout(self, call: Call) -> float:
         """Seconds to wait for the answer (``timeout`` or ``request_timeout``)."""
         value = call.opt("request_timeout")
+        if value is None and call.opt("timeout") is None and self.timeout is None:
+            value = call.provider_settings.get("request_timeout")
         if value is None:
             value = self.setting(call, "timeout", DEFAULT_TIMEOUT)
         return float(value)
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project), then extra headers. Resolves the key."""
-        headers = {"authorization": f"Bearer {self.api_key(call)}"}
-        if self.organization:
-            headers["openai-organization"] = self.organization
-        if self.project:
-            headers["openai-project"] = self.project
+        headers = account_headers(self.api_key(call), self.organization, self.project)
         headers.update(self.extra_headers(call))
         return headers
 

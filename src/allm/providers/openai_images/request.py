@@ -1,10 +1,10 @@
-"""Image request building: multipart/form-data bodies, sizes, input images read or measured."""
+"""Image request building: form fields for the kit's multipart bodies, sizes, input images read
+or measured."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..._json import dumps
@@ -13,6 +13,7 @@ from ...adapters.base import HttpSettings
 from ...adapters.http import (
     HttpRequest,
 )
+from ...adapters.multipart import Upload, multipart_body
 from ...data.images import ImageRequest
 from ...data.messages import Image
 from ...errors import ValidationError
@@ -24,54 +25,6 @@ from .settings import (
     _SIZE,
     model_rule,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """One file part of a multipart body."""
-
-    name: str
-    filename: str
-    content_type: str
-    data: bytes
-
-
-def _field_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return dumps(value)
-
-
-def encode_multipart(
-    fields: Sequence[tuple[str, Any]], files: Sequence[Upload], boundary: str
-) -> bytes:
-    """A ``multipart/form-data`` body (RFC 7578): the fields, then the files, in order."""
-    out = bytearray()
-    for name, value in fields:
-        out += f"--{boundary}\r\n".encode()
-        out += f'Content-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode()
-        out += _field_value(value).encode("utf-8")
-        out += b"\r\n"
-    for upload in files:
-        out += f"--{boundary}\r\n".encode()
-        out += (
-            f'Content-Disposition: form-data; name="{_quote(upload.name)}"; '
-            f'filename="{_quote(upload.filename)}"\r\n'
-        ).encode()
-        out += f"Content-Type: {upload.content_type}\r\n\r\n".encode()
-        out += upload.data
-        out += b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out)
-
-
-def _quote(name: str) -> str:
-    # RFC 7578 §4.2: percent-encode the quote and line breaks in a field or file name.
-    return name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _size_text(size: Any) -> str | None:
@@ -143,9 +96,7 @@ class ImagesRequest(HttpSettings):
                 )
             else:
                 files.append(Upload("mask", "mask.png", mime or "image/png", data))
-        boundary = "allm-" + os.urandom(12).hex()
-        body = encode_multipart(list(fields.items()), files, boundary)
-        content_type = f"multipart/form-data; boundary={boundary}"
+        content_type, body = multipart_body(list(fields.items()), files)
         merged = {"content-type": content_type, **headers}
         return HttpRequest("POST", url, tuple(merged.items()), body)
 

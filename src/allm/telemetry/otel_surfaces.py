@@ -1,0 +1,54 @@
+"""The OpenTelemetry attributes of the surfaces beside chat (images, embeddings, moderation,
+speech, transcription): their calls raise, so each reports its answer, or its failure, in its
+span's stop metadata. Pure functions of that metadata; ``allm.telemetry.otel`` applies them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["SURFACE_SPANS", "surface_attributes"]
+
+SURFACE_SPANS = frozenset({"image", "embed", "moderate", "synthesize", "transcribe"})
+
+
+def surface_attributes(
+    name: str,
+    metadata: Mapping[str, Any],
+    stop: Mapping[str, Any],
+    usage_attributes: Callable[[list[Any]], dict[str, Any]],
+    capture: bool,
+) -> dict[str, Any]:
+    """The span's attributes from what the call answered (nothing when it failed)."""
+    attributes: dict[str, Any] = {}
+    count = stop.get("image_count")
+    if name == "image" and isinstance(count, int):
+        attributes["allm.image.count"] = count
+    response = stop.get("response")
+    if response is None or name == "image":
+        return attributes
+    response_metadata = getattr(response, "metadata", None) or {}
+    model = getattr(response, "model", None) or response_metadata.get("model")
+    if model:
+        attributes["gen_ai.response.model"] = str(model)
+    attributes.update(usage_attributes([getattr(response, "usage", None)]))
+    dimensions = getattr(response, "dimensions", None)
+    if isinstance(dimensions, int):
+        attributes["gen_ai.embeddings.dimension.count"] = dimensions
+    inputs = metadata.get("input_count")
+    if isinstance(inputs, int):
+        attributes["allm.input_count"] = inputs
+    if name == "moderate":
+        attributes["allm.moderation.flagged"] = bool(stop.get("flagged"))
+    if name == "synthesize" and isinstance(stop.get("bytes"), int):
+        attributes["allm.audio.bytes"] = stop["bytes"]
+    if name == "transcribe":
+        if isinstance(response.duration_ms, int):
+            attributes["allm.audio.duration_ms"] = response.duration_ms
+        if response.language:
+            attributes["allm.audio.language"] = str(response.language)
+        if capture:
+            message = {"role": "assistant", "parts": [{"type": "text", "content": response.text}]}
+            attributes["gen_ai.output.messages"] = json.dumps([message], ensure_ascii=False)
+    return attributes
