@@ -236,7 +236,7 @@ class StreamCollector:
             self.usage if self.retried_usage is None else add_usage(self.retried_usage, self.usage)
         )
         self.usage = Usage()
-        self._text_parts = []
+        self._text_parts = TextBuffer()
         self._calls = {}
         self._argument_parts = {}
         self.finish_reason = None
