@@ -179,7 +179,7 @@ def test_a_bad_max_connections_raises_before_any_io(server: LoopbackServer, bad:
     assert server.requests == []
 
 
-def slow_streams(server: LoopbackServer, concurrent: int, **opts: Any) -> int:
+def slow_streams(server: LoopbackServer, concurrent: int, delay: float, **opts: Any) -> int:
     """Run ``concurrent`` async streams whose server pauses between events; the most streams
     the server served at once."""
     case = load("openai-chat", "text_stream")
@@ -189,7 +189,7 @@ def slow_streams(server: LoopbackServer, concurrent: int, **opts: Any) -> int:
         headers=case.headers,
         body=case.body,
         chunks=event_offsets(case.body)[:2],
-        delay=0.4,
+        delay=delay,
     )
     engine = allm.Engine(
         adapter=OpenAI(base_url=server.url + "/v1"),
@@ -211,10 +211,11 @@ def slow_streams(server: LoopbackServer, concurrent: int, **opts: Any) -> int:
 
 def test_concurrent_streams_are_not_queued_behind_a_small_pool(server: LoopbackServer) -> None:
     # httpx's own default pool (100 connections) would hold the 101st stream back.
-    assert slow_streams(server, 120) > 100
+    # Each stream stays open for about three seconds: time for all of them to connect.
+    assert slow_streams(server, 120, 1.0) > 100
     assert server.connections == 120
 
 
 def test_max_connections_bounds_the_pool(server: LoopbackServer) -> None:
-    assert slow_streams(server, 12, max_connections=4) <= 4
+    assert slow_streams(server, 12, 0.2, max_connections=4) <= 4
     assert server.connections <= 4
