@@ -461,6 +461,12 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--measure"]:
         _, _, url, count, with_concurrency = sys.argv
         print(json.dumps(measure(url, int(count), with_concurrency == "1")))
+    elif sys.argv[1:2] == ["--concurrent"]:
+        _, _, url, wire_name, count = sys.argv
+        print(json.dumps(concurrent(url, wire_name, int(count))))
+    elif sys.argv[1:2] == ["--first-call"]:
+        _, _, url, count = sys.argv
+        print(json.dumps(first_call(url, int(count), dict(os.environ))))
     elif sys.argv[1:2] == ["--rss"]:
         _, _, url, wire_name, how = sys.argv
         print(json.dumps(rss_probe(url, wire_name, how)))
