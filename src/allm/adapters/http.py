@@ -125,6 +125,9 @@ class Transport:
                 if self._client is None:
                     # HTTP/1.1 on purpose: HTTP/2 flow control stalls large streamed bodies.
                     self._client = httpx.Client(http2=False, timeout=None, limits=self._limits())
+                    # Finished streams leave their connections in the pool: an adapter dropped
+                    # without close() still closes them, instead of leaking open sockets.
+                    weakref.finalize(self, self._client.close)
         return self._client
 
     async def async_client(self) -> Any:
