@@ -30,12 +30,14 @@ if TYPE_CHECKING:
         synthesize,
         transcribe,
     )
+    from .classification import aclassify, classify
     from .codec import from_json, to_json
     from .collector import StreamCollector
     from .config import configure
     from .data import (
         Audio,
         ChatResult,
+        Classification,
         EmbeddingRequest,
         EmbeddingResponse,
         FinishReason,
@@ -120,6 +122,9 @@ _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "Audio": _DATA,
     "ChatResult": _DATA,
+    "Classification": _DATA,
+    "classify": "allm.classification",
+    "aclassify": "allm.classification",
     "EmbeddingRequest": _DATA,
     "EmbeddingResponse": _DATA,
     "ModerationRequest": _DATA,
@@ -229,6 +234,7 @@ _SUBMODULES = frozenset(
         "adapters",
         "audio",
         "catalog",
+        "classification",
         "codec",
         "config",
         "data",
@@ -241,6 +247,7 @@ _SUBMODULES = frozenset(
         "history",
         "keys",
         "limits",
+        "mcp",
         "middleware",
         "moderation",
         "providers",
@@ -262,6 +269,7 @@ __all__ = [
     "AsyncSpeechStream",
     "Audio",
     "ChatResult",
+    "Classification",
     "ConflictError",
     "ContentPart",
     "CorruptSessionError",
@@ -318,6 +326,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "achat",
+    "aclassify",
     "aedit_image",
     "aembed",
     "agenerate",
@@ -334,6 +343,7 @@ __all__ = [
     "atranscribe",
     "audio",
     "chat",
+    "classify",
     "configure",
     "edit_image",
     "embed",

@@ -61,8 +61,10 @@ def _ensure_registry() -> None:
     from . import errors, events
     from .data import (
         audio,
+        classification,
         embeddings,
         images,
+        mcp,
         messages,
         models,
         moderation,
@@ -74,7 +76,7 @@ def _ensure_registry() -> None:
         tools,
     )
 
-    surfaces = (embeddings, moderation, audio)
+    surfaces = (embeddings, moderation, audio, classification, mcp)
     for module in (
         messages,
         tools,

@@ -46,6 +46,8 @@ class ToolContext:
     request_id: str | None = None
     tool_call: ToolCall | None = None
     engine: Engine | None = None
+    # The call's ``tool_timeout``: a handler waiting on I/O can give up in time, with its own error.
+    timeout: float | None = None
 
 
 @runtime_checkable
@@ -121,8 +123,8 @@ def _is_legal(outcome: Any) -> bool:
 class DefaultExecutor:
     """Calls the tool's handler with ``(arguments)`` or ``(arguments, ctx)``.
 
-    No handler: ``ToolError("not_found")``. A raise: ``ToolError("handler_raised")`` with the
-    exception as its cause; ``SystemExit``: ``ToolError("handler_exit")``. A coroutine or other
+    No handler: ``ToolError("not_found")``. A raised ``ToolError`` is the outcome as it is; any
+    other raise: ``ToolError("handler_raised")`` with the exception as its cause; ``SystemExit``: ``ToolError("handler_exit")``. A coroutine or other
     unfinished value: ``ToolError("invalid_return")``.
     """
 
@@ -146,6 +148,8 @@ class DefaultExecutor:
             outcome = handler(arguments, ctx) if _arity(handler) == 2 else handler(arguments)
         except _ArgumentsRejected as exc:
             return _tool_error("invalid_arguments", tool, ctx, str(exc))
+        except ToolError as exc:  # a handler that knows why it failed says so itself
+            return exc
         except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
             return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:
@@ -163,6 +167,8 @@ class DefaultExecutor:
                 outcome = await outcome
         except _ArgumentsRejected as exc:
             return _tool_error("invalid_arguments", tool, ctx, str(exc))
+        except ToolError as exc:  # a handler that knows why it failed says so itself
+            return exc
         except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
             return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:

@@ -31,7 +31,7 @@ from ..tooling import (
     ToolContext,
 )
 from .attempts import finish_response
-from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, resolve_run
+from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, list_mcp_tools, resolve_run
 from .compact import wire_tools
 from .runner import (
     EventFilter,
@@ -187,7 +187,14 @@ def _step_body(
                 ToolJob(
                     by_name[call.name],
                     call,
-                    ToolContext(run.context, run.session_id, run.request_id, call, run.engine),
+                    ToolContext(
+                        run.context,
+                        run.session_id,
+                        run.request_id,
+                        call,
+                        run.engine,
+                        run.tool_timeout,
+                    ),
                     run.executor,
                     prepared.request.model,
                 )
@@ -493,6 +500,7 @@ async def astream_step(
     """The async twin of ``stream_step``."""
     from . import _async
 
+    await list_mcp_tools(engine, opts)
     run, plan, project, thread = _open(engine, thread_or_messages, opts, sync_api=False, chat=False)
     return AsyncEventStream(
         _async.drive(plan, _NO_FILTER),
@@ -517,6 +525,7 @@ async def astream(
 
     opts.setdefault("request_id", request_id_from(opts))
     with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
+        await list_mcp_tools(engine, opts)
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )
@@ -536,6 +545,7 @@ async def achat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult
 
     opts.setdefault("request_id", request_id_from(opts))
     with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
+        await list_mcp_tools(engine, opts)
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )

@@ -14,12 +14,14 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
 * ``chat`` (the tool loop): ``invoke_agent``, kind INTERNAL, ``gen_ai.operation.name=
   "invoke_agent"``, the usage of all its steps added up;
 * ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
+* ``mcp``: ``{mcp.method.name} {target}``, kind CLIENT, inside the tool's span (``mcp_attributes``);
 * ``embed``: ``embeddings {model}``, kind CLIENT, ``gen_ai.operation.name="embeddings"``,
   ``gen_ai.embeddings.dimension.count``, input token usage; ``moderate``: ``moderation {model}``,
   kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
 * ``image``, ``synthesize``, ``transcribe``: ``generate_content`` / ``text_to_speech`` /
   ``speech_to_text {model}``, kind CLIENT, with ``allm.audio.bytes``, ``allm.audio.duration_ms``
-  and ``allm.audio.language`` for audio (the conventions name no audio operation yet).
+  and ``allm.audio.language`` for audio (the conventions name no audio operation yet);
+* ``classify``: ``classify {model}``, kind INTERNAL, ``allm.classify.label``, holding its ``chat``.
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
@@ -66,7 +68,7 @@ from .._version import __version__
 from ..data.output import OutputSpec
 from ..model_refs import split_model_ref
 from . import Span, add_tracer, current_span, remove_tracer
-from .otel_surfaces import SURFACE_SPANS, surface_attributes
+from .otel_surfaces import SURFACE_SPANS, mcp_attributes, surface_attributes
 
 __all__ = ["instrument", "is_instrumented", "uninstrument"]
 
@@ -86,19 +88,13 @@ _OPERATIONS = {
     "moderate": "moderation",  # no GenAI name exists for it; the conventions allow custom ones
     "synthesize": "text_to_speech",
     "transcribe": "speech_to_text",
+    "classify": "classify",  # likewise; its generate span is the model call
+    "mcp": "execute_tool",
 }
-_KINDS = {
-    "generate": SpanKind.CLIENT,
-    "stream": SpanKind.CLIENT,
-    "step": SpanKind.CLIENT,
-    "image": SpanKind.CLIENT,
-    "embed": SpanKind.CLIENT,
-    "moderate": SpanKind.CLIENT,
-    "synthesize": SpanKind.CLIENT,
-    "transcribe": SpanKind.CLIENT,
-    "chat": SpanKind.INTERNAL,
-    "tool": SpanKind.INTERNAL,
-}
+# Model calls and MCP requests are CLIENT spans; the loop, a tool and a classification (around its
+# chat) INTERNAL.
+_INTERNAL = frozenset({"chat", "tool", "classify"})
+_KINDS = {name: SpanKind.INTERNAL if name in _INTERNAL else SpanKind.CLIENT for name in _OPERATIONS}
 # allm provider name -> (gen_ai.provider.name, gen_ai.system); others are used as they are.
 _PROVIDERS = {
     "openai": ("openai", "openai"),
@@ -314,6 +310,8 @@ class _Bridge:
             if self.capture and call is not None:
                 attributes["gen_ai.tool.call.arguments"] = _json(call.arguments)
             title = f"execute_tool {tool_name}"
+        elif name == "mcp":
+            title = mcp_attributes(attributes, metadata)
         else:
             model = metadata.get("model")
             state.request_model = _model_name(model)
@@ -510,6 +508,8 @@ class _Bridge:
                         span.name, span.metadata, stop, self._usage_attributes, self.capture
                     )
                 )
+        if span.name == "mcp" and stop.get("error") is not None:
+            error_type = _error_type(stop["error"])  # an MCP request reports its failure as data
         if span.name == "tool" and "result" in stop:
             outcome = stop["result"]
             if getattr(outcome, "kind", None) == "tool":  # a ToolError

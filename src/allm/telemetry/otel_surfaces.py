@@ -1,6 +1,7 @@
 """The OpenTelemetry attributes of the surfaces beside chat (images, embeddings, moderation,
-speech, transcription): their calls raise, so each reports its answer, or its failure, in its
-span's stop metadata. Pure functions of that metadata; ``allm.telemetry.otel`` applies them."""
+speech, transcription, classification): their calls raise, so each reports its answer, or its
+failure, in its span's stop metadata. Pure functions of that metadata; ``allm.telemetry.otel``
+applies them. A classification reports only its label: its chat span holds the model call."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["SURFACE_SPANS", "surface_attributes"]
+__all__ = ["SURFACE_SPANS", "mcp_attributes", "surface_attributes"]
 
-SURFACE_SPANS = frozenset({"image", "embed", "moderate", "synthesize", "transcribe"})
+SURFACE_SPANS = frozenset({"image", "embed", "moderate", "synthesize", "transcribe", "classify"})
 
 
 def surface_attributes(
@@ -22,6 +23,9 @@ def surface_attributes(
 ) -> dict[str, Any]:
     """The span's attributes from what the call answered (nothing when it failed)."""
     attributes: dict[str, Any] = {}
+    if name == "classify":
+        label = stop.get("label")
+        return {"allm.classify.label": label} if isinstance(label, str) else attributes
     count = stop.get("image_count")
     if name == "image" and isinstance(count, int):
         attributes["allm.image.count"] = count
@@ -52,3 +56,18 @@ def surface_attributes(
             message = {"role": "assistant", "parts": [{"type": "text", "content": response.text}]}
             attributes["gen_ai.output.messages"] = json.dumps([message], ensure_ascii=False)
     return attributes
+
+
+def mcp_attributes(attributes: dict[str, Any], metadata: Mapping[str, Any]) -> str:
+    """An MCP request's attributes (``mcp.method.name``, ``network.transport``, the tool); the
+    span's title."""
+    method = str(metadata.get("method"))
+    attributes["mcp.method.name"] = method
+    attributes["network.transport"] = str(metadata.get("transport"))
+    attributes["allm.mcp.server"] = str(metadata.get("server"))
+    if method == "tools/call":
+        attributes["gen_ai.tool.name"] = str(metadata.get("tool"))
+    else:
+        del attributes["gen_ai.operation.name"]
+    target = metadata.get("target")
+    return f"{method} {target}" if target else method
