@@ -1,11 +1,20 @@
-"""The one place allm calls a JSON library, so a faster one can be swapped in later."""
+"""The one place allm calls a JSON library.
+
+``loads`` is exact (the standard library): allm's own values, tool arguments. ``loads_wire``
+reads what providers send (stream events, whole answer bodies), the hot path of every adapter:
+it uses ``orjson`` when it is importable (the ``fast`` extra), several times faster. Whatever
+orjson refuses (``NaN``, lone surrogates, bad JSON) is parsed again by the standard library, so
+what is accepted and the errors raised are the same with and without it; the one difference is
+that orjson reads an integer literal outside the 64-bit range as a float. Encoding always uses
+the standard library: it refuses ``NaN`` where orjson would write ``null``.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-__all__ = ["JSONDecodeError", "dumps", "loads"]
+__all__ = ["FAST", "JSONDecodeError", "dumps", "loads", "loads_wire"]
 
 JSONDecodeError = json.JSONDecodeError
 
@@ -22,10 +31,10 @@ _scan = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder._
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON text (bytes are read as UTF-8).
+    """Parse JSON text exactly, with the standard library (bytes are read as UTF-8).
 
-    One JSON document per stream event is the hot path of every adapter: the scanner is called
-    directly, skipping the two whitespace regex matches ``json.loads`` makes around it.
+    The scanner is called directly, skipping the two whitespace regex matches ``json.loads``
+    makes around it.
     """
     if isinstance(text, bytes | bytearray):
         text = text.decode("utf-8")
@@ -36,3 +45,21 @@ def loads(text: str | bytes) -> Any:
     if end != len(text) and text[end:].strip():
         return _decoder.decode(text)  # raises "Extra data" with the usual message
     return value
+
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - the fast extra is part of dev
+    FAST = False
+    loads_wire = loads
+else:
+    FAST = True
+    _fast_loads = orjson.loads
+    _FastError = orjson.JSONDecodeError
+
+    def loads_wire(text: str | bytes) -> Any:
+        """Parse a provider's JSON (bytes are read as UTF-8): orjson, else the standard library."""
+        try:
+            return _fast_loads(text)
+        except _FastError:
+            return loads(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._text import TextBuffer
 from .data.messages import Message, Role
 from .data.response import FinishReason, Response, Usage, add_usage
 from .data.results import ChatResult, HaltReason, StepResult, Thread
@@ -110,15 +111,16 @@ class StreamCollector:
         }
 
     def _reset_step(self) -> None:
-        # Fragments are joined once, on read: `str +=` on an attribute copies the whole text.
-        self._text_parts: list[str] = []
+        # Fragments go to text buffers: `str +=` on an attribute copies the whole text, and a
+        # list of deltas costs a string object per chunk.
+        self._text_parts = TextBuffer()
         self.reasoning_done: list[str] = []
-        self._reasoning_parts: list[str] = []
+        self._reasoning_parts = TextBuffer()
         self.reasoning_blocks: list[dict[str, Any]] = []
         self.saw_reasoning = False
         # Calls by id in first-seen order; argument fragments are kept apart until read.
         self._calls: dict[str, ToolCall] = {}
-        self._argument_parts: dict[str, list[str]] = {}
+        self._argument_parts: dict[str, TextBuffer] = {}
         self.tool_results: list[Message] = []
         self.halt: tuple[Any, ...] | None = None
         self.finish_reason: FinishReason | None = None
@@ -168,7 +170,7 @@ class StreamCollector:
         self._text_parts.append(event.delta)
 
     def _text_completed(self, event: TextCompleted) -> None:
-        self._text_parts = [event.text]
+        self._text_parts = TextBuffer(event.text)
 
     def _reasoning_delta(self, event: ReasoningDelta) -> None:
         self.saw_reasoning = True
@@ -178,7 +180,7 @@ class StreamCollector:
         # One block is complete: its text is authoritative for the deltas since the last block.
         self.saw_reasoning = True
         self.reasoning_done.append(event.text)
-        self._reasoning_parts = []
+        self._reasoning_parts = TextBuffer()
         self.reasoning_blocks.append(
             {"text": event.text, "signature": event.signature, "id": event.id}
         )
@@ -192,9 +194,8 @@ class StreamCollector:
             self._calls[event.id] = ToolCall(event.id, "", {}, "")
         parts = self._argument_parts.get(event.id)
         if parts is None:
-            self._argument_parts[event.id] = [event.arguments_delta]
-        else:
-            parts.append(event.arguments_delta)
+            parts = self._argument_parts[event.id] = TextBuffer()
+        parts.append(event.arguments_delta)
 
     def _tool_call_completed(self, event: ToolCallCompleted) -> None:
         # A dict keeps first-insertion order, so overwriting never moves the call.
@@ -242,7 +243,7 @@ class StreamCollector:
             self.usage if self.retried_usage is None else add_usage(self.retried_usage, self.usage)
         )
         self.usage = Usage()
-        self._text_parts = []
+        self._text_parts = TextBuffer()
         self._calls = {}
         self._argument_parts = {}
         self.finish_reason = None
@@ -318,7 +319,7 @@ class StreamCollector:
         """The tool calls folded so far, by id, in first-seen order."""
         for call_id, parts in self._argument_parts.items():
             call = self._calls[call_id]
-            raw = (call.raw_arguments or "") + "".join(parts)
+            raw = (call.raw_arguments or "") + parts.text()
             self._calls[call_id] = ToolCall(call.id, call.name, {}, raw, call.metadata)
         self._argument_parts.clear()
         return self._calls
@@ -326,18 +327,12 @@ class StreamCollector:
     @property
     def current_text(self) -> str:
         """The answer text folded so far."""
-        parts = self._text_parts
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]
-        return parts[0] if parts else ""
+        return self._text_parts.text()
 
     @property
     def reasoning_text(self) -> str:
         """The reasoning text of the block in progress."""
-        parts = self._reasoning_parts
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]
-        return parts[0] if parts else ""
+        return self._reasoning_parts.text()
 
     @property
     def reasoning(self) -> str | None:

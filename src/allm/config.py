@@ -33,6 +33,7 @@ TRANSPORT_KEYS = frozenset(
         "async_http_client",
         "endpoint",
         "max_sse_line_bytes",
+        "max_connections",
     }
 )
 _SECONDS = frozenset(
@@ -164,6 +165,9 @@ def _option_problem(option: Any, value: Any) -> str | None:
     if option == "max_sse_line_bytes":
         whole = isinstance(value, int) and not isinstance(value, bool)
         return None if whole and value > 0 else f"must be a byte count > 0, got {value!r}"
+    if option == "max_connections":
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return None if whole and value > 0 else f"must be a connection count > 0, got {value!r}"
     import httpx
 
     wanted = httpx.Client if option == "http_client" else httpx.AsyncClient

@@ -9,7 +9,6 @@ A provider subclasses ``HttpAdapter`` and supplies four pure pieces: ``build_bod
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 
 from .. import keys
 from .._json import dumps
+from .._json import loads_wire as json_loads
 from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import Response
@@ -26,6 +26,7 @@ from ..events import ErrorEvent, Event, MessageStarted
 from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
 from . import Call
 from .http import (
+    DEFAULT_MAX_CONNECTIONS,
     HttpClose,
     HttpRead,
     HttpRequest,
@@ -97,7 +98,7 @@ class StreamDecoder:
 def json_or_none(body: bytes | str) -> Any:
     """The parsed JSON body, or None when it is not JSON (an HTML page from a proxy, say)."""
     try:
-        return json.loads(body)
+        return json_loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -197,12 +198,16 @@ class HttpSettings:
         timeout: float | None = None,
         http_client: Any = None,
         async_http_client: Any = None,
+        max_connections: int | None = None,
     ) -> None:
         self.base_url = base_url
         self.headers = dict(headers or {})
         self.timeout = timeout
-        self._transport = Transport(http_client, async_http_client)
-        self._transports: dict[tuple[int, int], Transport] = {}
+        self.max_connections = max_connections
+        self._transport = Transport(
+            http_client, async_http_client, max_connections or DEFAULT_MAX_CONNECTIONS
+        )
+        self._transports: dict[tuple[int, int, int], Transport] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url or self.default_base_url!r})"
@@ -229,19 +234,32 @@ class HttpSettings:
         """The base URL, without a trailing slash."""
         return str(self.setting(call, "base_url", self.default_base_url)).rstrip("/")
 
+    def pool_size(self, call: Call) -> int:
+        """The most connections a pool holds: ``max_connections`` (a positive int)."""
+        value = self.setting(call, "max_connections", DEFAULT_MAX_CONNECTIONS)
+        if type(value) is not int or value < 1:
+            raise ConfigurationError(
+                "invalid_option",
+                problems=[f"adapter_opts.max_connections: expected a positive int, got {value!r}"],
+            )
+        return value
+
     def transport(self, call: Call) -> Transport:
         """The pooled transport for this call's client settings: clients from the call's
         options, else the constructor's, else the provider's configured ones, else our pool."""
         injected = call.opt("http_client"), call.opt("async_http_client")
-        if injected == (None, None) and not self._transport.injected:
+        if injected == (None, None):
+            if self._transport.injected:
+                return self._transport  # the constructor's clients: their pools are the caller's
             configured = call.provider_settings
             injected = configured.get("http_client"), configured.get("async_http_client")
-        if injected == (None, None):
+        size = self.pool_size(call)
+        if injected == (None, None) and size == self._transport.max_connections:
             return self._transport
-        key = (id(injected[0]), id(injected[1]))
+        key = (id(injected[0]), id(injected[1]), size)
         found = self._transports.get(key)
         if found is None:
-            found = self._transports[key] = Transport(*injected)
+            found = self._transports[key] = Transport(*injected, max_connections=size)
         return found
 
     def api_key(self, call: Call) -> str:
@@ -298,6 +316,7 @@ class HttpAdapter(HttpSettings):
         stream_timeout: float | None = None,
         http_client: Any = None,
         async_http_client: Any = None,
+        max_connections: int | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -305,6 +324,7 @@ class HttpAdapter(HttpSettings):
             timeout=timeout,
             http_client=http_client,
             async_http_client=async_http_client,
+            max_connections=max_connections,
         )
         self.stream_timeout = stream_timeout
         self.max_sse_line_bytes: int | None = None
@@ -398,6 +418,7 @@ class HttpAdapter(HttpSettings):
     def stream(self, request: Request, call: Call) -> Iterator[Event | Effect]:
         """Check locally, resolve the key, build the request; return the lazy plan."""
         self.check(request, call)
+        self.pool_size(call)
         http_request = self.build_request(request, call, stream=True)
         decoder = self.stream_decoder(request, call)
         return self._stream_plan(call, http_request, decoder)
@@ -417,6 +438,7 @@ class HttpAdapter(HttpSettings):
         limit = self.line_limit(call)
         sse = SSEDecoder(limit)
         buffered = bytearray()
+        read = HttpRead(result.handle)  # one effect object for the whole body
         while chunk is not None:
             if isinstance(chunk, TransportFailure):
                 for event in decoder.fail(self._transport_error(chunk, call)):
@@ -432,17 +454,20 @@ class HttpAdapter(HttpSettings):
                     return
             else:
                 for sse_event in sse.feed(chunk):
-                    for event in decoder.feed(sse_event):
-                        yield event
+                    events = decoder.feed(sse_event)
                     if decoder.done:
-                        yield HttpClose(result.handle)
+                        # Read the body's end before the last events go out: a consumer that
+                        # stops at the terminal event still leaves the connection to the pool.
+                        yield HttpClose(result.handle, drain=True)
+                        yield from events
                         return
+                    yield from events
                 if sse.error is not None:  # an oversized line: the events before it were kept
                     for event in decoder.fail(_with_provider(sse.error, self.name, call, result)):
                         yield event
                     yield HttpClose(result.handle)
                     return
-            chunk = yield HttpRead(result.handle)
+            chunk = yield read
         if decoder.raw_body:
             for event in decoder.finish_body(bytes(buffered)):
                 yield event
@@ -454,6 +479,7 @@ class HttpAdapter(HttpSettings):
     def generate(self, request: Request, call: Call) -> Generator[Effect, Any, Response]:
         """Check locally, resolve the key, build the request; return the plan of one exchange."""
         self.check(request, call)
+        self.pool_size(call)
         http_request = self.build_request(request, call, stream=False)
         return self._generate_plan(request, call, http_request)
 

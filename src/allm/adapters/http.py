@@ -7,7 +7,10 @@ open stream, ``HttpRead(handle)`` answers with the next chunk of bytes, ``None``
 when the drive ends, however it ends.
 
 ``Transport`` holds one pooled ``httpx.Client`` and one ``httpx.AsyncClient`` per event loop for
-an adapter configuration, unless clients were injected.
+an adapter configuration, unless clients were injected. Its pools hold up to ``max_connections``
+connections (``DEFAULT_MAX_CONNECTIONS`` unless the adapter option says otherwise), and keep as
+many alive between calls, so a burst of concurrent streams neither queues for a connection nor
+reconnects on the next burst.
 
 Hardening (see docs/security.md): a header that cannot be sent (CR, LF, control or non-ASCII
 characters) is a ``ConfigurationError`` when the request is built, before any I/O; a failure's text
@@ -38,12 +41,15 @@ __all__ = [
     "HttpRequest",
     "HttpResult",
     "HttpSend",
+    "DEFAULT_MAX_CONNECTIONS",
     "Transport",
     "TransportFailure",
     "check_headers",
     "header_problem",
     "is_secret_header",
 ]
+
+DEFAULT_MAX_CONNECTIONS = 1024
 
 # Headers whose values are secrets; so is any header whose name mentions a key, token, secret,
 # password, cookie or auth (``x-my-api-key``, ``proxy-authorization``, ...).
@@ -259,7 +265,13 @@ def _shut(sock: Any) -> None:
 class Transport:
     """Pooled httpx clients for one adapter configuration."""
 
-    def __init__(self, http_client: Any = None, async_http_client: Any = None) -> None:
+    def __init__(
+        self,
+        http_client: Any = None,
+        async_http_client: Any = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    ) -> None:
+        self.max_connections = max_connections
         self._injected = http_client
         self._injected_async = async_http_client
         self._client: Any = None
@@ -283,7 +295,10 @@ class Transport:
             with self._lock:
                 if self._client is None:
                     # HTTP/1.1 on purpose: HTTP/2 flow control stalls large streamed bodies.
-                    self._client = httpx.Client(http2=False, timeout=None)
+                    self._client = httpx.Client(http2=False, timeout=None, limits=self._limits())
+                    # Finished streams leave their connections in the pool: an adapter dropped
+                    # without close() still closes them, instead of leaking open sockets.
+                    weakref.finalize(self, self._client.close)
         return self._client
 
     async def async_client(self) -> Any:
@@ -299,11 +314,17 @@ class Transport:
         known = self._async_clients.get(loop)
         if known is not None:
             return known[0]
-        client = httpx.AsyncClient(http2=False, timeout=None)
+        client = httpx.AsyncClient(http2=False, timeout=None, limits=self._limits())
         keeper = _close_when_loop_ends(client)
         await keeper.__anext__()  # now the loop's async-generator hooks track it
         self._async_clients[loop] = (client, keeper)
         return client
+
+    def _limits(self) -> Any:
+        import httpx
+
+        size = self.max_connections
+        return httpx.Limits(max_connections=size, max_keepalive_connections=size)
 
     def close(self) -> None:
         """Close the clients this transport created (injected ones are the caller's)."""
@@ -415,6 +436,11 @@ class HttpSend(Effect):
         return HttpResult(response.status_code, headers, body)
 
 
+# The most bytes read after a stream's terminal event to reach the end of the body; a body that
+# goes on longer is cut (its connection is then dropped instead of going back to the pool).
+DRAIN_LIMIT = 64 * 1024
+
+
 class _SyncBody:
     __slots__ = ("chunks", "deadline", "request", "response", "watchdog")
 
@@ -426,6 +452,19 @@ class _SyncBody:
         self.watchdog = watchdog
         self.request = request
         self.deadline = deadline
+
+    def drain(self) -> None:
+        """Read to the end of the body, so httpcore hands the connection back to the pool."""
+        import httpx
+
+        left = DRAIN_LIMIT
+        try:
+            for chunk in self.chunks:
+                left -= len(chunk)
+                if left < 0:
+                    return
+        except httpx.HTTPError:
+            return
 
     def close(self) -> None:
         self.watchdog.cancel()
@@ -440,6 +479,19 @@ class _AsyncBody:
         self.chunks = response.aiter_bytes()
         self.request = request
 
+    async def drain(self) -> None:
+        """Read to the end of the body, so httpcore hands the connection back to the pool."""
+        import httpx
+
+        left = DRAIN_LIMIT
+        try:
+            async for chunk in self.chunks:
+                left -= len(chunk)
+                if left < 0:
+                    return
+        except httpx.HTTPError:
+            return
+
     async def aclose(self) -> None:
         await self.response.aclose()
 
@@ -453,7 +505,7 @@ class HttpRead(Effect):
     def run_sync(self, scope: Scope) -> bytes | TransportFailure | None:
         import httpx
 
-        body: _SyncBody = scope.get(self.handle)
+        body: _SyncBody = scope.resources[self.handle]
         try:
             return next(body.chunks)  # type: ignore[no-any-return]
         except StopIteration:
@@ -467,7 +519,7 @@ class HttpRead(Effect):
         import anyio
         import httpx
 
-        body: _AsyncBody = scope.get(self.handle)
+        body: _AsyncBody = scope.resources[self.handle]
         deadline = scope.deadline
         try:
             if deadline is None:
@@ -487,12 +539,20 @@ class HttpRead(Effect):
 
 @dataclass(frozen=True, slots=True)
 class HttpClose(Effect):
-    """Close an open body now (after the terminal event, say)."""
+    """Close an open body now. With ``drain`` (after the terminal event) the rest of the body is
+    read first, so the connection goes back to the pool instead of being dropped."""
 
     handle: int
+    drain: bool = False
 
     def run_sync(self, scope: Scope) -> None:
+        body = scope.resources.get(self.handle)
+        if self.drain and body is not None:
+            body.drain()
         scope.close(self.handle)
 
     async def run_async(self, scope: Scope) -> None:
+        body = scope.resources.get(self.handle)
+        if self.drain and body is not None:
+            await body.drain()
         await scope.aclose(self.handle)

@@ -79,7 +79,9 @@ class SSEDecoder:
         data = self._tail + chunk if self._tail else chunk
         events: list[SSEEvent] = []
         if b"\r" in data:
-            return self._feed_any_newline(data, events)
+            data = data.replace(b"\r\n", b"\n")  # CRLF framing (Gemini) takes the fast path
+            if b"\r" in data:  # a lone CR, or a CRLF cut at the end of this read
+                return self._feed_any_newline(data, events)
         # The common case (every origin API frames with LF): split once, not line by line.
         lines = data.split(b"\n")
         tail = lines.pop()

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._json import loads
+from .._json import loads_wire
 
 __all__ = ["as_dict", "as_int", "as_list", "as_str", "decode_json", "language_code"]
 
-decode_json = loads  # the scanner-direct parser of allm._json
+decode_json = loads_wire  # orjson when installed, else the scanner-direct stdlib parser
 
 
 def as_dict(value: Any) -> dict[str, Any]:

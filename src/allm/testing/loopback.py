@@ -9,7 +9,8 @@
 Answers for one path are served in the order they were added (a 429 then a 200, say); the last
 one repeats. ``server.route(method, path, fn)`` answers every request on that path with
 ``fn(received) -> Answer`` instead (an echo, say). Every received request is kept in
-``server.requests``; ``server.max_in_flight`` is the most requests it was serving at once.
+``server.requests``; ``server.max_in_flight`` is the most requests it was serving at once;
+``server.connections`` counts the TCP connections it accepted (pooled clients reuse them).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class LoopbackServer:
         self.requests: list[ReceivedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.connections = 0
         # (path, whether the whole body was written) per answer, once it is over.
         self.finished: list[tuple[str, bool]] = []
         self._lock = threading.Lock()
@@ -79,6 +81,8 @@ class LoopbackServer:
 
             def setup(self) -> None:
                 super().setup()
+                with server._lock:
+                    server.connections += 1
                 # Headers and body go out as separate writes: without this, Nagle's algorithm
                 # and delayed ACKs add ~40 ms to every small response.
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

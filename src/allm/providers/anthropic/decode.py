@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..._json import loads
+from ..._json import loads_wire
+from ..._text import TextBuffer
 from ...adapters.base import StreamDecoder, json_or_none
 from ...adapters.http import HttpResult
 from ...adapters.sse import SSEEvent
@@ -41,8 +42,8 @@ class _Block:
         self.kind = kind
         self.id = block_id
         self.name = name
-        self.parts: list[str] = []
-        self.signature: list[str] = []
+        self.parts: TextBuffer = TextBuffer()
+        self.signature: TextBuffer = TextBuffer()
         self.data: str | None = None
         self.input: Any = None
 
@@ -157,7 +158,7 @@ class AnthropicStreamDecoder(StreamDecoder):
         """Events for one SSE event."""
         self.fed = True
         try:
-            data = loads(event.data)
+            data = loads_wire(event.data)
         except ValueError:
             data = None
         if not isinstance(data, dict):
@@ -187,7 +188,7 @@ class AnthropicStreamDecoder(StreamDecoder):
         elif kind == "message_delta":
             self._open(out)
             delta = data.get("delta")
-            if isinstance(delta, Mapping):
+            if type(delta) is dict or isinstance(delta, Mapping):
                 self.turn.stop(delta)
             usage = self.turn.merge_usage(data.get("usage"))
             if usage is not None:
@@ -207,20 +208,20 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     def _message_start(self, data: Mapping[str, Any], out: list[Event]) -> None:
         message = data.get("message")
-        if isinstance(message, Mapping):
+        if type(message) is dict or isinstance(message, Mapping):
             if isinstance(message.get("id"), str):
                 self.turn.response_id = message["id"]
             if isinstance(message.get("model"), str):
                 self.turn.model = message["model"]
         self._open(out)
-        if isinstance(message, Mapping):
+        if type(message) is dict or isinstance(message, Mapping):
             usage = self.turn.merge_usage(message.get("usage"))
             if usage is not None:
                 out.append(RawChunk(("usage", usage)))
 
     def _block_start(self, data: Mapping[str, Any], out: list[Event]) -> None:
         block = data.get("content_block")
-        if not isinstance(block, Mapping):
+        if not (type(block) is dict or isinstance(block, Mapping)):
             return
         kind = block.get("type")
         index = data.get("index")
@@ -255,7 +256,7 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     def _delta(self, data: Mapping[str, Any], out: list[Event]) -> None:
         delta = data.get("delta")
-        if not isinstance(delta, Mapping):
+        if type(delta) is not dict and not isinstance(delta, Mapping):  # parsed JSON: a dict
             return
         kind = delta.get("type")
         block = self.blocks.get(data.get("index"))
@@ -311,11 +312,15 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     def _in_band_error(self, data: Mapping[str, Any]) -> list[Event]:
         error = data.get("error")
-        error = error if isinstance(error, Mapping) else {}
+        error = error if (type(error) is dict or isinstance(error, Mapping)) else {}
         error_type = error.get("type") if isinstance(error.get("type"), str) else None
         message = str(error.get("message") or "error event in the stream")
         details = error.get("details")
-        code = details.get("error_code") if isinstance(details, Mapping) else None
+        code = (
+            details.get("error_code")
+            if (type(details) is dict or isinstance(details, Mapping))
+            else None
+        )
         reason = classify(None, error_type, code, message)
         if reason == "unknown" and error_type is None:
             reason = "provider_unavailable"

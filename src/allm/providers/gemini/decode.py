@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from ..._json import dumps, loads
+from ..._json import dumps, loads_wire
+from ..._text import TextBuffer
 from ...adapters.base import StreamDecoder, json_or_none
 from ...adapters.http import HttpResult
 from ...adapters.sse import SSEEvent
@@ -128,8 +129,8 @@ class GeminiStreamDecoder(StreamDecoder):
         self._content_type = ""
         self.raw_body = False
         self._payloads = 0
-        self._text: list[str] = []
-        self._thoughts: list[str] = []
+        self._text: TextBuffer = TextBuffer()
+        self._thoughts: TextBuffer = TextBuffer()
         self._thinking = False
         self._calls: list[ToolCall] = []
         self._call_index = 0
@@ -160,7 +161,7 @@ class GeminiStreamDecoder(StreamDecoder):
         if data == "[DONE]":  # an OpenAI-style sentinel from a gateway: not Gemini's, ignore
             return []
         try:
-            payload = loads(data)
+            payload = loads_wire(data)
         except ValueError:
             return self._fail(
                 AdapterError(
@@ -241,7 +242,7 @@ class GeminiStreamDecoder(StreamDecoder):
                 )
             )
         error = payload.get("error")
-        if isinstance(error, Mapping):
+        if type(error) is dict or isinstance(error, Mapping):
             return self._fail(
                 _error_from(
                     error, http_status=None, headers={}, request_id=self._error_request_id()
@@ -258,10 +259,14 @@ class GeminiStreamDecoder(StreamDecoder):
         candidate = _first_candidate(payload.get("candidates"))
         if candidate is not None:
             content = candidate.get("content")
-            parts = content.get("parts") if isinstance(content, Mapping) else None
+            parts = (
+                content.get("parts")
+                if (type(content) is dict or isinstance(content, Mapping))
+                else None
+            )
             if isinstance(parts, list):
                 for part in parts:
-                    if isinstance(part, Mapping):
+                    if type(part) is dict or isinstance(part, Mapping):
                         self._part(part, out)
             ratings = candidate.get("safetyRatings")
             if ratings:
@@ -272,16 +277,20 @@ class GeminiStreamDecoder(StreamDecoder):
             if isinstance(raw_finish, str) and raw_finish:
                 finish = raw_finish
         usage = payload.get("usageMetadata")
-        if isinstance(usage, Mapping) and usage != self._usage:
+        if (type(usage) is dict or isinstance(usage, Mapping)) and usage != self._usage:
             self._usage = usage
             out.append(RawChunk(("usage", usage_fields(usage))))
         if finish is not None:
             self._complete(finish, out)
             return out
         feedback = payload.get("promptFeedback")
-        block = feedback.get("blockReason") if isinstance(feedback, Mapping) else None
+        block = (
+            feedback.get("blockReason")
+            if (type(feedback) is dict or isinstance(feedback, Mapping))
+            else None
+        )
         if isinstance(block, str) and block:
-            assert isinstance(feedback, Mapping)
+            assert type(feedback) is dict or isinstance(feedback, Mapping)
             self._blocked(block, feedback, out)
         return out
 
@@ -289,7 +298,7 @@ class GeminiStreamDecoder(StreamDecoder):
         signature = part.get("thoughtSignature")
         signature = signature if isinstance(signature, str) and signature else None
         function = part.get("functionCall")
-        if isinstance(function, Mapping):
+        if type(function) is dict or isinstance(function, Mapping):
             self._close_thoughts(None, out)
             self._function_call(function, signature, out)
             return
@@ -320,7 +329,7 @@ class GeminiStreamDecoder(StreamDecoder):
         block_id = marker if signature else THOUGHT_ID
         out.append(ReasoningCompleted(text, signature=signature, id=block_id))
         self._blocks.append({"text": text, "signature": signature, "id": block_id})
-        self._thoughts = []
+        self._thoughts = TextBuffer()
         self._thinking = False
 
     def _function_call(
@@ -328,7 +337,7 @@ class GeminiStreamDecoder(StreamDecoder):
     ) -> None:
         name = str(function.get("name") or "")
         args = function.get("args")
-        arguments = dict(args) if isinstance(args, Mapping) else {}
+        arguments = dict(args) if (type(args) is dict or isinstance(args, Mapping)) else {}
         raw = dumps(args if args is not None else {})
         metadata: dict[str, Any] = {}
         call_id = function.get("id")
@@ -429,7 +438,9 @@ def _first_candidate(candidates: Any) -> Mapping[str, Any] | None:
     if not isinstance(candidates, list) or not candidates:
         return None
     for candidate in candidates:
-        if isinstance(candidate, Mapping) and candidate.get("index", 0) == 0:
+        if (type(candidate) is dict or isinstance(candidate, Mapping)) and candidate.get(
+            "index", 0
+        ) == 0:
             return candidate
     first = candidates[0]
-    return first if isinstance(first, Mapping) else None
+    return first if (type(first) is dict or isinstance(first, Mapping)) else None

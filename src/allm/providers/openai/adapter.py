@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
+from ..._json import loads_wire as json_loads
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, StreamDecoder, raise_image_errors
 from ...adapters.http import HttpRequest, HttpResult
@@ -173,7 +173,7 @@ class _OpenAIWire(HttpAdapter):
         """A whole non-streaming body (``malformed_response`` when it cannot be read)."""
         provider_request_id = result.headers.get("x-request-id")
         try:
-            body = json.loads(result.body)
+            body = json_loads(result.body)
         except (ValueError, UnicodeDecodeError):
             raise unreadable_error(
                 self.name, call, result.status, result.headers, result.body

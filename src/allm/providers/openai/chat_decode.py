@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..._json import dumps
+from ..._json import loads_wire as json_loads
+from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
@@ -47,7 +48,7 @@ class _ChatCall:
     def __init__(self, call_id: str, name: str | None) -> None:
         self.id = call_id
         self.name = name
-        self.parts: list[str] = []
+        self.parts: TextBuffer = TextBuffer()
         self.started = False
 
 
@@ -58,9 +59,9 @@ class ChatStreamDecoder(OpenAIDecoder):
     def __init__(self, provider: str, call: Call, *, lenient: bool = False) -> None:
         super().__init__(provider, call)
         self.lenient = lenient
-        self.text: list[str] = []
-        self.refusal: list[str] = []
-        self.reasoning: list[str] = []
+        self.text: TextBuffer = TextBuffer()
+        self.refusal: TextBuffer = TextBuffer()
+        self.reasoning: TextBuffer = TextBuffer()
         self.calls: list[_ChatCall] = []
         self.by_key: dict[Any, _ChatCall] = {}
         self.raw_finish: str | None = None
@@ -226,7 +227,7 @@ class ChatStreamDecoder(OpenAIDecoder):
     def finish_body(self, body: bytes) -> list[Event]:
         """A JSON document served to a streaming request (a server that ignored ``stream``)."""
         try:
-            parsed = json.loads(body)
+            parsed = json_loads(body)
         except (ValueError, UnicodeDecodeError):
             return self.not_sse(body)
         if not isinstance(parsed, dict):

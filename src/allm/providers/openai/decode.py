@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
 
+from ..._json import loads as json_loads
 from ...adapters import Call
 from ...adapters.base import StreamDecoder
 from ...adapters.http import HttpResult
@@ -35,7 +35,7 @@ def parse_arguments(raw: str) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
+        value = json_loads(raw)
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}

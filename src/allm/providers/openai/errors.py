@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..._json import loads_wire as json_loads
 from ...adapters import Call
 from ...adapters.base import retry_after_ms
 from ...adapters.http import HttpResult
@@ -165,7 +165,7 @@ def unreadable_error(
 def classify_http_error(provider: str, result: HttpResult, call: Call) -> AdapterError:
     """An HTTP error status and its body as an ``AdapterError``."""
     try:
-        parsed = json.loads(result.body)
+        parsed = json_loads(result.body)
     except (ValueError, UnicodeDecodeError):
         parsed = None
     if isinstance(parsed, list) and len(parsed) == 1:

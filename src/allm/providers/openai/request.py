@@ -3,11 +3,11 @@ schemas, content, response formats."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..._json import dumps
+from ..._json import loads as json_loads
 from ...adapters import Call
 from ...data.messages import ImagePart, TextPart
 from ...data.request import Request
@@ -32,7 +32,7 @@ def wire_arguments(call: ToolCall) -> str:
     raw = call.raw_arguments
     if raw:
         try:
-            json.loads(raw)
+            json_loads(raw)
         except ValueError:
             pass
         else:

@@ -3,9 +3,10 @@ this wire: it is derived from ``status`` (+ ``incomplete_details.reason``) and t
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ..._json import loads_wire as json_loads
+from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
@@ -177,7 +178,7 @@ class _Item:
         self.id = item_id
         self.call_id = call_id
         self.name = name
-        self.parts: list[str] = []
+        self.parts: TextBuffer = TextBuffer()
         self.started = False
 
 
@@ -190,8 +191,8 @@ class ResponsesStreamDecoder(OpenAIDecoder):
 
     def __init__(self, provider: str, call: Call) -> None:
         super().__init__(provider, call)
-        self.text: list[str] = []
-        self.refusal: list[str] = []
+        self.text: TextBuffer = TextBuffer()
+        self.refusal: TextBuffer = TextBuffer()
         self.refusal_done: str | None = None
         self.calls: dict[str, _Item] = {}  # by item id, in the order they were added
         self.by_index: dict[int, _Item] = {}
@@ -352,7 +353,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
     def finish_body(self, body: bytes) -> list[Event]:
         """A JSON Response object served to a streaming request."""
         try:
-            parsed = json.loads(body)
+            parsed = json_loads(body)
         except (ValueError, UnicodeDecodeError):
             return self.not_sse(body)
         if not isinstance(parsed, dict):
