@@ -15,6 +15,7 @@ from .. import telemetry
 from ..collector import StreamCollector
 from ..data.models import ModelRef
 from ..data.response import FinishReason, Response
+from ..data.results import ChatResult, StepResult
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
 from .runner import (
@@ -135,8 +136,21 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
     return response
 
 
-def unwrap(response: Response) -> str:
-    """The response's text, or raise: the folded error, or ``NonStopFinishError``."""
+def unwrap(result: Response | StepResult | ChatResult) -> str:
+    """The response's text, or raise: the folded error, or ``NonStopFinishError``.
+
+    A ``StepResult`` unwraps its ``response``, a ``ChatResult`` its ``final_response``; a chat
+    that halted on an error raises that error even when its last response did not fail.
+    """
+    if isinstance(result, ChatResult):
+        error = result.metadata.get("error")
+        if isinstance(error, AllmError) and result.halted_reason == "error":
+            raise error
+        response = result.final_response or Response()
+    elif isinstance(result, StepResult):
+        response = result.response
+    else:
+        response = result
     reason = response.finish_reason
     if reason is FinishReason.ERROR:
         error = response.metadata.get("error")
