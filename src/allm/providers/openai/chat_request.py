@@ -81,10 +81,8 @@ def chat_tools(tools: tuple[Tool, ...]) -> list[dict[str, Any]]:
             "name": tool.name,
             "description": tool.description,
             "parameters": tool_schema(tool),
+            "strict": strict_of(tool),
         }
-        strict = strict_of(tool)
-        if strict is not None:
-            function["strict"] = strict
         out.append({"type": "function", "function": function})
     return out
 

@@ -157,10 +157,8 @@ def build_body(
                 "name": tool.name,
                 "description": tool.description,
                 "parameters": tool_schema(tool),
+                "strict": strict_of(tool),
             }
-            strict = strict_of(tool)
-            if strict is not None:
-                spec["strict"] = strict
             tools.append(spec)
         body["tools"] = tools
     if request.tool_choice is not None:
