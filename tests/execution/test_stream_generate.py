@@ -343,7 +343,10 @@ def test_f031_call_opts_win_over_engine_params(driver, fake_engine, messages) ->
     record: list[Any] = []
     engine = fake_engine([text("a")], record=record, params={"top_p": 0.5, "seed": 1})
     driver.generate(engine, messages, top_p=0.9)
-    assert record[0][1].params == {"top_p": 0.9, "seed": 1}
+    # top_p and seed are neutral request fields (W1): resolved into the request, not params
+    request, call = record[0][0], record[0][1]
+    assert (request.top_p, request.seed) == (0.9, 1)
+    assert call.params == {}
 
 
 def test_f031_call_keyword_over_request_field_over_engine_param(driver, messages) -> None:

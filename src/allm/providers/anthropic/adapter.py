@@ -19,6 +19,7 @@ from .settings import (
     _TOOL_CHOICE_TYPES,
     REDACTED_THINKING_ID,
     THINKING_ID,
+    UNSUPPORTED_NEUTRAL,
 )
 
 # -- the adapter ----------------------------------------------------------------------------------
@@ -67,6 +68,11 @@ class Anthropic(AnthropicRequests):
         synthetic = structured_tool_name(request)
         if synthetic is not None and any(tool.name == synthetic for tool in request.tools):
             problems.append((("tools",), "collides_with_structured_output_tool"))
+        problems.extend(
+            ((name,), "unsupported_option")
+            for name in UNSUPPORTED_NEUTRAL
+            if getattr(request, name) is not None
+        )
         if problems:
             raise ValidationError("invalid_request", errors=problems)
 
