@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from . import errors, events, keys, sessions, stores, telemetry, validate
+    from . import errors, events, history, keys, middleware, sessions, stores, telemetry, validate
     from .audio import (
         AsyncSpeechStream,
         SpeechStream,
@@ -30,12 +30,14 @@ if TYPE_CHECKING:
         synthesize,
         transcribe,
     )
+    from .classification import aclassify, classify
     from .codec import from_json, to_json
     from .collector import StreamCollector
     from .config import configure
     from .data import (
         Audio,
         ChatResult,
+        Classification,
         EmbeddingRequest,
         EmbeddingResponse,
         FinishReason,
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
     )
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
     from .embeddings import aembed, embed
     from .engine import Engine
@@ -101,6 +104,7 @@ if TYPE_CHECKING:
         image_variation,
     )
     from .execution.streams import AsyncEventStream, EventStream
+    from .limits import Limits
     from .moderation import amoderate, moderate
     from .output import OutputSpec, output
     from .tooling import ToolContext, tool
@@ -118,6 +122,9 @@ _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "Audio": _DATA,
     "ChatResult": _DATA,
+    "Classification": _DATA,
+    "classify": "allm.classification",
+    "aclassify": "allm.classification",
     "EmbeddingRequest": _DATA,
     "EmbeddingResponse": _DATA,
     "ModerationRequest": _DATA,
@@ -193,7 +200,10 @@ _LAZY: dict[str, str] = {
     "ValidationError": _ERRORS,
     # Layer B
     "Engine": "allm.engine",
+    "Limits": "allm.limits",
     "configure": "allm.config",
+    "StepContext": "allm.data.steps",
+    "StepOverrides": "allm.data.steps",
     # Layer C
     "AsyncEventStream": "allm.execution.streams",
     "EventStream": "allm.execution.streams",
@@ -224,6 +234,7 @@ _SUBMODULES = frozenset(
         "adapters",
         "audio",
         "catalog",
+        "classification",
         "codec",
         "config",
         "data",
@@ -233,7 +244,10 @@ _SUBMODULES = frozenset(
         "errors",
         "events",
         "execution",
+        "history",
         "keys",
+        "limits",
+        "middleware",
         "moderation",
         "providers",
         "retry",
@@ -254,6 +268,7 @@ __all__ = [
     "AsyncSpeechStream",
     "Audio",
     "ChatResult",
+    "Classification",
     "ConflictError",
     "ContentPart",
     "CorruptSessionError",
@@ -271,6 +286,7 @@ __all__ = [
     "ImageRequest",
     "ImageResponse",
     "ImageUsage",
+    "Limits",
     "Message",
     "ModelRef",
     "ModerationRequest",
@@ -290,6 +306,8 @@ __all__ = [
     "SpeechRequest",
     "SpeechResponse",
     "SpeechStream",
+    "StepContext",
+    "StepOverrides",
     "StepResult",
     "StreamCollector",
     "StreamError",
@@ -307,6 +325,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "achat",
+    "aclassify",
     "aedit_image",
     "aembed",
     "agenerate",
@@ -323,6 +342,7 @@ __all__ = [
     "atranscribe",
     "audio",
     "chat",
+    "classify",
     "configure",
     "edit_image",
     "embed",
@@ -331,10 +351,12 @@ __all__ = [
     "from_json",
     "generate",
     "generate_image",
+    "history",
     "image_request",
     "image_variation",
     "json_schema",
     "keys",
+    "middleware",
     "moderate",
     "output",
     "request",

@@ -40,7 +40,7 @@ T = TypeVar("T")
 # names those modules, loading them by path as the adapter registry loads adapters.
 _registry: dict[str, type[Any]] = {}
 _filled = False
-_SELF_REGISTERING = ("allm.engine", "allm.retry")
+_SELF_REGISTERING = ("allm.engine", "allm.retry", "allm.limits", "allm.middleware", "allm.history")
 _by_class: dict[type[Any], str] = {}
 _field_plans: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}
 
@@ -61,6 +61,7 @@ def _ensure_registry() -> None:
     from . import errors, events
     from .data import (
         audio,
+        classification,
         embeddings,
         images,
         messages,
@@ -70,10 +71,11 @@ def _ensure_registry() -> None:
         request,
         response,
         results,
+        steps,
         tools,
     )
 
-    surfaces = (embeddings, moderation, audio)
+    surfaces = (embeddings, moderation, audio, classification)
     for module in (
         messages,
         tools,
@@ -83,6 +85,7 @@ def _ensure_registry() -> None:
         images,
         models,
         output,
+        steps,
         events,
         *surfaces,
     ):

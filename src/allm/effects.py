@@ -7,10 +7,11 @@ blocking calls, the async driver with awaits; each sends the result back into th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Effect", "Scope", "Sleep"]
+__all__ = ["Effect", "Scope", "Sleep", "relay"]
 
 
 class Scope:
@@ -87,3 +88,26 @@ class Sleep(Effect):
         import anyio
 
         await anyio.sleep(max(self.seconds, 0))
+
+
+def relay(
+    plan: Iterator[Any], on_event: Callable[[Any], Iterable[Any]]
+) -> Generator[Any, Any, Any]:
+    """Run a nested plan inside another: its effects go out (their results back in), each of its
+    events becomes what ``on_event`` returns; the plan is closed exactly once, and its return
+    value is returned."""
+    send = plan.send  # type: ignore[attr-defined]
+    reply: Any = None
+    try:
+        while True:
+            try:
+                item = send(reply)
+            except StopIteration as stop:
+                return stop.value
+            reply = None
+            if isinstance(item, Effect):
+                reply = yield item
+            else:
+                yield from on_event(item)
+    finally:
+        plan.close()  # type: ignore[attr-defined]

@@ -14,9 +14,22 @@ from typing import Any
 from . import codec
 from .data.tools import Tool
 from .errors import ConfigurationError
+from .limits import Limits
 from .retry import RetryPolicy, policy_from
 
-__all__ = ["ENGINE_FIELD_KEYS", "SURFACE_SLOTS", "Engine", "new_id"]
+__all__ = [
+    "DEFAULT_FALLBACK_ON",
+    "ENGINE_FIELD_KEYS",
+    "SURFACE_SLOTS",
+    "Engine",
+    "fallback_on_problems",
+    "new_id",
+]
+
+# The failures after which the next fallback is tried: the provider could not take the call now.
+DEFAULT_FALLBACK_ON = frozenset(
+    {"rate_limited", "provider_unavailable", "timeout", "network_error", "quota_exhausted"}
+)
 
 
 def new_id() -> str:
@@ -46,6 +59,8 @@ ENGINE_FIELD_KEYS = frozenset(
         "context",
         "retry",
         "middleware",
+        "fallbacks",
+        "limits",
         "metadata",
         "api_key",
         "id",
@@ -89,7 +104,11 @@ class Engine:
     ``"provider:id"`` string picks the adapter when the slot is empty; ``model`` is never used).
     ``params`` are default request parameters; unknown names reach the provider as they are.
     ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
-    overrides or a ``RetryPolicy``. Every helper returns a new engine with the same ``id``.
+    overrides or a ``RetryPolicy``. ``fallbacks`` are model strings or engines tried in order
+    when a call fails before anything was delivered, for the reasons in ``fallback_on`` (default
+    ``DEFAULT_FALLBACK_ON``); ``limits`` are ``allm.Limits`` shared per provider and key;
+    ``middleware`` items define ``transform_request`` and/or ``wrap_events`` (``allm.middleware``).
+    Every helper returns a new engine with the same ``id``.
     """
 
     adapter: Any = None
@@ -112,11 +131,22 @@ class Engine:
     transcription_adapter: Any = None
     transcription_model: str | None = None
     id: str = field(default_factory=new_id)
+    fallbacks: tuple[Any, ...] = ()
+    fallback_on: tuple[str, ...] | None = None
+    limits: Limits | None = None
+    middleware: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        for name in ("tools", "fallbacks", "middleware"):
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         if not isinstance(self.tools, tuple):
             object.__setattr__(self, "tools", tuple(self.tools))
+        if isinstance(self.fallback_on, list | set | frozenset):
+            object.__setattr__(self, "fallback_on", tuple(self.fallback_on))
+        problems.extend(fallback_on_problems(self.fallback_on, "fallback_on"))
+        problems.extend(self._resilience_problems())
         for item in self.tools:
             if not isinstance(item, Tool):
                 problems.append(f"tools must hold Tool values, got {item!r}")
@@ -139,6 +169,48 @@ class Engine:
         if problems:
             raise ConfigurationError("invalid_adapter", problems=problems)
         policy_from(self.retry)  # raises ConfigurationError listing every bad key
+
+    def _resilience_problems(self) -> list[str]:
+        from .model_refs import model_ref_problem, split_model_ref
+        from .registry import registered_names
+
+        problems: list[str] = []
+        if not isinstance(self.fallbacks, tuple):
+            return [f"fallbacks must be a sequence, got {self.fallbacks!r}"]
+        for index, item in enumerate(self.fallbacks):
+            if isinstance(item, Engine):
+                continue
+            if not isinstance(item, str):
+                problems.append(
+                    f"fallbacks[{index}] must be a 'provider:id' string or an Engine, got {item!r}"
+                )
+                continue
+            problem = model_ref_problem(item, strict=True)
+            provider = split_model_ref(item)[0] if problem is None else None
+            if problem is not None or provider not in registered_names():
+                problems.append(
+                    f"fallbacks[{index}] {item!r} must name a registered provider as "
+                    f"'provider:id' ({problem or 'unknown provider'})"
+                )
+        if self.limits is not None and not isinstance(self.limits, Limits):
+            problems.append(f"limits must be an allm.Limits, got {self.limits!r}")
+        if not isinstance(self.middleware, tuple):
+            return [*problems, f"middleware must be a sequence, got {self.middleware!r}"]
+        for index, item in enumerate(self.middleware):
+            hooks = [getattr(item, name, None) for name in ("transform_request", "wrap_events")]
+            if not any(callable(hook) for hook in hooks):
+                problems.append(
+                    f"middleware[{index}] must define transform_request or wrap_events, "
+                    f"got {item!r}"
+                )
+        return problems
+
+    def fallback_reasons(self, opts: Mapping[str, Any]) -> frozenset[str]:
+        """The reasons that switch to the next fallback: call keyword > engine > default."""
+        given = opts.get("fallback_on")
+        if given is None:
+            given = self.fallback_on
+        return DEFAULT_FALLBACK_ON if given is None else frozenset(given)
 
     # -- helpers: each returns a new engine -------------------------------------------------------
 
@@ -234,7 +306,7 @@ class Engine:
             value = getattr(self, f.name)
             if f.name in _REF_FIELDS:
                 data[f.name] = None if value is None else name_of(value, callable_ref)
-            elif f.name == "tools":
+            elif f.name in ("tools", "fallbacks", "middleware"):
                 data[f.name] = [encode(item) for item in value]
             else:
                 data[f.name] = encode(value)
@@ -253,11 +325,28 @@ class Engine:
                     kwargs[key] = value
                 else:
                     kwargs[key] = import_ref(value)
-            elif key == "tools":
+            elif key in ("tools", "fallbacks", "middleware"):
                 kwargs[key] = tuple(decode(item) for item in value)
+            elif key == "fallback_on":
+                kwargs[key] = None if value is None else tuple(decode(value))
             else:
                 kwargs[key] = decode(value)
         return cls(**kwargs)
+
+
+def fallback_on_problems(value: Any, where: str) -> list[str]:
+    """What is wrong with a ``fallback_on`` value: a collection of adapter error reasons."""
+    from .errors import AdapterError
+
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return [f"{where} must be a collection of error reasons, got {value!r}"]
+    known = AdapterError.legal_reasons()
+    unknown = sorted(str(item) for item in value if item not in known)
+    if unknown:
+        return [f"{where} names unknown reasons {unknown}; known: {sorted(known)}"]
+    return []
 
 
 codec.register(Engine)

@@ -45,7 +45,7 @@ def _blocks(path: Path, start: str | None = None, stop: str | None = None) -> li
 @pytest.mark.parametrize(
     "block",
     [
-        *_blocks(ROOT / "README.md", "## Speech", "## Images, telemetry"),
+        *_blocks(ROOT / "README.md", "## Speech", "## Fallbacks, limits"),
         *_blocks(ROOT / "docs" / "design" / "audio.md"),
     ],
 )

@@ -39,14 +39,7 @@ class CityInfo(BaseModel):
 
 
 def typed_case(directory: str, name: str) -> Case:
-    base = TYPED / directory / name
-    return Case(
-        directory,
-        name,
-        json.loads(base.with_name(f"{name}.request.json").read_text()),
-        base.with_name(f"{name}.response").read_bytes(),
-        json.loads(base.with_name(f"{name}.expect.json").read_text()),
-    )
+    return load(directory, name, TYPED)
 
 
 def engine(adapter: Any, case: Case, **opts: Any) -> allm.Engine:

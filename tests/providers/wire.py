@@ -113,9 +113,9 @@ def case_names(directory: str) -> list[str]:
     )
 
 
-def load(directory: str, name: str) -> Case:
-    """A case by directory and name."""
-    base = FIXTURES / directory / name
+def load(directory: str, name: str, root: Path = FIXTURES) -> Case:
+    """A case by directory and name (under ``root``, the recorded wire fixtures by default)."""
+    base = root / directory / name
     request = json.loads(base.with_name(f"{name}.request.json").read_text())
     body = base.with_name(f"{name}.response").read_bytes()
     expect = json.loads(base.with_name(f"{name}.expect.json").read_text())

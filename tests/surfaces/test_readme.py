@@ -1,4 +1,5 @@
-"""The README's sections on embeddings, moderation, compact tools and testing run as written."""
+"""The README's sections on embeddings, moderation, classification, compact tools and testing
+run as written."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-SECTIONS = ("Embeddings", "Moderation", "Compact tools", "Testing your code")
+SECTIONS = ("Embeddings", "Moderation", "Classification", "Compact tools", "Testing your code")
 
 
 def blocks(section: str) -> list[str]:

@@ -11,6 +11,7 @@ from .audio import (
     TranscriptionRequest,
     TranscriptSpan,
 )
+from .classification import Classification
 from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
 from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
@@ -36,6 +37,7 @@ __all__ = [
     "ToolFailure",
     "RESERVED_HALT_REASONS",
     "ChatResult",
+    "Classification",
     "EmbeddingRequest",
     "EmbeddingResponse",
     "FinishReason",

@@ -13,28 +13,20 @@ from typing import Any
 
 from .. import telemetry
 from ..collector import StreamCollector
-from ..data.models import ModelRef
 from ..data.response import FinishReason, Response
 from ..data.results import ChatResult, StepResult
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
-from .runner import (
-    annotate,
-    generate_plan,
-    plan_call,
-    prepare,
-    request_id_from,
-    span_metadata,
-    with_costs,
-)
+from .attempts import AttemptLog, finish_response, prepare, prepare_generate
+from .runner import Prepared, annotate, request_id_from, span_metadata
 from .streams import AsyncEventStream, EventStream
 
 __all__ = ["agenerate", "astream_generate", "generate", "stream_generate", "unwrap"]
 
 
-def _finish(model_ref: ModelRef | None) -> Callable[[StreamCollector], Response]:
+def _finish(prepared: Prepared) -> Callable[[StreamCollector], Response]:
     def project(collector: StreamCollector) -> Response:
-        return with_costs(collector.to_response(), model_ref)
+        return finish_response(collector.to_response(), prepared)
 
     return project
 
@@ -48,6 +40,10 @@ def _failed(error: AllmError, request_id: str) -> Response:
     )
 
 
+def _whole(response: Response, request_id: str, log: AttemptLog) -> Response:
+    return log.finish(replace(response, request_id=request_id))
+
+
 def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Response]:
     """Stream one model call as events. Pre-flight failures raise here; nothing is sent yet."""
     request_id = request_id_from(opts)
@@ -59,7 +55,7 @@ def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Respo
     return EventStream(
         events,
         lambda: StreamCollector(request_id=request_id),
-        _finish(prepared.model_ref),
+        _finish(prepared),
         request_id,
     )
 
@@ -76,17 +72,16 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
         if streaming:
             response = stream_generate(engine, request, **opts).collect()
         else:
-            planned = plan_call(engine, request, opts, request_id, "generate")
-            annotate(span, planned.request, planned.call, planned.adapter)
             # the adapter's own pre-flight raises here
-            plan = generate_plan(engine, planned.adapter, planned.request, planned.call, opts)
+            planned, plan, log = prepare_generate(engine, request, opts, request_id)
+            annotate(span, planned.request, planned.call, planned.adapter)
             try:
                 response = _sync.run(plan)
             except ConfigurationError:
                 raise  # a programmer error (a bad option or script) is never data
             except AllmError as exc:
                 response = _failed(exc, request_id)
-            response = with_costs(replace(response, request_id=request_id), planned.model_ref)
+            response = _whole(response, request_id, log)
         span.stop_metadata["response"] = response
     return response
 
@@ -104,7 +99,7 @@ async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEvent
     return AsyncEventStream(
         events,
         lambda: StreamCollector(request_id=request_id),
-        _finish(prepared.model_ref),
+        _finish(prepared),
         request_id,
         prepared.plan,
     )
@@ -121,17 +116,16 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
             stream = await astream_generate(engine, request, **opts)
             response = await stream.collect()
         else:
-            planned = plan_call(engine, request, opts, request_id, "generate")
-            annotate(span, planned.request, planned.call, planned.adapter)
             # the adapter's own pre-flight raises here
-            plan = generate_plan(engine, planned.adapter, planned.request, planned.call, opts)
+            planned, plan, log = prepare_generate(engine, request, opts, request_id)
+            annotate(span, planned.request, planned.call, planned.adapter)
             try:
                 response = await _async.run(plan)
             except ConfigurationError:
                 raise  # a programmer error (a bad option or script) is never data
             except AllmError as exc:
                 response = _failed(exc, request_id)
-            response = with_costs(replace(response, request_id=request_id), planned.model_ref)
+            response = _whole(response, request_id, log)
         span.stop_metadata["response"] = response
     return response
 

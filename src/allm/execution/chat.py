@@ -13,7 +13,7 @@ an error finish, ``halt_when``, ``max_turns``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,25 +24,26 @@ from ..data.messages import Message, Role
 from ..data.request import Request
 from ..data.response import FinishReason, Response
 from ..data.results import ChatResult, HaltReason, StepResult, Thread
-from ..effects import Effect
+from ..effects import Effect, relay
 from ..errors import AllmError, EngineError
 from ..events import ChatCompleted, ErrorEvent, StepCompleted, is_usage_chunk
 from ..tooling import (
     ToolContext,
 )
+from .attempts import finish_response
 from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, resolve_run
 from .compact import wire_tools
 from .runner import (
     EventFilter,
     Prepared,
     annotate,
-    prepare,
+    plan_call,
     request_id_from,
     typed_output_mode,
-    with_costs,
 )
 from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle
+from .turns import needs_history_plan, open_turn, reduce_plan
 
 __all__ = [
     "DEFAULT_NUDGE",
@@ -60,10 +61,26 @@ _NO_FILTER = EventFilter(None, frozenset())
 _COMPLETED = frozenset({FinishReason.STOP, FinishReason.LENGTH, FinishReason.CONTENT_FILTER})
 
 
-def _prepare_step(run: ChatRun, thread: Thread) -> Prepared:
-    request = Request(messages=thread.messages, tools=wire_tools(run.tools))
-    opts = {**run.step_opts, "request_id": run.request_id}
-    return prepare(run.engine, request, opts, run.request_id)
+_Turn = tuple[ChatRun, Prepared]
+
+
+def _prepare_step(
+    run: ChatRun, thread: Thread, turn: int = 1, steps: Sequence[StepResult] = ()
+) -> _Turn | None:
+    """The first turn, planned now (its pre-flight raises); ``None`` when the history reducer
+    needs a model call first: then only the pre-flight runs now and the turn is planned lazily."""
+    if needs_history_plan(run):
+        request = Request(messages=thread.messages, tools=wire_tools(run.tools))
+        plan_call(run.engine, request, {**run.step_opts}, run.request_id, "stream")
+        return None
+    return open_turn(run, thread, turn, steps)
+
+
+def _lazy_turn(
+    run: ChatRun, thread: Thread, turn: int, steps: Sequence[StepResult], memo: dict[str, str]
+) -> Generator[Any, Any, _Turn]:
+    messages = yield from reduce_plan(run, thread, memo)
+    return open_turn(run, thread, turn, steps, messages)
 
 
 def _relay(
@@ -71,22 +88,13 @@ def _relay(
 ) -> Generator[Any, Any, Any]:
     """Pass a nested plan's events and effects through (effect results go back in), letting
     ``observe`` see each event; close the plan exactly once; return its return value."""
-    reply: Any = None
-    try:
-        while True:
-            try:
-                item = plan.send(reply)  # type: ignore[attr-defined]
-            except StopIteration as stop:
-                return stop.value
-            if isinstance(item, Effect):
-                reply = yield item
-            else:
-                if observe is not None:
-                    observe(item)
-                yield item
-                reply = None
-    finally:
-        plan.close()  # type: ignore[attr-defined]
+
+    def passed(event: Any) -> tuple[Any]:
+        if observe is not None:
+            observe(event)
+        return (event,)
+
+    return (yield from relay(plan, passed))
 
 
 def _assistant_message(response: Response) -> Message:
@@ -150,7 +158,7 @@ def _step_body(
     finally:
         plan.close()  # type: ignore[attr-defined]
 
-    response = with_costs(collector.to_response(), prepared.model_ref)
+    response = finish_response(collector.to_response(), prepared)
     new_thread = thread.add_message(_assistant_message(response))
     manual_calls: tuple[Any, ...] = ()
     calls = response.tool_calls
@@ -248,24 +256,27 @@ def _terminal(run: ChatRun, result: StepResult, index: int) -> tuple[str, dict[s
     return None
 
 
-def chat_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[Any, Any, ChatResult]:
+def chat_plan(run: ChatRun, thread: Thread, first: _Turn | None) -> Generator[Any, Any, ChatResult]:
     """Steps until a terminal condition, then one ``ChatCompleted``. Returns the result too."""
     collector = StreamCollector(thread, request_id=run.request_id)
     reason: str = HaltReason.COMPLETED.value
     metadata: dict[str, Any] = {}
+    memo: dict[str, str] = {}
     for index in range(run.max_turns):
-        if index == 0:
-            prepared = first
+        if index == 0 and first is not None:
+            step_run, prepared = first
         else:
             try:
-                prepared = _prepare_step(run, thread)
+                step_run, prepared = yield from _lazy_turn(
+                    run, thread, index + 1, collector.steps, memo
+                )
             except AllmError as exc:  # a later step failed pre-flight: data, not an exception
                 event = ErrorEvent(exc)
                 collector.apply(event)
                 yield event
                 reason, metadata = HaltReason.ERROR.value, {"error": exc}
                 break
-        yield from _relay(step_plan(run, thread, prepared), collector.apply)
+        yield from _relay(step_plan(step_run, thread, prepared), collector.apply)
         result = collector.steps[-1]
         thread = result.thread
         decision = _terminal(run, result, index)
@@ -295,12 +306,14 @@ def chat_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[Any, A
     return chat_result
 
 
-def _chat_stream_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[Any, Any, None]:
+def _chat_stream_plan(
+    run: ChatRun, thread: Thread, first: _Turn | None
+) -> Generator[Any, Any, None]:
     result = yield from _relay(chat_plan(run, thread, first))
     yield ChatCompleted(result)
 
 
-def _finalize_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[Any, Any, None]:
+def _finalize_plan(run: ChatRun, thread: Thread, first: _Turn | None) -> Generator[Any, Any, None]:
     """Two passes: the tool loop without the format, then one call with the format and no tools."""
     first_pass = yield from _relay(chat_plan(run, thread, first))
     steps = first_pass.steps
@@ -321,7 +334,7 @@ def _finalize_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[A
         step_opts={**run.step_opts, "response_format": run.response_format},
     )
     try:
-        second_first = _prepare_step(second_run, thread)
+        second_first = _prepare_step(second_run, thread, len(steps) + 1, steps)
     except AllmError as exc:
         metadata = {**first_pass.metadata, "structured_finalize": {**marker, "pass_2_error": exc}}
         yield ChatCompleted(replace(first_pass, metadata=metadata))
@@ -333,6 +346,12 @@ def _finalize_plan(run: ChatRun, thread: Thread, first: Prepared) -> Generator[A
         metadata={**second.metadata, "structured_finalize": marker},
     )
     yield ChatCompleted(merged)
+
+
+def _single_step(run: ChatRun, thread: Thread, first: _Turn | None) -> Generator[Any, Any, None]:
+    if first is None:
+        first = yield from _lazy_turn(run, thread, 1, (), {})
+    yield from step_plan(first[0], thread, first[1])
 
 
 def _needs_finalize(run: ChatRun, adapter: Any, model: Any) -> bool:
@@ -378,7 +397,7 @@ def _open(
     if run.response_format is not None:
         run = replace(run, step_opts={**run.step_opts, "response_format": run.response_format})
     first = _prepare_step(run, thread)
-    return run, step_plan(run, thread, first), _step_projection, thread
+    return run, _single_step(run, thread, first), _step_projection, thread
 
 
 def _chat_projection(collector: StreamCollector) -> ChatResult:

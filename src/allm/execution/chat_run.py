@@ -44,6 +44,8 @@ _CHAT_KEYS = frozenset(
         "structured_finalize",
         "structured_finalize_nudge",
         "tools",
+        "prepare_step",
+        "history",
     }
 )
 
@@ -69,6 +71,8 @@ class ChatRun:
     structured_finalize: bool
     response_format: Any
     nudge: str
+    prepare_step: Callable[[Any], Any] | None = None
+    history: Any = None
 
     @property
     def tools_by_name(self) -> dict[str, Tool]:
@@ -185,6 +189,14 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
         nudge = DEFAULT_NUDGE
     if not isinstance(nudge, str):
         problems.append(f"structured_finalize_nudge must be a str, got {nudge!r}")
+    prepare_step = opts.get("prepare_step")
+    if prepare_step is not None and not callable(prepare_step):
+        problems.append(f"prepare_step must be callable, got {prepare_step!r}")
+    history = opts.get("history")
+    if history is not None and not callable(getattr(history, "reduce", None)):
+        problems.append(
+            f"history must be a reducer from allm.history (with a reduce method), got {history!r}"
+        )
     if problems:
         if any("async" in problem for problem in problems):
             reason = "async_handler_in_sync_api"
@@ -216,4 +228,6 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
         structured_finalize=structured,
         response_format=response_format,
         nudge=nudge,
+        prepare_step=prepare_step,
+        history=history,
     )

@@ -1,7 +1,7 @@
 """The stream runner's pure part: every pre-flight check and option resolution, no I/O.
 
-``prepare`` turns ``(engine, request, **opts)`` into a ``Prepared`` call: the adapter, the final
-request, the adapter's ``Call``, the adapter's lazy generator and the stream filter. Anything wrong
+``plan_call`` turns ``(engine, request, **opts)`` into a ``CallPlan``: the adapter, the final
+request, the adapter's ``Call`` and the stream filter (``attempts.prepare`` opens its stream). Anything wrong
 raises here, before a stream exists. The sync and async drivers only run what it returns.
 """
 
@@ -25,6 +25,7 @@ from ..effects import Effect
 from ..engine import ENGINE_FIELD_KEYS, Engine, new_id
 from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
+from ..middleware import MiddlewareContext, transform_request
 from ..model_refs import model_ref_problem, split_model_ref
 from ..output import (
     OutputSpec,
@@ -45,11 +46,11 @@ __all__ = [
     "EventFilter",
     "Prepared",
     "generate_plan",
+    "stream_plan",
     "annotate",
     "engine_opts_for",
     "model_ref_problem",
     "plan_call",
-    "prepare",
     "resolve_engine_adapter",
     "settings_for",
     "span_metadata",
@@ -74,6 +75,8 @@ ORCHESTRATION_KEYS = frozenset(
         "tool_result_encoder",
         "context",
         "session_id",
+        "prepare_step",
+        "history",
     }
 )
 # The neutral fields every wire translates or refuses (docs/requests.md).
@@ -91,7 +94,7 @@ REQUEST_FIELD_KEYS = frozenset(
         *NEUTRAL_KEYS,
     }
 )
-_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming"})
+_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
 OUTPUT_KEYS = frozenset({"output_retries"})
 
 
@@ -146,6 +149,7 @@ class Prepared:
     plan: Iterator[Event | Effect]
     event_filter: EventFilter
     model_ref: ModelRef | None
+    log: Any = None  # the attempts of an engine with fallbacks (``attempts.AttemptLog``)
 
 
 def _coerce_request(request: Any) -> Request:
@@ -337,27 +341,24 @@ def plan_call(
     return CallPlan(adapter, final, call, event_filter, model_ref)
 
 
-def prepare(engine: Any, request: Any, opts: Mapping[str, Any], request_id: str) -> Prepared:
-    """Every pre-flight step of a streaming call, in order, and the adapter's stream opened (its
-    own pre-flight raises here)."""
-    planned = plan_call(engine, request, opts, request_id, "stream")
-    plan = planned.adapter.stream(planned.request, planned.call)
+def stream_plan(
+    engine: Engine,
+    planned: CallPlan,
+    opts: Mapping[str, Any],
+    wrap: Callable[[Iterator[Event | Effect]], Iterator[Event | Effect]],
+) -> Iterator[Event | Effect]:
+    """The adapter's stream (its own pre-flight raises now), each opened stream passed through
+    ``wrap`` (the middleware), and wrapped for a typed output, whose re-asks open new ones."""
+    adapter, call = planned.adapter, planned.call
+    plan = wrap(adapter.stream(planned.request, call))
     spec = planned.request.response_format
     if isinstance(spec, OutputSpec):
-        adapter, call = planned.adapter, planned.call
 
         def start(again: Request) -> Iterator[Event | Effect]:
-            return adapter.stream(again, call)  # type: ignore[no-any-return]
+            return wrap(adapter.stream(again, call))
 
         plan = typed_stream(plan, start, planned.request, spec, output_retries_from(engine, opts))
-    return Prepared(
-        planned.adapter,
-        planned.request,
-        planned.call,
-        plan,
-        planned.event_filter,
-        planned.model_ref,
-    )
+    return plan
 
 
 def generate_plan(
@@ -432,6 +433,9 @@ def _resolve_call(
     model: Any,
 ) -> tuple[Request, Call, ModelRef | None]:
     final = build_request(engine, request, opts, model)
+    if engine.middleware:
+        ctx = MiddlewareContext(request_id, engine, getattr(adapter, "name", None), final.model)
+        final = transform_request(engine.middleware, final, ctx)
     model_ref = _catalog_entry(model, final.model, getattr(adapter, "name", None))
     output_retries_from(engine, opts)
     validate.request(final)

@@ -4,8 +4,9 @@ Handlers receive ``(name, measurements, metadata)``. Span names: ``allm.<span>.s
 ``allm.<span>.stop`` (measurement ``duration`` in seconds) and ``allm.<span>.exception`` (instead
 of stop, with ``kind``, ``reason`` and ``stacktrace``; the exception is re-raised). The spans are
 ``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image``, ``embed``, ``moderate``,
-``synthesize`` and ``transcribe``; ``allm.adapter.retry`` is a plain event emitted before each
-retry wait, and ``allm.audio.first_chunk`` one when a speech stream delivers its first chunk.
+``synthesize``, ``transcribe`` and ``classify`` (around its ``generate``); ``allm.adapter.retry``
+is a plain event emitted before each retry wait, and ``allm.audio.first_chunk`` one when a
+speech stream delivers its first chunk.
 
 Besides handlers, a *tracer* (``add_tracer``) sees the ``Span`` objects themselves, with their
 parent span and their ``annotations`` (the final request, provider parameters, the provider name:
@@ -62,6 +63,7 @@ SPAN_NAMES = frozenset(
         "moderate",
         "synthesize",
         "transcribe",
+        "classify",
     }
 )
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).

@@ -19,7 +19,8 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
   kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
 * ``image``, ``synthesize``, ``transcribe``: ``generate_content`` / ``text_to_speech`` /
   ``speech_to_text {model}``, kind CLIENT, with ``allm.audio.bytes``, ``allm.audio.duration_ms``
-  and ``allm.audio.language`` for audio (the conventions name no audio operation yet).
+  and ``allm.audio.language`` for audio (the conventions name no audio operation yet);
+* ``classify``: ``classify {model}``, kind INTERNAL, ``allm.classify.label``, holding its ``chat``.
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
@@ -86,19 +87,11 @@ _OPERATIONS = {
     "moderate": "moderation",  # no GenAI name exists for it; the conventions allow custom ones
     "synthesize": "text_to_speech",
     "transcribe": "speech_to_text",
+    "classify": "classify",  # likewise; its generate span is the model call
 }
-_KINDS = {
-    "generate": SpanKind.CLIENT,
-    "stream": SpanKind.CLIENT,
-    "step": SpanKind.CLIENT,
-    "image": SpanKind.CLIENT,
-    "embed": SpanKind.CLIENT,
-    "moderate": SpanKind.CLIENT,
-    "synthesize": SpanKind.CLIENT,
-    "transcribe": SpanKind.CLIENT,
-    "chat": SpanKind.INTERNAL,
-    "tool": SpanKind.INTERNAL,
-}
+# Model calls are CLIENT spans; the loop, a tool and a classification (around its chat) INTERNAL.
+_INTERNAL = frozenset({"chat", "tool", "classify"})
+_KINDS = {name: SpanKind.INTERNAL if name in _INTERNAL else SpanKind.CLIENT for name in _OPERATIONS}
 # allm provider name -> (gen_ai.provider.name, gen_ai.system); others are used as they are.
 _PROVIDERS = {
     "openai": ("openai", "openai"),

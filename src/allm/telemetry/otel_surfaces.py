@@ -1,6 +1,7 @@
 """The OpenTelemetry attributes of the surfaces beside chat (images, embeddings, moderation,
-speech, transcription): their calls raise, so each reports its answer, or its failure, in its
-span's stop metadata. Pure functions of that metadata; ``allm.telemetry.otel`` applies them."""
+speech, transcription, classification): their calls raise, so each reports its answer, or its
+failure, in its span's stop metadata. Pure functions of that metadata; ``allm.telemetry.otel``
+applies them. A classification reports only its label: its chat span holds the model call."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 __all__ = ["SURFACE_SPANS", "surface_attributes"]
 
-SURFACE_SPANS = frozenset({"image", "embed", "moderate", "synthesize", "transcribe"})
+SURFACE_SPANS = frozenset({"image", "embed", "moderate", "synthesize", "transcribe", "classify"})
 
 
 def surface_attributes(
@@ -22,6 +23,9 @@ def surface_attributes(
 ) -> dict[str, Any]:
     """The span's attributes from what the call answered (nothing when it failed)."""
     attributes: dict[str, Any] = {}
+    if name == "classify":
+        label = stop.get("label")
+        return {"allm.classify.label": label} if isinstance(label, str) else attributes
     count = stop.get("image_count")
     if name == "image" and isinstance(count, int):
         attributes["allm.image.count"] = count

@@ -91,10 +91,17 @@ class LoopbackServer:
                 body = self.rfile.read(length) if length else b""
                 path = self.path
                 received = server._record(self.command, path, dict(self.headers.items()), body)
+                self._counted = True
                 try:
                     answer = server._next(self.command, path.split("?", 1)[0], received)
                     self._write(answer)
                 finally:
+                    self._uncount()
+
+            def _uncount(self) -> None:
+                # Before the last write: once the client has it, it may send its next request.
+                if self._counted:
+                    self._counted = False
                     server._done()
 
             def _write(self, answer: Answer | None) -> None:
@@ -128,6 +135,7 @@ class LoopbackServer:
                         elif piece:
                             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                         self.wfile.flush()
+                    self._uncount()
                     if answer.cut_after is None:
                         self.wfile.write(b"0\r\n\r\n")
                         self.wfile.flush()
