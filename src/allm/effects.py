@@ -11,18 +11,22 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Effect", "Scope", "Sleep", "relay"]
+__all__ = ["Deadline", "Effect", "Scope", "Sleep", "relay"]
 
 
 class Scope:
     """What effects opened during one drive (HTTP responses, ...). The driver closes whatever is
-    still open when the drive ends, however it ends, exactly once."""
+    still open when the drive ends, however it ends, exactly once.
 
-    __slots__ = ("_next", "resources")
+    ``deadline`` (a ``time.monotonic()`` instant, or None) bounds every HTTP exchange of the
+    drive: set by the ``Deadline`` effect a retry loop yields when a model request starts."""
+
+    __slots__ = ("_next", "deadline", "resources")
 
     def __init__(self) -> None:
         self.resources: dict[int, Any] = {}
         self._next = 0
+        self.deadline: float | None = None
 
     def add(self, resource: Any) -> int:
         """Keep ``resource`` (it has ``close()`` or ``aclose()``); returns its handle."""
@@ -88,6 +92,24 @@ class Sleep(Effect):
         import anyio
 
         await anyio.sleep(max(self.seconds, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline(Effect):
+    """From now on, HTTP exchanges of this drive end ``seconds`` from now (``None``: no bound).
+    Answers with the deadline as a ``time.monotonic()`` instant, or ``None``."""
+
+    seconds: float | None
+
+    def _set(self, scope: Scope) -> float | None:
+        scope.deadline = None if self.seconds is None else time.monotonic() + self.seconds
+        return scope.deadline
+
+    def run_sync(self, scope: Scope) -> float | None:
+        return self._set(scope)
+
+    async def run_async(self, scope: Scope) -> float | None:
+        return self._set(scope)
 
 
 def relay(

@@ -6,40 +6,7 @@ clause there is a subclass, and the kind's constructor picks it for you::
 
     AdapterError("rate_limited")  ->  RateLimitError(reason="rate_limited")
 
-The tree::
-
-    AllmError
-    ├── EngineError                         engine misconfigured for the call (missing adapter, key, ...)
-    ├── AdapterError                        the provider answered badly, or not at all
-    │   ├── AuthenticationError             authentication_failed
-    │   ├── RateLimitError                  rate_limited
-    │   ├── QuotaExhaustedError             quota_exhausted (a billing stop; never retried)
-    │   ├── InvalidRequestError             invalid_request
-    │   │   └── ContextLengthError          context_length_exceeded
-    │   ├── ContentFilterError              content_filter
-    │   ├── UnsupportedFeatureError         unsupported_feature
-    │   ├── ProviderUnavailableError        provider_unavailable
-    │   ├── MalformedResponseError          malformed_response
-    │   ├── NetworkError (ConnectionError)  network_error
-    │   ├── AdapterTimeoutError (TimeoutError)  timeout
-    │   └── NoScriptedResponseError         no_scripted_response (the Fake provider ran out of script)
-    ├── StreamError                         the event stream itself failed
-    │   └── StreamTimeoutError (TimeoutError)
-    ├── ValidationError (ValueError)        bad input, every problem listed with its path
-    │   └── OutputValidationError           invalid_output: no attempt matched the output type
-    ├── ToolError                           a tool could not produce a result
-    │   └── ToolTimeoutError (TimeoutError)
-    ├── SessionError                        a session operation failed on the session's data
-    │   ├── SessionStateError (ValueError)  the operation is illegal in the session's status
-    │   ├── ConflictError                   version_conflict: a store holds a newer version
-    │   ├── SessionNotFoundError (LookupError)  session_not_found: no stored session has that id
-    │   ├── CorruptSessionError             corrupt_session: a stored session cannot be read back
-    │   │   └── SchemaVersionError          unsupported_schema_version: stored by a newer allm
-    │   └── StoreError                      store_unavailable: the database is down or refused
-    ├── ImageAdapterError                   the image provider answered badly
-    │   └── ImageTimeoutError (TimeoutError)
-    ├── ConfigurationError (ValueError)     a programmer error in options, scripts or policies
-    └── NonStopFinishError                  ``allm.unwrap`` found no plain answer
+The tree of kinds and reasons is drawn in ``docs/design/errors.md``.
 
 Errors are plain data: they compare by value, pickle, and round-trip through ``allm.to_json``.
 They never hold transport objects or keys.
@@ -49,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
+
+from . import _secrets
 
 __all__ = [
     "AdapterError",
@@ -153,11 +122,13 @@ class AllmError(Exception):
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown field(s) {sorted(unknown)}")
         self.reason = reason
-        self.metadata = dict(metadata) if metadata else {}
-        self.cause = cause
+        # Scrubbed at birth: whoever raised it, an error never carries a key (see allm._secrets).
+        scrub = _secrets.scrub_value
+        self.metadata = scrub(dict(metadata)) if metadata else {}
+        self.cause = cause if isinstance(cause, AllmError) else scrub(cause)
         for name in self.extra_fields:
-            setattr(self, name, self._coerce_field(name, fields.get(name)))
-        self.message = message if message is not None else self._default_message()
+            setattr(self, name, scrub(self._coerce_field(name, fields.get(name))))
+        self.message = scrub(message if message is not None else self._default_message())
         super().__init__(self.message)
         # OSError subclasses (TimeoutError, ConnectionError) take their args from __new__, which
         # we override; set them here so str(error) is the message for every kind.
@@ -574,6 +545,8 @@ class ConfigurationError(AllmError, ValueError):
             "invalid_adapter",
             "invalid_tool",
             "invalid_catalog",
+            "invalid_key",
+            "invalid_header",
             "async_handler_in_sync_api",
         }
     )

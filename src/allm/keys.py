@@ -13,10 +13,11 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 
+from . import _secrets
 from .config import get_settings
 from .errors import EngineError
 
-__all__ = ["delete", "env_vars", "fetch", "get", "parse_dotenv", "put", "scoped"]
+__all__ = ["delete", "env_vars", "fetch", "get", "locate", "parse_dotenv", "put", "scoped"]
 
 _lock = threading.Lock()
 _runtime: dict[str, str] = {}
@@ -38,6 +39,7 @@ def env_vars(provider: str) -> tuple[str, ...]:
 
 def put(provider: str, key: str) -> None:
     """Keep ``key`` for ``provider`` in this process."""
+    _secrets.remember(key)
     with _lock:
         _runtime[provider] = key
 
@@ -88,27 +90,43 @@ def _dotenv_values(path: str) -> dict[str, str]:
 
 def get(provider: str, api_key: str | None = None) -> tuple[str, str] | None:
     """``(key, source)`` for ``provider``, or ``None``. Sources: opts, runtime, app_config, env, dotenv."""
+    found = locate(provider, api_key)
+    return None if found is None else (found[0], found[1])
+
+
+def locate(provider: str, api_key: str | None = None) -> tuple[str, str, str] | None:
+    """``(key, source, where)``: ``get`` plus where exactly the key came from, for messages that
+    must name a key's origin without showing it (``"environment variable OPENAI_API_KEY"``).
+
+    Every key found is remembered as a secret, so no error allm keeps can carry it."""
+    found = _locate(provider, api_key)
+    if found is not None:
+        _secrets.remember(found[0])
+    return found
+
+
+def _locate(provider: str, api_key: str | None) -> tuple[str, str, str] | None:
     if api_key:
-        return api_key, "opts"
+        return api_key, "opts", "the api_key= call keyword"
     scoped_keys = _scoped.get()
     if scoped_keys and scoped_keys.get(provider):
-        return scoped_keys[provider], "runtime"
+        return scoped_keys[provider], "runtime", f"allm.keys.scoped({{{provider!r}: ...}})"
     runtime_key = _runtime.get(provider)
     if runtime_key:
-        return runtime_key, "runtime"
+        return runtime_key, "runtime", f"allm.keys.put({provider!r}, ...)"
     settings = get_settings()
     configured = settings.keys.get(provider)
     if configured:
-        return configured, "app_config"
+        return configured, "app_config", f"allm.configure(keys={{{provider!r}: ...}})"
     for name in env_vars(provider):
         value = os.environ.get(name)
         if value:
-            return value, "env"
+            return value, "env", f"environment variable {name}"
     if settings.load_dotenv:
         values = _dotenv_values(settings.dotenv_path)
         for name in env_vars(provider):
             if values.get(name):
-                return values[name], "dotenv"
+                return values[name], "dotenv", f"{name} in the .env file {settings.dotenv_path}"
     return None
 
 

@@ -1,7 +1,8 @@
 """Retry policy: which failures are retried, how long to wait, and the retry loop as pure steps.
 
 The loop never sleeps itself: it yields ``Sleep`` effects, so the same code serves the sync and
-async drivers.
+async drivers. It first yields a ``Deadline`` effect, which bounds every HTTP exchange of the drive
+by the policy's ``deadline_ms`` (or lifts the bound an earlier request set).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
 from . import codec, telemetry
-from .effects import Effect, Sleep
+from .effects import Deadline, Effect, Sleep
 from .errors import AllmError, ConfigurationError
 
 __all__ = [
@@ -31,14 +32,21 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How to retry. ``max_attempts`` counts the first try; 0 or 1 means no retry."""
+    """How to retry. ``max_attempts`` counts the first try; 0 or 1 means no retry.
+
+    A server's ``Retry-After`` is honoured up to ``max_retry_after_ms``; beyond it the error is
+    returned at once (its ``retry_after_ms`` says when to come back). ``deadline_ms`` bounds the
+    whole call: every attempt, every wait and a slow stream (``None``: no bound).
+    """
 
     max_attempts: int = 3
     base_delay_ms: int = 500
     max_delay_ms: int = 30_000
-    retry_on: tuple[int | str, ...] = (429, 500, 502, 503, 504, "timeout")
+    retry_on: tuple[int | str, ...] = (429, 500, 502, 503, 504, "timeout", "network_error")
     jitter_ms: int = 250
     respect_retry_after: bool = True
+    max_retry_after_ms: int | None = 60_000
+    deadline_ms: int | None = None
 
     def matches(self, error: Any) -> bool:
         """Whether ``error`` (an HTTP status, a reason string or an error) is retryable."""
@@ -56,6 +64,15 @@ class RetryPolicy:
             return suggested_ms + jitter_ms
         backoff: int = min(self.max_delay_ms, self.base_delay_ms * 2 ** (attempt - 1)) + jitter_ms
         return max(suggested_ms or 0, backoff)
+
+    def waits_too_long(self, suggested_ms: int | None) -> bool:
+        """Whether a server asks for a longer wait than ``max_retry_after_ms`` allows."""
+        return (
+            self.respect_retry_after
+            and self.max_retry_after_ms is not None
+            and suggested_ms is not None
+            and suggested_ms > self.max_retry_after_ms
+        )
 
 
 codec.register(RetryPolicy)
@@ -81,6 +98,12 @@ def policy_from(setting: Any) -> RetryPolicy:
             value = values.get(name, 0)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 problems.append(f"{name} must be a non-negative int, got {value!r}")
+        for name in ("max_retry_after_ms", "deadline_ms"):
+            value = values.get(name)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value <= 0
+            ):
+                problems.append(f"{name} must be a positive int or None, got {value!r}")
         if "retry_on" in values:
             values["retry_on"] = tuple(values["retry_on"])
         if problems:
@@ -126,8 +149,11 @@ def retrying(
 ) -> Generator[Effect, Any, Outcome[T]]:
     """Run ``attempt(1)``, ``attempt(2)``, ... until one succeeds or the policy says stop.
 
-    Emits ``allm.adapter.retry`` before each wait. Returns the last outcome.
+    Emits ``allm.adapter.retry`` before each wait. Returns the last outcome, at once when the
+    server asks for a wait over ``max_retry_after_ms`` or the wait would end past the deadline.
     """
+    seconds = None if policy.deadline_ms is None else policy.deadline_ms / 1000
+    deadline = yield Deadline(seconds)
     number = 1
     while True:
         outcome = yield from attempt(number)
@@ -135,7 +161,11 @@ def retrying(
             return outcome
         if number >= max(policy.max_attempts, 1) or not policy.matches(outcome.error):
             return outcome
+        if policy.waits_too_long(outcome.delay_ms):
+            return outcome
         delay = policy.delay_ms(number, outcome.delay_ms, jitter())
+        if deadline is not None and time.monotonic() + delay / 1000 >= deadline:
+            return outcome
         reason = getattr(outcome.error, "reason", outcome.error)
         telemetry.execute(
             "allm.adapter.retry",

@@ -20,6 +20,7 @@ from .errors import FieldError, Path, ValidationError
 
 __all__ = [
     "errors_image_request",
+    "errors_json",
     "errors_message",
     "errors_request",
     "errors_session",
@@ -47,6 +48,42 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def errors_json(value: Any, path: Path = ()) -> list[FieldError]:
+    """Where ``value`` cannot be JSON-encoded as sent: a value that is not null, a bool, a number,
+    a string, a list or a mapping (``"not_json_encodable"``), a mapping key that is not a string
+    (``"non_string_key"``), NaN or an infinity (``"non_finite_number"``), a container inside
+    itself (``"circular_reference"``)."""
+    errors: list[FieldError] = []
+    _walk_json(value, path, errors, set())
+    return errors
+
+
+def _walk_json(value: Any, path: Path, errors: list[FieldError], open_ids: set[int]) -> None:
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            errors.append((path, "non_finite_number"))
+        return
+    if isinstance(value, Mapping | list | tuple):
+        if id(value) in open_ids:
+            errors.append((path, "circular_reference"))
+            return
+        open_ids.add(id(value))
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    errors.append(((*path, repr(key)), "non_string_key"))
+                    continue
+                _walk_json(item, (*path, key), errors, open_ids)
+        else:
+            for index, item in enumerate(value):
+                _walk_json(item, (*path, index), errors, open_ids)
+        open_ids.discard(id(value))
+        return
+    errors.append((path, "not_json_encodable"))
+
+
 def errors_message(msg: Any, path: Path = ()) -> list[FieldError]:
     """Problems with one message."""
     if not isinstance(msg, Message):
@@ -72,6 +109,8 @@ def errors_message(msg: Any, path: Path = ()) -> list[FieldError]:
     for index, call in enumerate(msg.tool_calls):
         if not isinstance(call, ToolCall):
             errors.append(((*path, "tool_calls", index), "invalid_type"))
+        else:
+            errors.extend(errors_json(call.arguments, (*path, "tool_calls", index, "arguments")))
     if not isinstance(msg.metadata, Mapping):
         errors.append(((*path, "metadata"), "not_a_map"))
     return errors
@@ -93,6 +132,8 @@ def errors_tool(value: Any, path: Path = ()) -> list[FieldError]:
         errors.append(((*path, "description"), "not_a_string"))
     if not isinstance(value.schema, Mapping):
         errors.append(((*path, "schema"), "not_a_map"))
+    else:
+        errors.extend(errors_json(value.schema, (*path, "schema")))
     return errors
 
 
@@ -101,14 +142,13 @@ def _errors_response_format(value: Any) -> list[FieldError]:
         return []  # a typed output is checked when its spec is built
     if not isinstance(value, Mapping):
         return [(("response_format",), "invalid_shape")]
+    errors: list[FieldError] = []
     if value.get("type") == "json_schema":
-        errors: list[FieldError] = []
         if not isinstance(value.get("name"), str) or not value.get("name"):
             errors.append((("response_format", "name"), "required"))
         if not isinstance(value.get("schema"), Mapping):
             errors.append((("response_format", "schema"), "not_a_map"))
-        return errors
-    return []
+    return errors + errors_json(value, ("response_format",))
 
 
 def _is_json_schema_format(value: Any) -> bool:
@@ -144,7 +184,9 @@ def errors_request(req: Any) -> list[FieldError]:
             errors.append((("tool_choice",), "invalid_shape"))
         elif choice[1] not in seen:
             errors.append((("tool_choice",), "unknown_tool"))
-    elif choice is not None and not isinstance(choice, Mapping):
+    elif isinstance(choice, Mapping):
+        errors.extend(errors_json(choice, ("tool_choice",)))
+    elif choice is not None:
         errors.append((("tool_choice",), "invalid_shape"))
     if req.temperature is not None:
         if not _is_number(req.temperature):
@@ -163,6 +205,8 @@ def errors_request(req: Any) -> list[FieldError]:
         errors.append((("structured_finalize",), "requires_json_schema"))
     if not isinstance(req.options, Mapping):
         errors.append((("options",), "not_a_map"))
+    else:
+        errors.extend(errors_json(req.options, ("options",)))
     if not isinstance(req.metadata, Mapping):
         errors.append((("metadata",), "not_a_map"))
     return errors
@@ -241,6 +285,7 @@ def errors_image_request(value: Any) -> list[FieldError]:
     for index, image in enumerate(value.input_images):
         if not isinstance(image, Image):
             errors.append((("input_images", index), "invalid_type"))
+    errors.extend(errors_json(value.options, ("options",)))
     return errors
 
 

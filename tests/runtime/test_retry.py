@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import allm
 from allm import telemetry
-from allm.effects import Sleep
+from allm.effects import Deadline, Sleep
 from allm.errors import AdapterError, ConfigurationError
 from allm.retry import (
     DEFAULT_POLICY,
@@ -46,7 +46,7 @@ def _drive(
     """Run ``retrying`` by hand: iterate the generator, sending None back for every effect."""
     numbers: list[int] = []
     sleeps: list[Sleep] = []
-    plan = retrying(policy, metadata or {}, _attempts(outcomes, numbers), lambda: jitter)
+    plan = _started(retrying(policy, metadata or {}, _attempts(outcomes, numbers), lambda: jitter))
     reply = None
     while True:
         try:
@@ -58,6 +58,12 @@ def _drive(
         if log is not None:
             log.append(("sleep", effect.seconds))
         reply = None
+
+
+def _started(plan: Generator[Any, Any, Any], seconds: float | None = None) -> Any:
+    """The loop first sets the drive's deadline (none by default)."""
+    assert next(plan) == Deadline(seconds)
+    return plan
 
 
 def _timeout() -> AdapterError:
@@ -86,9 +92,11 @@ def test_f042_default_policy_values():
     assert policy.max_attempts == 3
     assert policy.base_delay_ms == 500
     assert policy.max_delay_ms == 30_000
-    assert policy.retry_on == (429, 500, 502, 503, 504, "timeout")
+    assert policy.retry_on == (429, 500, 502, 503, 504, "timeout", "network_error")
     assert policy.jitter_ms == 250
     assert policy.respect_retry_after is True
+    assert policy.max_retry_after_ms == 60_000
+    assert policy.deadline_ms is None
     assert allm.Engine().retry_policy() == DEFAULT_POLICY
     assert policy_from("default") == policy_from(True) == policy_from(None) == DEFAULT_POLICY
 
@@ -123,7 +131,7 @@ def test_f042_random_jitter_stays_in_range():
     delays = set()
     for _ in range(200):
         plan = retrying(DEFAULT_POLICY, {}, _attempts([Retry(_timeout()), Ok(1)], numbers))
-        effect = next(plan)
+        effect = _started(plan).send(None)
         delays.add(round(effect.seconds * 1000))
         with pytest.raises(StopIteration):
             plan.send(None)
@@ -231,7 +239,7 @@ def test_f042_exceptions_from_the_attempt_are_never_retried(retry_log):
         yield  # pragma: no cover
 
     with pytest.raises(AdapterError):
-        next(retrying(RetryPolicy(), {}, attempt))
+        _started(retrying(RetryPolicy(), {}, attempt)).send(None)
 
     assert numbers == [1]
     assert retry_log == []
@@ -244,8 +252,8 @@ def test_f042_effects_of_an_attempt_pass_through_and_receive_replies():
         received.append((yield Sleep(0.25)))
         return Ok(number)
 
-    plan = retrying(RetryPolicy(), {}, attempt)
-    assert next(plan) == Sleep(0.25)
+    plan = _started(retrying(RetryPolicy(), {}, attempt))
+    assert plan.send(None) == Sleep(0.25)
     with pytest.raises(StopIteration) as stop:
         plan.send("reply")
 
@@ -381,4 +389,6 @@ def test_f043_retry_policy_fields_are_the_documented_ones():
         "retry_on",
         "jitter_ms",
         "respect_retry_after",
+        "max_retry_after_ms",
+        "deadline_ms",
     ]

@@ -56,8 +56,8 @@ class Call:
     its model selects it) overlaid by the call's (transport keywords included);
     ``provider_settings`` this provider's ``allm.configure(providers=...)`` entry, which ranks
     below the adapter's own constructor settings. The key is not resolved here: adapters call
-    ``allm.keys.fetch(provider, call.api_key)`` after their own checks, so a request that fails
-    locally never needs a key.
+    ``HttpSettings.api_key(call)`` after their own checks (so a request that fails locally never
+    needs a key), which also refuses a key that cannot be sent.
     """
 
     request_id: str

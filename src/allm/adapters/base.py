@@ -21,7 +21,7 @@ from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import Response
 from ..effects import Effect
-from ..errors import AdapterError, FieldError, ValidationError
+from ..errors import AdapterError, ConfigurationError, FieldError, ValidationError
 from ..events import ErrorEvent, Event, MessageStarted
 from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
 from . import Call
@@ -33,6 +33,8 @@ from .http import (
     HttpSend,
     Transport,
     TransportFailure,
+    check_headers,
+    header_problem,
 )
 from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder, SSEEvent
 
@@ -51,6 +53,9 @@ __all__ = [
 IMAGE_MIME_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_TIMEOUT = 60.0
+# An exchange that opened: its head, and for a stream the first read (bytes, ``None`` for an
+# empty body, or the failure that read ended with).
+Opened = tuple[HttpResult, bytes | TransportFailure | None]
 DEFAULT_STREAM_TIMEOUT = 60.0
 
 
@@ -240,20 +245,41 @@ class HttpSettings:
         return found
 
     def api_key(self, call: Call) -> str:
-        """The key, resolved now (after the adapter's local checks passed)."""
-        return keys.fetch(self.key_provider, call.api_key)
+        """The key, resolved now (after the adapter's local checks passed); a key that cannot be
+        sent in a header is a ``ConfigurationError`` naming where it came from, never the key."""
+        key = self.optional_api_key(call)
+        if key is None:
+            return keys.fetch(self.key_provider, call.api_key)  # raises missing_key
+        return key
+
+    def optional_api_key(self, call: Call) -> str | None:
+        """The key if one is configured (checked as ``api_key`` does), else None."""
+        found = keys.locate(self.key_provider, call.api_key)
+        if found is None:
+            return None
+        key, _, where = found
+        problem = header_problem(key)
+        if problem is not None:
+            raise ConfigurationError(
+                "invalid_key",
+                problems=[f"the {self.key_provider} key from {where} cannot be sent: {problem}"],
+            )
+        return key
 
     def extra_headers(self, call: Call) -> dict[str, str]:
         """Headers from the provider's configured settings, then the constructor, then the
-        call's ``headers`` option. Configured headers travel only to the host configured with
-        them (their ``base_url``, else the provider's default), never to one set above them."""
+        call's ``headers`` option (checked now). Configured headers travel only to the host
+        configured with them (their ``base_url``, else the provider's default), never to one set
+        above them."""
         settings = call.provider_settings
         configured = settings.get("headers") or {}
         if configured:
             home = str(settings.get("base_url") or self.default_base_url).rstrip("/")
             if self.base(call) != home:
                 configured = {}
-        return {**configured, **self.headers, **(call.opt("headers") or {})}
+        merged = {**configured, **self.headers, **(call.opt("headers") or {})}
+        check_headers(tuple(merged.items()))
+        return merged
 
 
 class HttpAdapter(HttpSettings):
@@ -336,19 +362,32 @@ class HttpAdapter(HttpSettings):
 
     def _open(
         self, call: Call, http_request: HttpRequest, stream: bool
-    ) -> Generator[Effect, Any, Outcome[HttpResult]]:
+    ) -> Generator[Effect, Any, Outcome[Opened]]:
+        """Send under the retry policy. For a stream the first read belongs to the attempt:
+        nothing has reached the consumer before the first bytes, so a connection that breaks
+        before them is retried like one that failed to open. (A silent one is not: the server may
+        be thinking, and a resend would pay for the work twice.) The outcome carries the first
+        chunk (``None``: the body was empty) or the read's failure."""
         transport = self.transport(call)
         timeout = self.setting(call, "timeout", DEFAULT_TIMEOUT)
         stream_timeout = self.setting(call, "stream_timeout", DEFAULT_STREAM_TIMEOUT)
 
-        def attempt(number: int) -> Generator[Effect, Any, Outcome[HttpResult]]:
+        def attempt(
+            number: int,
+        ) -> Generator[Effect, Any, Outcome[Opened]]:
             result = yield HttpSend(transport, http_request, stream, timeout, stream_timeout)
             if isinstance(result, TransportFailure):
                 return Retry(self._transport_error(result, call))
             if result.status >= 400:
                 error = self.classify_error(result, call)
                 return Retry(error, error.retry_after_ms)
-            return Ok(result)
+            if not stream:
+                return Ok((result, None))
+            assert result.handle is not None
+            first = yield HttpRead(result.handle)
+            if isinstance(first, TransportFailure) and first.reason == "network_error":
+                return Retry(self._transport_error(first, call))
+            return Ok((result, first))
 
         meta = {"provider": self.name, "request_id": call.request_id}
         outcome = yield from retrying(self.retry_policy(call), meta, attempt)
@@ -371,17 +410,14 @@ class HttpAdapter(HttpSettings):
             yield MessageStarted(Message(Role.ASSISTANT, ""))
             yield ErrorEvent(outcome.error)
             return
-        result = outcome.value
+        result, chunk = outcome.value
         assert result.handle is not None
         for event in decoder.start(result):
             yield event
         limit = self.line_limit(call)
         sse = SSEDecoder(limit)
         buffered = bytearray()
-        while True:
-            chunk = yield HttpRead(result.handle)
-            if chunk is None:
-                break
+        while chunk is not None:
             if isinstance(chunk, TransportFailure):
                 for event in decoder.fail(self._transport_error(chunk, call)):
                     yield event
@@ -394,18 +430,19 @@ class HttpAdapter(HttpSettings):
                         yield event
                     yield HttpClose(result.handle)
                     return
-                continue
-            for sse_event in sse.feed(chunk):
-                for event in decoder.feed(sse_event):
-                    yield event
-                if decoder.done:
+            else:
+                for sse_event in sse.feed(chunk):
+                    for event in decoder.feed(sse_event):
+                        yield event
+                    if decoder.done:
+                        yield HttpClose(result.handle)
+                        return
+                if sse.error is not None:  # an oversized line: the events before it were kept
+                    for event in decoder.fail(_with_provider(sse.error, self.name, call, result)):
+                        yield event
                     yield HttpClose(result.handle)
                     return
-            if sse.error is not None:  # an oversized line: the events before it were kept
-                for event in decoder.fail(_with_provider(sse.error, self.name, call, result)):
-                    yield event
-                yield HttpClose(result.handle)
-                return
+            chunk = yield HttpRead(result.handle)
         if decoder.raw_body:
             for event in decoder.finish_body(bytes(buffered)):
                 yield event
@@ -426,7 +463,7 @@ class HttpAdapter(HttpSettings):
         outcome = yield from self._open(call, http_request, stream=False)
         if not isinstance(outcome, Ok):
             raise outcome.error
-        response = self.parse_response(outcome.value, request, call)
+        response = self.parse_response(outcome.value[0], request, call)
         return replace(response, request_id=call.request_id)
 
     # -- small shared helpers ---------------------------------------------------------------------

@@ -8,19 +8,31 @@ when the drive ends, however it ends.
 
 ``Transport`` holds one pooled ``httpx.Client`` and one ``httpx.AsyncClient`` per event loop for
 an adapter configuration, unless clients were injected.
+
+Hardening (see docs/security.md): a header that cannot be sent (CR, LF, control or non-ASCII
+characters) is a ``ConfigurationError`` when the request is built, before any I/O; a failure's text
+never carries a secret header's value; the drive's deadline (``Scope.deadline``) bounds the wait
+for the head and every read of the body; a request that dies on a reused keep-alive connection
+before any answer is sent again once, on a fresh connection.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import _secrets
 from ..effects import Effect, Scope
+from ..errors import ConfigurationError
 
 __all__ = [
+    "SECRET_HEADERS",
     "HttpClose",
     "HttpRead",
     "HttpRequest",
@@ -28,9 +40,82 @@ __all__ = [
     "HttpSend",
     "Transport",
     "TransportFailure",
+    "check_headers",
+    "header_problem",
+    "is_secret_header",
 ]
 
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+# Headers whose values are secrets; so is any header whose name mentions a key, token, secret,
+# password, cookie or auth (``x-my-api-key``, ``proxy-authorization``, ...).
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+_SECRET_NAME = re.compile(r"key|token|secret|passw|cookie|auth", re.IGNORECASE)
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class _ScrubSecrets(logging.Filter):
+    """Scrubs secrets from the transport's own DEBUG records (httpcore logs response headers;
+    a server that echoes a key there would otherwise put it in the caller's logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = _secrets.scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_TRANSPORT_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+for _name in _TRANSPORT_LOGGERS:
+    logging.getLogger(_name).addFilter(_ScrubSecrets())
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value is a secret (never shown, scrubbed from every error)."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or _SECRET_NAME.search(lowered) is not None
+
+
+def header_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as an HTTP header value, or None. Says what is wrong,
+    never what the value is."""
+    if _FIELD_VALUE.fullmatch(value):
+        return None
+    if "\r" in value or "\n" in value:
+        return "it contains a line break (CR or LF)"
+    if _CONTROL.search(value):
+        return "it contains a control character"
+    if not value.isascii():
+        return "it contains a non-ASCII character"
+    return "it has leading or trailing whitespace"
+
+
+def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
+    """Raise ``ConfigurationError("invalid_header")`` naming every header that cannot be sent
+    (never its value); remember the values of secret headers as secrets."""
+    problems = []
+    for name, value in headers:
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            problems.append(f"{name!r} is not a valid HTTP header name")
+            continue
+        if not isinstance(value, str):
+            problems.append(f"header {name!r}: its value must be a str, got {type(value).__name__}")
+            continue
+        if is_secret_header(name):
+            _secrets.remember(value)
+        problem = header_problem(value)
+        if problem is not None:
+            problems.append(f"header {name!r} cannot be sent: {problem}")
+    if problems:
+        raise ConfigurationError("invalid_header", problems=problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +127,19 @@ class HttpRequest:
     headers: tuple[tuple[str, str], ...]
     body: bytes | None = None
 
+    def __post_init__(self) -> None:
+        check_headers(self.headers)
+
     def __repr__(self) -> str:
         shown = tuple(
-            (name, "<hidden>" if name.lower() in _SECRET_HEADERS else value)
-            for name, value in self.headers
+            (name, "<hidden>" if is_secret_header(name) else value) for name, value in self.headers
         )
         size = 0 if self.body is None else len(self.body)
         return f"HttpRequest({self.method} {self.url}, headers={shown!r}, body=<{size} bytes>)"
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values of this request's secret headers."""
+        return tuple(value for name, value in self.headers if is_secret_header(name))
 
     def header(self, name: str) -> str | None:
         """A header's value (case-insensitive), or None."""
@@ -71,18 +162,98 @@ class HttpResult:
 
 @dataclass(frozen=True, slots=True)
 class TransportFailure:
-    """No usable HTTP exchange: ``reason`` is ``"timeout"`` or ``"network_error"``."""
+    """No usable HTTP exchange: ``reason`` is ``"timeout"``, ``"network_error"`` or
+    ``"malformed_response"`` (a body that cannot be decoded, a broken gzip stream)."""
 
     reason: str
     message: str
 
 
-def _failure(exc: BaseException) -> TransportFailure:
+def _failure(
+    exc: BaseException, request: HttpRequest, deadline: float | None = None
+) -> TransportFailure:
     import httpx
 
+    text = _secrets.scrub(f"{type(exc).__name__}: {exc}", request.secrets())
+    if deadline is not None and time.monotonic() >= deadline - 0.01:
+        return TransportFailure("timeout", f"the call ran out of time (deadline_ms); {text}")
     if isinstance(exc, httpx.TimeoutException):
-        return TransportFailure("timeout", f"{type(exc).__name__}: {str(exc) or 'timed out'}")
-    return TransportFailure("network_error", f"{type(exc).__name__}: {exc}")
+        return TransportFailure("timeout", text if str(exc) else f"{text}timed out")
+    if isinstance(exc, httpx.DecodingError):
+        return TransportFailure("malformed_response", text)
+    return TransportFailure("network_error", text)
+
+
+def _deadline_passed() -> TransportFailure:
+    return TransportFailure("timeout", "the call ran out of time (deadline_ms)")
+
+
+def _left(deadline: float | None, limit: float | None) -> float | None:
+    """``limit`` seconds, cut to what is left before ``deadline``."""
+    if deadline is None:
+        return limit
+    left = max(deadline - time.monotonic(), 0.001)
+    return left if limit is None else min(limit, left)
+
+
+class _NewConnection:
+    """A trace hook that notes whether the request opened a connection of its own."""
+
+    __slots__ = ("opened",)
+
+    def __init__(self) -> None:
+        self.opened = False
+
+    def __call__(self, name: str, info: Any) -> None:
+        if name == "connection.connect_tcp.started":
+            self.opened = True
+
+
+class _AsyncNewConnection(_NewConnection):
+    __slots__ = ()
+
+    async def __call__(self, name: str, info: Any) -> None:  # type: ignore[override]
+        if name == "connection.connect_tcp.started":
+            self.opened = True
+
+
+def _stale(exc: BaseException, hook: _NewConnection) -> bool:
+    """A failure before any answer on a connection the pool handed out: the server had closed it
+    (a keep-alive race). Such a request never reached the application, so sending it again is safe."""
+    import httpx
+
+    stale = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+    return not hook.opened and isinstance(exc, stale)
+
+
+class _Watchdog:
+    """Shuts an open response's socket down at the deadline: a blocking read has no other way to
+    learn that the time is up (its timeout is fixed when the body starts)."""
+
+    __slots__ = ("_timer",)
+
+    def __init__(self, response: Any, deadline: float | None) -> None:
+        self._timer: threading.Timer | None = None
+        stream = response.extensions.get("network_stream") if deadline is not None else None
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None and deadline is not None:
+            self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), _shut, (sock,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+def _shut(sock: Any) -> None:
+    import socket
+
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
 
 
 class Transport:
@@ -148,10 +319,11 @@ async def _close_when_loop_ends(client: Any) -> AsyncIterator[None]:
         await client.aclose()
 
 
-def _timeout(connect: float | None, read: float | None) -> Any:
+def _timeout(connect: float | None, read: float | None, deadline: float | None) -> Any:
     import httpx
 
-    return httpx.Timeout(connect=connect, read=read, write=connect, pool=connect)
+    connect = _left(deadline, connect)
+    return httpx.Timeout(connect=connect, read=_left(deadline, read), write=connect, pool=connect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,74 +336,109 @@ class HttpSend(Effect):
     timeout: float | None = 60.0
     stream_timeout: float | None = 60.0
 
-    def _build(self, client: Any) -> Any:
+    def _build(self, client: Any, deadline: float | None, hook: _NewConnection) -> Any:
         read = self.stream_timeout if self.stream else self.timeout
         return client.build_request(
             self.request.method,
             self.request.url,
             headers=list(self.request.headers),
             content=self.request.body,
-            timeout=_timeout(self.timeout, read),
+            timeout=_timeout(self.timeout, read, deadline),
+            extensions={"trace": hook},
         )
 
     def run_sync(self, scope: Scope) -> HttpResult | TransportFailure:
         import httpx
 
         client = self.transport.sync_client()
-        try:
-            response = client.send(self._build(client), stream=True)
-        except httpx.HTTPError as exc:
-            return _failure(exc)
+        deadline = scope.deadline
+        for last_chance in (False, True):
+            if deadline is not None and time.monotonic() >= deadline:
+                return _deadline_passed()
+            hook = _NewConnection()
+            try:
+                response = client.send(self._build(client, deadline, hook), stream=True)
+                break
+            except httpx.HTTPError as exc:
+                if last_chance or not _stale(exc, hook):
+                    return _failure(exc, self.request, deadline)
+            except (ValueError, TypeError) as exc:  # httpx refused to encode the request
+                return _failure(exc, self.request)
         headers = {key.lower(): value for key, value in response.headers.items()}
+        watchdog = _Watchdog(response, deadline)
         if self.stream and response.status_code < 400:
-            handle = scope.add(_SyncBody(response))
+            handle = scope.add(_SyncBody(response, watchdog, self.request, deadline))
             return HttpResult(response.status_code, headers, b"", handle)
         try:
             body = response.read()
         except httpx.HTTPError as exc:
-            return _failure(exc)
+            return _failure(exc, self.request, deadline)
         finally:
+            watchdog.cancel()
             response.close()
         return HttpResult(response.status_code, headers, body)
 
     async def run_async(self, scope: Scope) -> HttpResult | TransportFailure:
+        import anyio
         import httpx
 
         client = await self.transport.async_client()
-        try:
-            response = await client.send(self._build(client), stream=True)
-        except httpx.HTTPError as exc:
-            return _failure(exc)
+        deadline = scope.deadline
+        for last_chance in (False, True):
+            if deadline is not None and time.monotonic() >= deadline:
+                return _deadline_passed()
+            hook = _AsyncNewConnection()
+            try:
+                with anyio.fail_after(_left(deadline, None)):
+                    response = await client.send(self._build(client, deadline, hook), stream=True)
+                break
+            except TimeoutError:
+                return _deadline_passed()
+            except httpx.HTTPError as exc:
+                if last_chance or not _stale(exc, hook):
+                    return _failure(exc, self.request, deadline)
+            except (ValueError, TypeError) as exc:  # httpx refused to encode the request
+                return _failure(exc, self.request)
         headers = {key.lower(): value for key, value in response.headers.items()}
         if self.stream and response.status_code < 400:
-            handle = scope.add(_AsyncBody(response))
+            handle = scope.add(_AsyncBody(response, self.request))
             return HttpResult(response.status_code, headers, b"", handle)
         try:
-            body = await response.aread()
+            with anyio.fail_after(_left(deadline, None)):
+                body = await response.aread()
+        except TimeoutError:
+            return _deadline_passed()
         except httpx.HTTPError as exc:
-            return _failure(exc)
+            return _failure(exc, self.request, deadline)
         finally:
             await response.aclose()
         return HttpResult(response.status_code, headers, body)
 
 
 class _SyncBody:
-    __slots__ = ("chunks", "response")
+    __slots__ = ("chunks", "deadline", "request", "response", "watchdog")
 
-    def __init__(self, response: Any) -> None:
+    def __init__(
+        self, response: Any, watchdog: _Watchdog, request: HttpRequest, deadline: float | None
+    ) -> None:
         self.response = response
         self.chunks = response.iter_bytes()
+        self.watchdog = watchdog
+        self.request = request
+        self.deadline = deadline
 
     def close(self) -> None:
+        self.watchdog.cancel()
         self.response.close()
 
 
 class _AsyncBody:
-    __slots__ = ("chunks", "response")
+    __slots__ = ("chunks", "request", "response")
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: Any, request: HttpRequest) -> None:
         self.response = response
         self.chunks = response.aiter_bytes()
+        self.request = request
 
     async def aclose(self) -> None:
         await self.response.aclose()
@@ -254,20 +461,28 @@ class HttpRead(Effect):
             return None
         except httpx.HTTPError as exc:
             scope.close(self.handle)
-            return _failure(exc)
+            return _failure(exc, body.request, body.deadline)
 
     async def run_async(self, scope: Scope) -> bytes | TransportFailure | None:
+        import anyio
         import httpx
 
         body: _AsyncBody = scope.get(self.handle)
+        deadline = scope.deadline
         try:
-            return await body.chunks.__anext__()  # type: ignore[no-any-return]
+            if deadline is None:
+                return await body.chunks.__anext__()  # type: ignore[no-any-return]
+            with anyio.fail_after(_left(deadline, None)):
+                return await body.chunks.__anext__()  # type: ignore[no-any-return]
         except StopAsyncIteration:
             await scope.aclose(self.handle)
             return None
+        except TimeoutError:
+            await scope.aclose(self.handle)
+            return _deadline_passed()
         except httpx.HTTPError as exc:
             await scope.aclose(self.handle)
-            return _failure(exc)
+            return _failure(exc, body.request, deadline)
 
 
 @dataclass(frozen=True, slots=True)

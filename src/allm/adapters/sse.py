@@ -51,7 +51,7 @@ class SSEDecoder:
 
     def __init__(self, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
         self._max = max_line_bytes
-        self._tail = b""
+        self._tail: bytes | bytearray = b""
         self._skip_lf = False  # the previous read ended with CR: a leading LF is its pair
         self._data: list[str] = []
         self._has_data = False
@@ -69,6 +69,13 @@ class SSEDecoder:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
+        if self._tail and b"\n" not in chunk and b"\r" not in chunk:
+            # A long line arriving in pieces: grow it in place (joining each piece onto the
+            # whole line so far would make a 16 MB line cost gigabytes of copying).
+            if not isinstance(self._tail, bytearray):
+                self._tail = bytearray(self._tail)
+            self._tail += chunk
+            return self._fail([]) if len(self._tail) > self._max else []
         data = self._tail + chunk if self._tail else chunk
         events: list[SSEEvent] = []
         if b"\r" in data:
@@ -93,7 +100,7 @@ class SSEDecoder:
             return self._fail(events)
         return events
 
-    def _feed_any_newline(self, data: bytes, events: list[SSEEvent]) -> list[SSEEvent]:
+    def _feed_any_newline(self, data: bytes | bytearray, events: list[SSEEvent]) -> list[SSEEvent]:
         start = 0
         size = len(data)
         while start < size:
@@ -126,7 +133,7 @@ class SSEDecoder:
         )
         return events
 
-    def _line(self, raw: bytes, events: list[SSEEvent]) -> None:
+    def _line(self, raw: bytes | bytearray, events: list[SSEEvent]) -> None:
         if not raw:
             self._dispatch(events)
             return

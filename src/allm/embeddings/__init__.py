@@ -93,7 +93,7 @@ def _inputs(value: Any, errors: list[FieldError]) -> tuple[tuple[str, ...], bool
 
 
 def _check(
-    fields: Mapping[str, Any], limit: int, errors: list[FieldError]
+    fields: Mapping[str, Any], limit: int, errors: list[FieldError], params: Mapping[str, Any]
 ) -> tuple[int, dict[str, dict[str, Any]]]:
     dimensions = fields.get("dimensions")
     if dimensions is not None and not positive_int(dimensions):
@@ -107,7 +107,7 @@ def _check(
         size = limit
     elif size > limit:
         errors.append((("batch_size",), "exceeds_provider_limit"))
-    return size, mapping_fields(fields, errors)
+    return size, mapping_fields(fields, errors, params)
 
 
 class _Job(SurfaceJob[EmbeddingResponse]):
@@ -125,7 +125,7 @@ class _Job(SurfaceJob[EmbeddingResponse]):
         self.input_count = len(self.inputs)
         found = getattr(adapter, "max_batch_size", None)
         limit = found if positive_int(found) else 2048
-        self.batch_size, extra = _check(fields, limit, errors)
+        self.batch_size, extra = _check(fields, limit, errors, params)
         ref = self.surface.model_ref
         if ref is not None:
             longest = ref.limits.get("dimensions")

@@ -467,6 +467,11 @@ def _resolve_call(
         params[key] = value
     for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS:
         params.pop(key, None)
+    # Params go into the request body: each must be JSON, found now rather than as a TypeError
+    # halfway through building the body.
+    json_errors = validate.errors_json(params, ("params",))
+    if json_errors:
+        raise ValidationError("invalid_request", errors=json_errors)
     call = Call(
         request_id=request_id,
         engine=engine,

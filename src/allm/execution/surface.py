@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeGuard, TypeVar
 
-from .. import telemetry
+from .. import telemetry, validate
 from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call, registered_names, resolve_adapter
 from ..data.models import ModelRef
@@ -53,9 +53,10 @@ def positive_int(value: Any) -> TypeGuard[int]:
 
 
 def mapping_fields(
-    fields: Mapping[str, Any], errors: list[FieldError]
+    fields: Mapping[str, Any], errors: list[FieldError], params: Mapping[str, Any] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """``options`` and ``metadata`` from the call's fields (copies), each checked to be a map."""
+    """``options`` and ``metadata`` from the call's fields (copies), each checked to be a map;
+    ``options`` and the provider ``params`` (both sent in the body) checked to be JSON."""
     found: dict[str, dict[str, Any]] = {}
     for key in ("options", "metadata"):
         value = fields.get(key, {})
@@ -63,6 +64,8 @@ def mapping_fields(
             errors.append(((key,), "not_a_map"))
         else:
             found[key] = dict(value)
+    errors.extend(validate.errors_json(found.get("options", {}), ("options",)))
+    errors.extend(validate.errors_json(dict(params or {}), ("params",)))
     return found
 
 

@@ -134,7 +134,7 @@ class _Job(SurfaceJob[ModerationResponse]):
         errors: list[FieldError] = []
         self.inputs = moderation_inputs(value, errors)
         self.input_count = len(self.inputs)
-        extra = mapping_fields(fields, errors)
+        extra = mapping_fields(fields, errors, params)
         if not self.inputs and not errors:
             errors.append((("input",), "empty"))
         if errors:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from ...adapters import Call
 from ...adapters.base import (
@@ -15,6 +14,7 @@ from ...adapters.base import (
     retry_after_ms,
 )
 from ...adapters.http import HttpRequest, HttpResult
+from ...adapters.urls import path_segment
 from ...data.messages import ImagePart
 from ...data.request import Request
 from ...data.response import Response
@@ -23,7 +23,7 @@ from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
 from .request import _contents, _has_parameters, _tool_config, generation_config, sanitize_schema
-from .settings import DEFAULT_BASE_URL
+from .settings import DEFAULT_BASE_URL, MODEL_PREFIXES
 
 # -- the adapter ----------------------------------------------------------------------------------
 
@@ -49,6 +49,7 @@ class Gemini(HttpAdapter):
         raise_image_errors(request)
         if not isinstance(request.model, str) or not request.model:
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
+        path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
@@ -71,10 +72,10 @@ class Gemini(HttpAdapter):
 
     def url(self, request: Request, call: Call, *, stream: bool) -> str:
         """``{base}/models/{model}:generateContent`` or ``:streamGenerateContent?alt=sse``."""
-        model = str(request.model)
-        if not model.startswith(("models/", "tunedModels/")):
+        model = path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
+        if not model.startswith(MODEL_PREFIXES):
             model = f"models/{model}"
-        path = f"{self.base(call)}/{quote(model, safe='/')}"
+        path = f"{self.base(call)}/{model}"
         return f"{path}:streamGenerateContent?alt=sse" if stream else f"{path}:generateContent"
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+# Where a model name may carry a slash: the wire's own prefixes (see allm.adapters.urls).
+MODEL_PREFIXES = ("models/", "tunedModels/")
 
 # ``ReasoningCompleted.id`` values marking a reasoning block as Gemini's, and where its signature
 # goes back on the next turn: on the answer's first text part, or on a thought part of its own.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, ClassVar
 
-from ... import keys
 from ..._json import dumps
 from ...adapters import Call
 from ...adapters.base import HttpSettings
@@ -44,7 +43,7 @@ class GeminiEmbeddings(HttpSettings):
         url, body = embedding_call(request, self.base(call))
         headers = {
             "content-type": "application/json",
-            "x-goog-api-key": keys.fetch(self.key_provider, call.api_key),
+            "x-goog-api-key": self.api_key(call),
             **self.extra_headers(call),
         }
         return HttpRequest("POST", url, tuple(headers.items()), dumps(body).encode("utf-8"))

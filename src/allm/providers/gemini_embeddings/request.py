@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ...adapters.urls import path_segment_problem
 from ...data.embeddings import EmbeddingRequest
 from ...errors import FieldError, ValidationError
 from .settings import MODEL_ID, TASK_TYPES
@@ -22,7 +23,7 @@ def check_request(request: EmbeddingRequest, max_batch: int) -> None:
     """Batch size and a model id safe in a URL path; raises before any key or I/O."""
     errors: list[FieldError] = []
     model = model_id(request.model)
-    if not MODEL_ID.fullmatch(model) or ".." in model:
+    if path_segment_problem(model) is not None or not MODEL_ID.fullmatch(model):
         errors.append((("model",), "invalid_model_id"))
     if len(request.inputs) > max_batch:
         errors.append((("inputs",), "too_many_inputs"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from ... import keys
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, StreamDecoder, raise_image_errors
 from ...adapters.http import HttpRequest, HttpResult
@@ -251,8 +250,8 @@ class OpenAICompatible(_OpenAIWire):
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` only when a key is configured."""
-        found = keys.get(self.key_provider, call.api_key)
-        headers = {"authorization": f"Bearer {found[0]}"} if found else {}
+        key = self.optional_api_key(call)
+        headers = {"authorization": f"Bearer {key}"} if key else {}
         if self.organization:
             headers["openai-organization"] = self.organization
         if self.project:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
 
-from ... import keys
 from ..._json import dumps
 from ...adapters import Call
 from ...adapters.base import HttpSettings, json_or_none
@@ -78,8 +77,7 @@ class OpenAIRest(HttpSettings):
         if self.requires_key:
             key: str | None = self.api_key(call)
         else:
-            found = keys.get(self.key_provider, call.api_key)
-            key = found[0] if found else None
+            key = self.optional_api_key(call)
         headers = account_headers(key, self.organization, self.project)
         headers.update(self.extra_headers(call))
         return headers
