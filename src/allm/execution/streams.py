@@ -35,7 +35,26 @@ async def _afolding(
         yield event
 
 
-class EventStream(Generic[R]):
+class _Folded(Generic[R]):
+    """What both stream kinds share: the fold they keep and the result it projects to."""
+
+    __slots__ = ("_closed", "_collector", "_project", "_result")
+    _closed: bool
+    _collector: StreamCollector
+    _project: Callable[[StreamCollector], R]
+    _result: R | None
+
+    @property
+    def response(self) -> R:
+        """The fold of the events handed out so far; the whole result once the stream ended."""
+        if self._closed:
+            if self._result is None:
+                self._result = self._project(self._collector)
+            return self._result
+        return self._project(self._collector)
+
+
+class EventStream(_Folded[R]):
     """A lazy stream of events. Nothing is sent before the first event is pulled.
 
     Leave early with ``break``, ``close()`` or a ``with`` block: the exchange is cancelled exactly
@@ -44,7 +63,7 @@ class EventStream(Generic[R]):
     ``ChatResult`` for ``stream``); ``response`` is the fold of the events handed out so far.
     """
 
-    __slots__ = ("_closed", "_collector", "_events", "_folded", "_project", "_result", "request_id")
+    __slots__ = ("_events", "_folded", "request_id")
 
     def __init__(
         self,
@@ -83,15 +102,6 @@ class EventStream(Generic[R]):
             self.close()
         return self.response
 
-    @property
-    def response(self) -> R:
-        """The fold of the events handed out so far; the whole result once the stream ended."""
-        if self._closed:
-            if self._result is None:
-                self._result = self._project(self._collector)
-            return self._result
-        return self._project(self._collector)
-
     def __enter__(self) -> EventStream[R]:
         return self
 
@@ -108,19 +118,10 @@ class EventStream(Generic[R]):
         return f"<EventStream request_id={self.request_id!r} {state}>"
 
 
-class AsyncEventStream(Generic[R]):
+class AsyncEventStream(_Folded[R]):
     """The async twin of ``EventStream``: ``async for``, ``aclose()``, ``async with``, ``await collect()``."""
 
-    __slots__ = (
-        "_closed",
-        "_collector",
-        "_events",
-        "_folded",
-        "_plan",
-        "_project",
-        "_result",
-        "request_id",
-    )
+    __slots__ = ("_events", "_folded", "_plan", "request_id")
 
     def __init__(
         self,
@@ -160,15 +161,6 @@ class AsyncEventStream(Generic[R]):
         finally:
             await self.aclose()
         return self.response
-
-    @property
-    def response(self) -> R:
-        """The fold of the events handed out so far; the whole result once the stream ended."""
-        if self._closed:
-            if self._result is None:
-                self._result = self._project(self._collector)
-            return self._result
-        return self._project(self._collector)
 
     async def __aenter__(self) -> AsyncEventStream[R]:
         return self
