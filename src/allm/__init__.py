@@ -247,6 +247,7 @@ _SUBMODULES = frozenset(
         "history",
         "keys",
         "limits",
+        "mcp",
         "middleware",
         "moderation",
         "providers",

@@ -64,6 +64,7 @@ def _ensure_registry() -> None:
         classification,
         embeddings,
         images,
+        mcp,
         messages,
         models,
         moderation,
@@ -75,7 +76,7 @@ def _ensure_registry() -> None:
         tools,
     )
 
-    surfaces = (embeddings, moderation, audio, classification)
+    surfaces = (embeddings, moderation, audio, classification, mcp)
     for module in (
         messages,
         tools,

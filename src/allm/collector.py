@@ -224,6 +224,13 @@ class StreamCollector:
 
     def _error(self, event: ErrorEvent) -> None:
         self.error = event.error
+        # A stream that failed after its id and model came names them on its error.
+        known = getattr(event.error, "metadata", None)
+        if isinstance(known, dict):
+            if self.response_id is None and known.get("response_id") is not None:
+                self.response_id = known["response_id"]
+            if self.model is None and known.get("model") is not None:
+                self.model = known["model"]
         self.finish_reason = FinishReason.ERROR
 
     def _output_completed(self, event: OutputCompleted) -> None:

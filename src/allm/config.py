@@ -79,6 +79,19 @@ def configure(**changes: Any) -> Settings:
     ``providers={"anthropic": {"base_url": ..., "headers": {...}}}`` replaces every provider's
     settings (``providers={}`` clears them); an unknown provider or option, or a bad value, is a
     ``ConfigurationError`` listing every problem.
+
+    Keyword Args:
+        keys (dict[str, str]): API keys by provider, after ``allm.keys.put`` and before the
+            environment.
+        load_dotenv (bool): Also read keys from a ``.env`` file (default False).
+        dotenv_path (str): That file (default ``".env"``).
+        max_turns (int): The chat loop's default ``max_turns``.
+        structured_finalize_nudge (str): The default message asking for the final structured
+            answer.
+        params (dict): Default request parameters, under every engine's.
+        catalog (ModelCatalog): A model catalog (``allm.catalog.BundledCatalog()``): capability
+            pre-flight and costs in ``Usage``.
+        providers (dict[str, dict]): Settings per provider (``base_url``, ``headers``, ...).
     """
     global _settings
     if "providers" in changes:

@@ -9,9 +9,10 @@ import base64
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Protocol
 
 from . import codec
+from .data.mcp import HttpServer, SseServer, StdioServer
 from .data.tools import Tool
 from .errors import ConfigurationError
 from .limits import Limits
@@ -22,6 +23,8 @@ __all__ = [
     "ENGINE_FIELD_KEYS",
     "SURFACE_SLOTS",
     "Engine",
+    "EngineResources",
+    "add_resources",
     "fallback_on_problems",
     "new_id",
 ]
@@ -61,12 +64,35 @@ ENGINE_FIELD_KEYS = frozenset(
         "middleware",
         "fallbacks",
         "limits",
+        "mcp_servers",
         "metadata",
         "api_key",
         "id",
     }
 )
 
+
+class EngineResources(Protocol):
+    """Live resources a room above keeps per engine id (``allm.mcp``'s server sessions): the
+    engine stays plain data and closes them through this hook without importing that room."""
+
+    def close(self, engine_id: str) -> None:
+        """Close what ``engine_id`` holds, blocking."""
+
+    async def aclose(self, engine_id: str) -> None:
+        """Close what ``engine_id`` holds, awaiting."""
+
+
+_resources: list[EngineResources] = []
+
+
+def add_resources(owner: EngineResources) -> None:
+    """Have ``Engine.close`` / ``aclose`` close what ``owner`` keeps for an engine."""
+    if owner not in _resources:
+        _resources.append(owner)
+
+
+_MCP_SERVER_TYPES = (StdioServer, HttpServer, SseServer)
 
 # Adapter slots of the surfaces beside chat; each takes a class, an instance or a name.
 SURFACE_SLOTS = (
@@ -108,6 +134,9 @@ class Engine:
     when a call fails before anything was delivered, for the reasons in ``fallback_on`` (default
     ``DEFAULT_FALLBACK_ON``); ``limits`` are ``allm.Limits`` shared per provider and key;
     ``middleware`` items define ``transform_request`` and/or ``wrap_events`` (``allm.middleware``).
+    ``mcp_servers`` (``allm.mcp.stdio(...)``, ``http(...)``, ``sse(...)``) add each server's tools
+    to every chat call, one session per server opened on first use and kept until ``close()``
+    (or ``with engine:``); engines sharing an ``id`` share those sessions.
     Every helper returns a new engine with the same ``id``.
     """
 
@@ -135,6 +164,7 @@ class Engine:
     fallback_on: tuple[str, ...] | None = None
     limits: Limits | None = None
     middleware: tuple[Any, ...] = ()
+    mcp_servers: tuple[StdioServer | HttpServer | SseServer, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -150,6 +180,14 @@ class Engine:
         for item in self.tools:
             if not isinstance(item, Tool):
                 problems.append(f"tools must hold Tool values, got {item!r}")
+        if not isinstance(self.mcp_servers, tuple):
+            object.__setattr__(self, "mcp_servers", tuple(self.mcp_servers))
+        for index, server in enumerate(self.mcp_servers):
+            if not isinstance(server, _MCP_SERVER_TYPES):
+                problems.append(
+                    f"mcp_servers[{index}] must be allm.mcp.stdio(...), http(...) or sse(...), "
+                    f"got {type(server).__name__}"
+                )
         for name in ("adapter_opts", "params", "context", "metadata"):
             if not isinstance(getattr(self, name), Mapping):
                 problems.append(f"{name} must be a mapping, got {getattr(self, name)!r}")
@@ -169,6 +207,30 @@ class Engine:
         if problems:
             raise ConfigurationError("invalid_adapter", problems=problems)
         policy_from(self.retry)  # raises ConfigurationError listing every bad key
+
+    # -- live resources (MCP sessions): closed with the engine ----------------------------------
+
+    def close(self) -> None:
+        """Close the MCP sessions this engine's ``id`` opened (a no-op when there are none)."""
+        for owner in tuple(_resources):
+            owner.close(self.id)
+
+    async def aclose(self) -> None:
+        """The async twin of ``close``."""
+        for owner in tuple(_resources):
+            await owner.aclose(self.id)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def _resilience_problems(self) -> list[str]:
         from .model_refs import model_ref_problem, split_model_ref
@@ -306,7 +368,7 @@ class Engine:
             value = getattr(self, f.name)
             if f.name in _REF_FIELDS:
                 data[f.name] = None if value is None else name_of(value, callable_ref)
-            elif f.name in ("tools", "fallbacks", "middleware"):
+            elif f.name in ("tools", "fallbacks", "middleware", "mcp_servers"):
                 data[f.name] = [encode(item) for item in value]
             else:
                 data[f.name] = encode(value)
@@ -325,7 +387,7 @@ class Engine:
                     kwargs[key] = value
                 else:
                     kwargs[key] = import_ref(value)
-            elif key in ("tools", "fallbacks", "middleware"):
+            elif key in ("tools", "fallbacks", "middleware", "mcp_servers"):
                 kwargs[key] = tuple(decode(item) for item in value)
             elif key == "fallback_on":
                 kwargs[key] = None if value is None else tuple(decode(value))

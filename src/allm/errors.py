@@ -408,6 +408,7 @@ class ToolError(AllmError):
             "invalid_arguments",
             "not_found",
             "encoding_failed",
+            "mcp_unavailable",
         }
     )
     extra_fields = ("tool_name", "tool_call_id")

@@ -12,6 +12,7 @@ import dataclasses
 import enum
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -23,6 +24,8 @@ from .errors import AllmError, ConfigurationError, ToolError
 
 if TYPE_CHECKING:
     from .engine import Engine
+
+_log = logging.getLogger("allm")
 
 __all__ = [
     "DEFAULT_ENCODER",
@@ -47,6 +50,8 @@ class ToolContext:
     request_id: str | None = None
     tool_call: ToolCall | None = None
     engine: Engine | None = None
+    # The call's ``tool_timeout``: a handler waiting on I/O can give up in time, with its own error.
+    timeout: float | None = None
 
 
 @runtime_checkable
@@ -122,8 +127,8 @@ def _is_legal(outcome: Any) -> bool:
 class DefaultExecutor:
     """Calls the tool's handler with ``(arguments)`` or ``(arguments, ctx)``.
 
-    No handler: ``ToolError("not_found")``. A raise: ``ToolError("handler_raised")`` with the
-    exception as its cause; ``SystemExit``: ``ToolError("handler_exit")``. A coroutine or other
+    No handler: ``ToolError("not_found")``. A raised ``ToolError`` is the outcome as it is; any
+    other raise: ``ToolError("handler_raised")`` with the exception as its cause; ``SystemExit``: ``ToolError("handler_exit")``. A coroutine or other
     unfinished value: ``ToolError("invalid_return")``.
     """
 
@@ -147,10 +152,12 @@ class DefaultExecutor:
             outcome = handler(arguments, ctx) if _arity(handler) == 2 else handler(arguments)
         except _ArgumentsRejected as exc:
             return _tool_error("invalid_arguments", tool, ctx, str(exc))
+        except ToolError as exc:  # a handler that knows why it failed says so itself
+            return exc
         except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
             return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:
-            return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
+            return _handler_raised(tool, ctx, exc)
         return _checked(outcome, tool, ctx)
 
     async def aexecute(self, tool: Tool, arguments: dict[str, Any], ctx: ToolContext) -> Any:
@@ -164,11 +171,26 @@ class DefaultExecutor:
                 outcome = await outcome
         except _ArgumentsRejected as exc:
             return _tool_error("invalid_arguments", tool, ctx, str(exc))
+        except ToolError as exc:  # a handler that knows why it failed says so itself
+            return exc
         except SystemExit as exc:  # sys.exit() in a handler ends the call, not the program
             return _tool_error("handler_exit", tool, ctx, f"handler exited ({exc.code!r})", exc)
         except Exception as exc:
-            return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
+            return _handler_raised(tool, ctx, exc)
         return _checked(outcome, tool, ctx)
+
+
+def _handler_raised(tool: Tool, ctx: ToolContext, exc: Exception) -> ToolError:
+    """The model is told the handler failed; the developer gets the traceback in the log."""
+    call_id = ctx.tool_call.id if ctx.tool_call is not None else None
+    _log.warning(
+        "tool %r raised %s (call %s); the model gets the error as the tool's result",
+        tool.name,
+        type(exc).__name__,
+        call_id,
+        exc_info=exc,
+    )
+    return _tool_error("handler_raised", tool, ctx, f"{type(exc).__name__}: {exc}", exc)
 
 
 def _checked(outcome: Any, tool: Tool, ctx: ToolContext) -> Any:
@@ -429,6 +451,16 @@ def tool(
     ``ToolContext``. ``strict=True`` asks OpenAI to enforce the schema; a derived schema is then
     sent in strict mode's form (every property required, the optional ones nullable, a null for
     an optional argument read as absent), see ``docs/requests.md``.
+
+    Args:
+        function: The typed function to derive the tool from (the decorator form).
+        name: The tool's name (default: the function's).
+        description: What the tool does, for the model (default: the function's docstring).
+        schema: The JSON schema of the arguments (default: derived from the signature).
+        handler: What runs a call: takes ``(arguments)`` or ``(arguments, ctx)``.
+        manual: ``True`` hands its calls back to the caller instead of running them.
+        metadata: Free data kept on the ``Tool``.
+        strict: ``True`` makes OpenAI enforce the schema (a derived one in strict form).
     """
     if function is not None:
         return _from_function(function, name, description, manual, metadata, strict)

@@ -45,7 +45,28 @@ def _whole(response: Response, request_id: str, log: AttemptLog) -> Response:
 
 
 def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Response]:
-    """Stream one model call as events. Pre-flight failures raise here; nothing is sent yet."""
+    """Stream one model call as events. Pre-flight failures raise here; nothing is sent yet.
+
+    The stream is lazy (the request goes out when the first event is pulled), iterable, a
+    context manager, and ``collect()`` folds what is left into a ``Response``.
+
+    Args:
+        engine: The ``allm.Engine`` to run with (adapter, model, tools, params, retry policy).
+        request: A ``Request``, or a list of ``Message`` values.
+        **opts: Call options (below); each wins over the request's field and the engine.
+
+    Keyword Args:
+        emit_text_deltas (bool): Pass ``TextDelta`` events to the consumer (default True).
+        emit_tool_deltas (bool): Pass ``ToolCallDelta`` events (default True).
+        include_raw_chunks (bool): Pass ``RawChunk`` events (default False; usage always passes).
+        on_event (Callable[[Event], None]): Sees every adapter event, before the filters.
+        model (str): And every call option of ``generate`` (temperature, max_tokens, tools,
+            tool_choice, response_format, api_key, request_id, adapter_opts, base_url, headers,
+            timeout, stream_timeout, http_client, provider parameters).
+
+    Returns:
+        An ``EventStream`` of ``allm.events`` values.
+    """
     request_id = request_id_from(opts)
     with telemetry.span("stream", span_metadata(engine, request, opts, request_id)) as span:
         prepared = prepare(engine, request, opts, request_id)
@@ -65,6 +86,43 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
 
     ``streaming=False`` takes the adapter's non-streaming path (one request, retried under the
     engine's policy); its failures are data too.
+
+    A pre-flight problem (no adapter, an invalid request, a missing key) raises before any I/O. A
+    failure after the request went out is data: ``finish_reason == "error"``, the error in
+    ``metadata["error"]``, everything received before it kept; ``allm.unwrap`` raises it.
+
+    Args:
+        engine: The ``allm.Engine`` to run with (adapter, model, tools, params, retry policy).
+        request: A ``Request``, or a list of ``Message`` values.
+        streaming: ``False`` for the adapter's non-streaming path.
+        **opts: Call options (below); each wins over the request's field and the engine.
+
+    Keyword Args:
+        model (str): ``"provider:id"`` (``"openai:gpt-4o-mini"``) or an id for the engine's adapter.
+        temperature (float): Sampling temperature.
+        max_tokens (int): The most output tokens.
+        tools (list[Tool]): Tools the model may call, instead of the engine's.
+        tool_choice (str | dict): ``"auto"``, ``"none"``, ``"required"`` or one named tool.
+        response_format (dict): ``allm.json_schema(...)`` or ``{"type": "json_object"}``.
+        api_key (str): The key for this call only; never stored, logged or shown.
+        request_id (str): The call's id in the response and in telemetry.
+        adapter_opts (dict): Adapter options for this call, over the engine's.
+        base_url (str): The HTTP adapters' endpoint for this call.
+        headers (dict): Extra request headers.
+        timeout (float): Connect and read timeout, seconds.
+        stream_timeout (float): The longest silence between two chunks, seconds (default 60).
+        http_client (httpx.Client): A client to use instead of the adapter's pooled one.
+        async_http_client (httpx.AsyncClient): The same, for the async API.
+        emit_text_deltas (bool): Pass ``TextDelta`` events to the consumer (default True).
+        emit_tool_deltas (bool): Pass ``ToolCallDelta`` events (default True).
+        include_raw_chunks (bool): Pass ``RawChunk`` events (default False; usage always passes).
+        on_event (Callable[[Event], None]): Sees every adapter event, before the filters.
+
+    Any other keyword is a provider parameter, sent as it is (``seed=3``).
+
+    Returns:
+        The ``Response``: text, tool calls, finish reason, usage (with costs when a catalog is
+        configured).
     """
     request_id = request_id_from(opts)
     opts["request_id"] = request_id
@@ -87,7 +145,15 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
 
 
 async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEventStream[Response]:
-    """The async twin of ``stream_generate``."""
+    """The async twin of ``stream_generate``: the same arguments and options; ``async for``.
+
+    Args:
+        engine: The ``allm.Engine`` to run with.
+        request: A ``Request``, or a list of ``Message`` values.
+        **opts: The options of ``stream_generate`` (model, temperature, max_tokens, tools,
+            tool_choice, response_format, api_key, request_id, adapter_opts, the transport
+            settings, the stream filters and ``on_event``).
+    """
     from . import _async
 
     request_id = request_id_from(opts)
@@ -106,7 +172,16 @@ async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEvent
 
 
 async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) -> Response:
-    """The async twin of ``generate``."""
+    """The async twin of ``generate``: the same arguments and options.
+
+    Args:
+        engine: The ``allm.Engine`` to run with.
+        request: A ``Request``, or a list of ``Message`` values.
+        streaming: ``False`` for the adapter's non-streaming path.
+        **opts: The options of ``generate`` (model, temperature, max_tokens, tools,
+            tool_choice, response_format, api_key, request_id, adapter_opts, the transport
+            settings, the stream filters and ``on_event``).
+    """
     from . import _async
 
     request_id = request_id_from(opts)

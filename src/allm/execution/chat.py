@@ -31,7 +31,7 @@ from ..tooling import (
     ToolContext,
 )
 from .attempts import finish_response
-from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, resolve_run
+from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, list_mcp_tools, resolve_run
 from .compact import wire_tools
 from .runner import (
     EventFilter,
@@ -187,7 +187,14 @@ def _step_body(
                 ToolJob(
                     by_name[call.name],
                     call,
-                    ToolContext(run.context, run.session_id, run.request_id, call, run.engine),
+                    ToolContext(
+                        run.context,
+                        run.session_id,
+                        run.request_id,
+                        call,
+                        run.engine,
+                        run.tool_timeout,
+                    ),
                     run.executor,
                     prepared.request.model,
                 )
@@ -433,7 +440,10 @@ def _span_meta(run: ChatRun, opts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def stream_step(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[StepResult]:
-    """Stream one step: the model call's events, each tool's events, then ``StepCompleted``."""
+    """Stream one step: the model call's events, each tool's events, then ``StepCompleted``.
+
+    The options of ``step``; ``collect()`` gives the ``StepResult``.
+    """
     from . import _sync
 
     run, plan, project, thread = _open(engine, thread_or_messages, opts, sync_api=True, chat=False)
@@ -446,12 +456,22 @@ def stream_step(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStrea
 
 
 def step(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult:
-    """One model call plus the tools it asked for. An unknown tool raises ``EngineError``."""
+    """One model call plus the tools it asked for. An unknown tool raises ``EngineError``.
+
+    Takes the same arguments and options as ``chat`` (``mode``, ``on_tool_error``,
+    ``tool_timeout``, ``max_concurrency``, ``context`` and the options of ``generate``); there is
+    no loop, so ``max_turns`` and ``halt_when`` do not apply.
+    """
     return _raise_unknown_tool(stream_step(engine, thread_or_messages, **opts).collect())
 
 
 def stream(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[ChatResult]:
-    """Stream a whole chat loop: step streams back to back, then one ``ChatCompleted``."""
+    """Stream a whole chat loop: step streams back to back, then one ``ChatCompleted``.
+
+    Takes the same arguments and options as ``chat`` (``mode``, ``max_turns``, ``halt_when``,
+    ``on_tool_error``, ``tool_timeout``, ``max_concurrency``, ``structured_finalize``,
+    ``context`` and the options of ``generate``); ``collect()`` gives the ``ChatResult``.
+    """
     from . import _sync
 
     opts.setdefault("request_id", request_id_from(opts))
@@ -469,7 +489,36 @@ def stream(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[Cha
 
 
 def chat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
-    """Run the tool loop to a terminal condition; the fold of ``stream``."""
+    """Run the tool loop to a terminal condition; the fold of ``stream``.
+
+    Model calls and tool calls alternate until the model answers without tools (``completed``),
+    or ``max_turns``, an ``AskUser``, a ``Halt``, a tool error under ``on_tool_error="halt"``,
+    manual tool calls, ``halt_when`` or an error stops the loop (``result.halted_reason``).
+
+    Args:
+        engine: The ``allm.Engine`` to run with (adapter, model, tools, params, retry policy).
+        thread_or_messages: A ``Thread`` or a list of ``Message`` values.
+        **opts: The options of ``generate`` and the chat options (below).
+
+    Keyword Args:
+        mode (str): ``"auto"`` runs tool calls; ``"manual"`` hands them back to the caller.
+        max_turns (int): The most model calls (default 8).
+        halt_when (Callable[[StepResult], bool]): Stop after the step it returns True for.
+        on_tool_error (str | Callable): ``"continue"`` (default: the model sees the error),
+            ``"halt"``, or ``fn(tool_call, error)`` returning ``("continue", value)`` or ``"halt"``.
+        tool_timeout (float): Seconds a tool call may run (default 30).
+        max_concurrency (int): Tool calls run at once.
+        structured_finalize (bool): Ask once more for the ``response_format`` when tools are done.
+        structured_finalize_nudge (str): The message that asks for it.
+        context (dict): Handed to tool handlers as ``ctx.context``, over the engine's.
+        tool_executor (ToolExecutor): Runs the tool handlers, instead of the engine's.
+        tool_result_encoder (ToolResultEncoder): Turns tool results into message text.
+        model (str): And every other option of ``generate`` (temperature, max_tokens, tools,
+            tool_choice, response_format, api_key, request_id, adapter_opts, transport settings).
+
+    Returns:
+        The ``ChatResult``: the whole thread, the final response, every step.
+    """
     from . import _sync
 
     opts.setdefault("request_id", request_id_from(opts))
@@ -490,9 +539,10 @@ def chat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
 async def astream_step(
     engine: Any, thread_or_messages: Any, **opts: Any
 ) -> AsyncEventStream[StepResult]:
-    """The async twin of ``stream_step``."""
+    """The async twin of ``stream_step``: the same arguments and options (see ``stream_step``)."""
     from . import _async
 
+    await list_mcp_tools(engine, opts)
     run, plan, project, thread = _open(engine, thread_or_messages, opts, sync_api=False, chat=False)
     return AsyncEventStream(
         _async.drive(plan, _NO_FILTER),
@@ -504,7 +554,7 @@ async def astream_step(
 
 
 async def astep(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult:
-    """The async twin of ``step``."""
+    """The async twin of ``step``: the same arguments and options (see ``step``)."""
     events = await astream_step(engine, thread_or_messages, **opts)
     return _raise_unknown_tool(await events.collect())
 
@@ -512,11 +562,12 @@ async def astep(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult
 async def astream(
     engine: Any, thread_or_messages: Any, **opts: Any
 ) -> AsyncEventStream[ChatResult]:
-    """The async twin of ``stream``."""
+    """The async twin of ``stream``: the same arguments and options (see ``stream``)."""
     from . import _async
 
     opts.setdefault("request_id", request_id_from(opts))
     with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
+        await list_mcp_tools(engine, opts)
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )
@@ -531,11 +582,12 @@ async def astream(
 
 
 async def achat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
-    """The async twin of ``chat``."""
+    """The async twin of ``chat``: the same arguments and options (see ``chat``)."""
     from . import _async
 
     opts.setdefault("request_id", request_id_from(opts))
     with telemetry.span("chat", _chat_span_meta(engine, opts)) as span:
+        await list_mcp_tools(engine, opts)
         run, plan, project, thread = _open(
             engine, thread_or_messages, opts, sync_api=False, chat=True
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,8 +106,12 @@ def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> ChatRun:
-    """Check and resolve the chat options, listing every problem in one ``ConfigurationError``."""
+def resolve_run(
+    engine: Any, opts: Mapping[str, Any], *, sync_api: bool, list_mcp: bool = True
+) -> ChatRun:
+    """Check and resolve the chat options, listing every problem in one ``ConfigurationError``;
+    then the tools of the engine's MCP servers (listed once per session, unless ``list_mcp`` is
+    false), so a server that cannot be listed raises before any model request."""
     engine = apply_override(engine)
     if not isinstance(engine, Engine):
         raise ConfigurationError(
@@ -205,6 +210,11 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
         else:
             reason = "invalid_option"
         raise ConfigurationError(reason, problems=problems)
+    if engine.mcp_servers and list_mcp:
+        listed = _mcp().engine_tools(engine, None if tool_timeout is None else float(tool_timeout))
+        tools = engine.resolve_tools(
+            {"tools": extra_tools} if extra_tools else {}, base=(*engine.tools, *listed)
+        )
     response_format = opts.get("response_format", engine.params.get("response_format"))
     structured = bool(
         opts.get("structured_finalize", engine.params.get("structured_finalize", False))
@@ -231,3 +241,17 @@ def resolve_run(engine: Any, opts: Mapping[str, Any], *, sync_api: bool) -> Chat
         prepare_step=prepare_step,
         history=history,
     )
+
+
+def _mcp() -> Any:
+    # allm.mcp is a room above this one (it holds live sessions and the SDK); it is imported by
+    # name, and only for an engine that has MCP servers, so no other call ever loads it.
+    return importlib.import_module("allm.mcp")
+
+
+async def list_mcp_tools(engine: Any, opts: Mapping[str, Any]) -> None:
+    """List an engine's MCP tools without blocking the event loop; ``resolve_run`` then finds
+    them listed. The options are checked first, so bad input still raises before any I/O."""
+    if isinstance(engine, Engine) and engine.mcp_servers:
+        run = resolve_run(engine, opts, sync_api=False, list_mcp=False)
+        await _mcp().aengine_tools(engine, run.tool_timeout)

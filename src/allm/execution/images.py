@@ -519,7 +519,24 @@ def _variation_request(image: Any) -> ImageRequest:
 
 
 def generate_image(engine: Any, prompt: str | ImageRequest, **opts: Any) -> ImageResponse:
-    """Images from a text prompt (or run a pre-built ``ImageRequest`` of any operation)."""
+    """Images from a text prompt (or run a pre-built ``ImageRequest`` of any operation).
+
+    Keyword Args:
+        model (str): The image model (``"gpt-image-1"``); else the request's, else the engine's.
+        n (int): How many images.
+        size (str): ``"1024x1024"``, ``"auto"``, ...
+        quality (str): ``"low"``, ``"medium"``, ``"high"``, ``"auto"``, ...
+        style (str): ``"vivid"`` or ``"natural"`` (models that take it).
+        background (str): ``"transparent"``, ``"opaque"`` or ``"auto"``.
+        response_format (str): ``"b64_json"`` or ``"url"``.
+        api_key (str): The key for this call only.
+        request_id (str): The call's id in the response and in telemetry.
+        adapter_opts (dict): Image adapter options for this call, over the engine's.
+        timeout (float): HTTP timeout, seconds (also ``base_url``, ``headers``, ``http_client``).
+
+    Any other keyword is a provider parameter (``output_format="webp"``). ``edit_image``,
+    ``image_variation`` and the async twins take the same options.
+    """
     return _run_sync(_job(engine, _generate_request(prompt), opts))
 
 

@@ -201,26 +201,56 @@ async def astream_step(
 
 
 def start(engine: Any, input: Any, **opts: Any) -> tuple[Session, ChatResult]:
-    """Run a chat from ``input``; returns the new session and the ``ChatResult``."""
+    """Run a chat from ``input``; returns the new session and the ``ChatResult``.
+
+    Args:
+        engine: The ``allm.Engine`` to run with.
+        input: A ``Session`` (its id, context and metadata are kept), a ``Thread`` or messages.
+        **opts: The options of ``allm.chat``: ``mode``, ``max_turns``, ``halt_when``,
+            ``on_tool_error``, ``tool_timeout``, ``max_concurrency``, ``structured_finalize``,
+            ``context``, and the call options of ``allm.generate`` (``model``, ``temperature``,
+            ``max_tokens``, ``api_key``, ...). They are per call, never stored in the session.
+    """
     return stream_start(engine, input, **opts).collect()
 
 
 def reply(
     engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Any
 ) -> tuple[Session, ChatResult]:
-    """Append the user's text and run the chat. Legal on idle, completed and awaiting_user."""
+    """Append the user's text and run the chat. Legal on idle, completed and awaiting_user.
+
+    Args:
+        engine: The ``allm.Engine`` to run with.
+        session: The session to go on with (an ``awaiting_user`` one gets its answer).
+        text: The user's message: text or content parts.
+        **opts: The options of ``allm.chat`` (see ``start``).
+    """
     return stream_reply(engine, session, text, **opts).collect()
 
 
 def resume(
     engine: Any, session: Session, message: Message | None = None, **opts: Any
 ) -> tuple[Session, ChatResult]:
-    """Append ``message`` (if any) and run the chat (the original's ``continue``)."""
+    """Append ``message`` (if any) and run the chat (the original's ``continue``).
+
+    Args:
+        engine: The ``allm.Engine`` to run with.
+        session: The session; every pending tool call must have its result.
+        message: A message to append first, or None.
+        **opts: The options of ``allm.chat`` (see ``start``).
+    """
     return stream_resume(engine, session, message, **opts).collect()
 
 
 def step(engine: Any, session: Session, **opts: Any) -> tuple[Session, StepResult]:
-    """One step on the session's thread; returns the new session and the ``StepResult``."""
+    """One step on the session's thread; returns the new session and the ``StepResult``.
+
+    Args:
+        engine: The ``allm.Engine`` to run with.
+        session: An idle or completed session.
+        **opts: The options of ``allm.step``: ``mode``, ``on_tool_error``, ``tool_timeout``,
+            ``max_concurrency``, ``context`` and the call options of ``allm.generate``.
+    """
     return stream_step(engine, session, **opts).collect()
 
 

@@ -4,9 +4,10 @@ Handlers receive ``(name, measurements, metadata)``. Span names: ``allm.<span>.s
 ``allm.<span>.stop`` (measurement ``duration`` in seconds) and ``allm.<span>.exception`` (instead
 of stop, with ``kind``, ``reason`` and ``stacktrace``; the exception is re-raised). The spans are
 ``generate``, ``stream``, ``step``, ``chat``, ``tool``, ``image``, ``embed``, ``moderate``,
-``synthesize``, ``transcribe`` and ``classify`` (around its ``generate``); ``allm.adapter.retry``
-is a plain event emitted before each retry wait, and ``allm.audio.first_chunk`` one when a
-speech stream delivers its first chunk.
+``synthesize``, ``transcribe``, ``classify`` (around its ``generate``) and ``mcp`` (one request
+to an MCP server: metadata ``server``, ``method``, ``tool``); ``allm.adapter.retry`` is a plain
+event emitted before each retry wait, and ``allm.audio.first_chunk`` one when a speech stream
+delivers its first chunk.
 
 Besides handlers, a *tracer* (``add_tracer``) sees the ``Span`` objects themselves, with their
 parent span and their ``annotations`` (the final request, provider parameters, the provider name:
@@ -64,6 +65,7 @@ SPAN_NAMES = frozenset(
         "synthesize",
         "transcribe",
         "classify",
+        "mcp",
     }
 )
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).
@@ -370,3 +372,13 @@ def _log_request(span: Span, exc: BaseException | None) -> None:
         getattr(usage, "output_tokens", None),
         None if error is None else f"{type(error).__name__}:{getattr(error, 'reason', None)}",
     )
+
+
+def __getattr__(name: str) -> Any:
+    # ``allm.telemetry.otel.instrument()`` works without importing the submodule first, and
+    # ``import allm.telemetry`` still never loads OpenTelemetry.
+    if name == "otel":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.otel")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

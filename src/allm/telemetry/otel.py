@@ -14,6 +14,7 @@ Spans (names and attributes follow the OpenTelemetry GenAI conventions):
 * ``chat`` (the tool loop): ``invoke_agent``, kind INTERNAL, ``gen_ai.operation.name=
   "invoke_agent"``, the usage of all its steps added up;
 * ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
+* ``mcp``: ``{mcp.method.name} {target}``, kind CLIENT, inside the tool's span (``mcp_attributes``);
 * ``embed``: ``embeddings {model}``, kind CLIENT, ``gen_ai.operation.name="embeddings"``,
   ``gen_ai.embeddings.dimension.count``, input token usage; ``moderate``: ``moderation {model}``,
   kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
@@ -67,7 +68,7 @@ from .._version import __version__
 from ..data.output import OutputSpec
 from ..model_refs import split_model_ref
 from . import Span, add_tracer, current_span, remove_tracer
-from .otel_surfaces import SURFACE_SPANS, surface_attributes
+from .otel_surfaces import SURFACE_SPANS, mcp_attributes, surface_attributes
 
 __all__ = ["instrument", "is_instrumented", "uninstrument"]
 
@@ -88,8 +89,10 @@ _OPERATIONS = {
     "synthesize": "text_to_speech",
     "transcribe": "speech_to_text",
     "classify": "classify",  # likewise; its generate span is the model call
+    "mcp": "execute_tool",
 }
-# Model calls are CLIENT spans; the loop, a tool and a classification (around its chat) INTERNAL.
+# Model calls and MCP requests are CLIENT spans; the loop, a tool and a classification (around its
+# chat) INTERNAL.
 _INTERNAL = frozenset({"chat", "tool", "classify"})
 _KINDS = {name: SpanKind.INTERNAL if name in _INTERNAL else SpanKind.CLIENT for name in _OPERATIONS}
 # allm provider name -> (gen_ai.provider.name, gen_ai.system); others are used as they are.
@@ -307,6 +310,8 @@ class _Bridge:
             if self.capture and call is not None:
                 attributes["gen_ai.tool.call.arguments"] = _json(call.arguments)
             title = f"execute_tool {tool_name}"
+        elif name == "mcp":
+            title = mcp_attributes(attributes, metadata)
         else:
             model = metadata.get("model")
             state.request_model = _model_name(model)
@@ -507,6 +512,8 @@ class _Bridge:
                         span.name, span.metadata, stop, self._usage_attributes, self.capture
                     )
                 )
+        if span.name == "mcp" and stop.get("error") is not None:
+            error_type = _error_type(stop["error"])  # an MCP request reports its failure as data
         if span.name == "tool" and "result" in stop:
             outcome = stop["result"]
             if getattr(outcome, "kind", None) == "tool":  # a ToolError

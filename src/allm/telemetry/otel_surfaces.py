@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["SURFACE_SPANS", "surface_attributes"]
+__all__ = ["SURFACE_SPANS", "mcp_attributes", "surface_attributes"]
 
 SURFACE_SPANS = frozenset({"image", "embed", "moderate", "synthesize", "transcribe", "classify"})
 
@@ -56,3 +56,18 @@ def surface_attributes(
             message = {"role": "assistant", "parts": [{"type": "text", "content": response.text}]}
             attributes["gen_ai.output.messages"] = json.dumps([message], ensure_ascii=False)
     return attributes
+
+
+def mcp_attributes(attributes: dict[str, Any], metadata: Mapping[str, Any]) -> str:
+    """An MCP request's attributes (``mcp.method.name``, ``network.transport``, the tool); the
+    span's title."""
+    method = str(metadata.get("method"))
+    attributes["mcp.method.name"] = method
+    attributes["network.transport"] = str(metadata.get("transport"))
+    attributes["allm.mcp.server"] = str(metadata.get("server"))
+    if method == "tools/call":
+        attributes["gen_ai.tool.name"] = str(metadata.get("tool"))
+    else:
+        del attributes["gen_ai.operation.name"]
+    target = metadata.get("target")
+    return f"{method} {target}" if target else method

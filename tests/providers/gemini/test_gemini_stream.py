@@ -198,12 +198,7 @@ def test_identical_usage_is_not_repeated_and_total_falls_back_to_the_sum() -> No
     assert usage_fields({}) == {}
     assert usage_fields(
         {"promptTokenCount": 2, "responseTokenCount": 5, "toolUsePromptTokenCount": 9}
-    ) == {
-        "input_tokens": 2,
-        "output_tokens": 5,
-        "total_tokens": 7,
-        "extra": {"toolUsePromptTokenCount": 9},
-    }
+    ) == {"input_tokens": 11, "output_tokens": 5, "total_tokens": 16}
 
 
 @pytest.mark.parametrize(
@@ -219,9 +214,16 @@ def test_identical_usage_is_not_repeated_and_total_falls_back_to_the_sum() -> No
         ("IMAGE_SAFETY", "content_filter"),
         ("MALFORMED_FUNCTION_CALL", "error"),
         ("OTHER", "other"),
-        ("LANGUAGE", "other"),
-        ("UNEXPECTED_TOOL_CALL", "other"),
-        ("TOO_MANY_TOOL_CALLS", "other"),
+        ("LANGUAGE", "content_filter"),
+        ("MODEL_ARMOR", "content_filter"),
+        ("IMAGE_PROHIBITED_CONTENT", "content_filter"),
+        ("IMAGE_RECITATION", "content_filter"),
+        ("UNEXPECTED_TOOL_CALL", "error"),
+        ("TOO_MANY_TOOL_CALLS", "error"),
+        ("MISSING_THOUGHT_SIGNATURE", "error"),
+        ("MALFORMED_RESPONSE", "error"),
+        ("IMAGE_OTHER", "other"),
+        ("NO_IMAGE", "other"),
         ("FINISH_REASON_UNSPECIFIED", "other"),
         ("SOMETHING_NEW", "other"),
     ],

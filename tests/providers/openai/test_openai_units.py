@@ -83,6 +83,7 @@ def test_a_decoding_bug_becomes_a_malformed_response_not_an_exception(
 def test_after_done_nothing_more_is_emitted() -> None:
     decoder = ChatStreamDecoder("openai", call())
     started(decoder)
+    feed(decoder, {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     assert isinstance(feed(decoder, "[DONE]")[-1], MessageCompleted)
     assert decoder.finish() == []
 
@@ -428,6 +429,7 @@ def test_responses_decoder_failures() -> None:
     )
     assert isinstance(found[0], RawChunk) and found[0].data[1]["input_tokens"] == 9
     assert found[1].error.request_id == "req_s"
+    assert found[1].error.metadata["response_id"] == "r"
     decoder = responses_decoder()
     [error] = feed(
         decoder, {"type": "error", "message": "flat", "code": "server_error"}, kind="error"

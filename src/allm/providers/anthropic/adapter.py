@@ -11,16 +11,15 @@ from ...adapters.http import HttpResult
 from ...data.request import Request
 from ...data.response import Response, Usage
 from ...errors import AdapterError, EngineError, ValidationError
-from .decode import AnthropicStreamDecoder, _Turn
+from .decode import AnthropicStreamDecoder
 from .errors import _snippet, classify
 from .request import AnthropicRequests, _json_format, structured_tool_name
 from .settings import (
     _FORMAT_TYPES,
     _TOOL_CHOICE_TYPES,
-    REDACTED_THINKING_ID,
-    THINKING_ID,
     UNSUPPORTED_NEUTRAL,
 )
+from .turn import _Turn, read_message
 
 # -- the adapter ----------------------------------------------------------------------------------
 
@@ -98,31 +97,7 @@ class Anthropic(AnthropicRequests):
         turn = _Turn(
             structured_tool_name(request), headers.get("request-id") or headers.get("x-request-id")
         )
-        turn.response_id = data.get("id") if isinstance(data.get("id"), str) else None
-        turn.model = data.get("model") if isinstance(data.get("model"), str) else None
-        reasoning: list[str] = []
-        for block in data["content"]:
-            if not isinstance(block, Mapping):
-                continue
-            kind = block.get("type")
-            if kind == "text" and isinstance(block.get("text"), str):
-                turn.text_parts.append(block["text"])
-                turn.citations.extend(block.get("citations") or ())
-            elif kind == "tool_use":
-                turn.tool_call(
-                    str(block.get("id") or ""),
-                    str(block.get("name") or ""),
-                    None,
-                    block.get("input"),
-                )
-            elif kind == "thinking":
-                text = str(block.get("thinking") or "")
-                reasoning.append(text)
-                turn.reasoning(text, block.get("signature") or None, THINKING_ID)
-            elif kind == "redacted_thinking":
-                reasoning.append("")
-                turn.reasoning("", str(block.get("data") or ""), REDACTED_THINKING_ID)
-        turn.stop(data)
+        reasoning = read_message(turn, data)
         usage = turn.merge_usage(data.get("usage"))
         metadata: dict[str, Any] = {}
         if turn.provider_request_id is not None:

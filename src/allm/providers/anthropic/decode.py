@@ -1,23 +1,20 @@
-"""Anthropic answers: usage, stop reasons, the turn being assembled and the named-event stream decoder."""
+"""Anthropic answers: the named-event stream decoder (and a whole message body served to a
+streaming request)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..._json import dumps, loads
-from ...adapters.base import StreamDecoder
+from ..._json import loads
+from ...adapters.base import StreamDecoder, json_or_none
 from ...adapters.http import HttpResult
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
-from ...data.response import FinishReason
-from ...data.tools import ToolCall
 from ...errors import AdapterError
 from ...events import (
     ErrorEvent,
     Event,
-    MessageCompleted,
     MessageStarted,
     RawChunk,
     ReasoningCompleted,
@@ -28,233 +25,11 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
-from ..wire import as_int
-from .errors import classify
+from .errors import _snippet, classify
 from .settings import REDACTED_THINKING_ID, THINKING_ID
+from .turn import _Turn, finish_reason_for, read_message, usage_fields
 
-_STOP_REASONS: dict[str, FinishReason] = {
-    "end_turn": FinishReason.STOP,
-    "stop_sequence": FinishReason.STOP,
-    "max_tokens": FinishReason.LENGTH,
-    "model_context_window_exceeded": FinishReason.LENGTH,
-    "tool_use": FinishReason.TOOL_CALLS,
-    "refusal": FinishReason.CONTENT_FILTER,
-    "pause_turn": FinishReason.OTHER,
-}
-
-# Usage keys lifted into Usage fields; every other counter goes to ``extra``.
-_LIFTED_USAGE = frozenset(
-    {
-        "input_tokens",
-        "output_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-        "output_tokens_details",
-        "server_tool_use",
-    }
-)
-
-
-# -- pure helpers ---------------------------------------------------------------------------------
-
-
-def usage_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``Usage`` keyword arguments from an Anthropic usage object.
-
-    ``input_tokens`` becomes inclusive (uncached + cache writes + cache reads, the raw count is
-    kept in ``extra["uncached_input_tokens"]``); there is no provider total, so ``total_tokens``
-    is input + output when both are known. Absent counters stay ``None``.
-    """
-    uncached = as_int(raw.get("input_tokens"))
-    writes = as_int(raw.get("cache_creation_input_tokens"))
-    reads = as_int(raw.get("cache_read_input_tokens"))
-    known = [count for count in (uncached, writes, reads) if count is not None]
-    input_tokens = sum(known) if known else None
-    output_tokens = as_int(raw.get("output_tokens"))
-    details = raw.get("output_tokens_details")
-    reasoning = as_int(details.get("thinking_tokens")) if isinstance(details, Mapping) else None
-    total = (
-        input_tokens + output_tokens
-        if input_tokens is not None and output_tokens is not None
-        else None
-    )
-    extra = {key: value for key, value in raw.items() if key not in _LIFTED_USAGE}
-    if uncached is not None:
-        extra["uncached_input_tokens"] = uncached
-    server_tools = raw.get("server_tool_use")
-    return {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "cached_input_tokens": reads,
-        "cache_write_input_tokens": writes,
-        "reasoning_tokens": reasoning,
-        "total_tokens": total,
-        "tool_usage": dict(server_tools) if isinstance(server_tools, Mapping) else {},
-        "extra": extra,
-    }
-
-
-def finish_reason_for(
-    raw: str | None, *, tool_calls: bool, structured: bool = False
-) -> FinishReason | None:
-    """The normalized finish reason for a ``stop_reason``.
-
-    A stop with tool calls is promoted to ``tool_calls``; the forced structured-output tool is
-    not a tool call, so a ``tool_use`` stop caused by it alone is a plain ``stop``.
-    """
-    if raw is None:
-        return None
-    reason = _STOP_REASONS.get(raw, FinishReason.OTHER)
-    if reason is FinishReason.TOOL_CALLS and structured and not tool_calls:
-        return FinishReason.STOP
-    if reason is FinishReason.STOP and tool_calls:
-        return FinishReason.TOOL_CALLS
-    return reason
-
-
-def _parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    """Parsed tool input and, when it is not a JSON object, why."""
-    if not raw.strip():
-        return {}, None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        return {}, f"invalid JSON arguments: {exc}"
-    if not isinstance(value, dict):
-        return {}, "tool arguments are not a JSON object"
-    return value, None
-
-
-# -- the turn being assembled (shared by the stream decoder and the whole-body parser) -----------
-
-
-class _Turn:
-    """What one assistant turn produced so far, and the final message built from it."""
-
-    __slots__ = (
-        "citations",
-        "model",
-        "provider_request_id",
-        "raw_usage",
-        "reasoning_blocks",
-        "response_id",
-        "stop_details",
-        "stop_reason",
-        "stop_sequence",
-        "structured",
-        "structured_text",
-        "text_parts",
-        "tool_calls",
-    )
-
-    def __init__(self, structured: str | None, provider_request_id: str | None) -> None:
-        self.structured = structured
-        self.provider_request_id = provider_request_id
-        self.response_id: str | None = None
-        self.model: str | None = None
-        self.text_parts: list[str] = []
-        self.tool_calls: list[ToolCall] = []
-        self.structured_text: str | None = None
-        self.reasoning_blocks: list[dict[str, Any]] = []
-        self.citations: list[Any] = []
-        self.raw_usage: dict[str, Any] = {}
-        self.stop_reason: str | None = None
-        self.stop_sequence: str | None = None
-        self.stop_details: Any = None
-
-    def merge_usage(self, usage: Any) -> dict[str, Any] | None:
-        """Fold a usage object (cumulative: present values replace); the Usage fields after it."""
-        if not isinstance(usage, Mapping):
-            return None
-        for key, value in usage.items():
-            if value is not None:
-                self.raw_usage[key] = value
-        return usage_fields(self.raw_usage)
-
-    def tool_call(
-        self, call_id: str, name: str, raw: str | None, given: Any = None
-    ) -> ToolCall | None:
-        """Record a finished ``tool_use`` block; None when it was the structured-output tool."""
-        if raw is None:
-            arguments = dict(given) if isinstance(given, Mapping) else {}
-            problem = None
-        else:
-            arguments, problem = _parse_arguments(raw)
-        if self.structured is not None and name == self.structured:
-            if problem is None:
-                self.structured_text = dumps(arguments)
-            else:
-                self.structured_text = raw or ""
-            return None
-        metadata = {"arguments_error": problem} if problem else {}
-        call = ToolCall(call_id, name, arguments, raw, metadata)
-        self.tool_calls.append(call)
-        return call
-
-    def reasoning(self, text: str, signature: str | None, block_id: str) -> None:
-        self.reasoning_blocks.append({"text": text, "signature": signature, "id": block_id})
-
-    def stop(self, delta: Mapping[str, Any]) -> None:
-        if delta.get("stop_reason") is not None:
-            self.stop_reason = delta["stop_reason"]
-        if delta.get("stop_sequence") is not None:
-            self.stop_sequence = delta["stop_sequence"]
-        if delta.get("stop_details") is not None:
-            self.stop_details = delta["stop_details"]
-
-    @property
-    def text(self) -> str:
-        if self.structured_text is not None:
-            return self.structured_text
-        return "".join(self.text_parts)
-
-    @property
-    def has_text(self) -> bool:
-        return self.structured_text is not None or any(self.text_parts)
-
-    def finish_reason(self) -> FinishReason | None:
-        return finish_reason_for(
-            self.stop_reason,
-            tool_calls=bool(self.tool_calls),
-            structured=self.structured_text is not None,
-        )
-
-    def identity(self) -> dict[str, Any]:
-        """The provider facts known so far (ids and model), without ``None`` values."""
-        facts = {
-            "response_id": self.response_id,
-            "model": self.model,
-            "provider_request_id": self.provider_request_id,
-        }
-        return {key: value for key, value in facts.items() if value is not None}
-
-    def extras(self) -> dict[str, Any]:
-        """Metadata beyond the identity: stop details, refusal, structured output, citations."""
-        extras: dict[str, Any] = {}
-        if self.stop_sequence is not None:
-            extras["stop_sequence"] = self.stop_sequence
-        if self.stop_details is not None:
-            extras["stop_details"] = self.stop_details
-            if isinstance(self.stop_details, Mapping) and self.stop_details.get("explanation"):
-                extras["refusal"] = self.stop_details["explanation"]
-        if self.structured_text is not None:
-            extras["structured_output_tool"] = True
-        if self.citations:
-            extras["citations"] = tuple(self.citations)
-        return extras
-
-    def message(self) -> Message:
-        metadata: dict[str, Any] = {}
-        if self.reasoning_blocks:
-            metadata["reasoning_blocks"] = tuple(self.reasoning_blocks)
-        return Message(
-            Role.ASSISTANT, self.text, tool_calls=tuple(self.tool_calls), metadata=metadata
-        )
-
-    def completed(self) -> MessageCompleted:
-        metadata = {**self.identity(), **self.extras(), "raw_finish_reason": self.stop_reason}
-        return MessageCompleted(self.message(), self.finish_reason(), metadata)
-
+__all__ = ["AnthropicStreamDecoder", "finish_reason_for", "usage_fields"]
 
 # -- streaming ------------------------------------------------------------------------------------
 
@@ -288,6 +63,9 @@ class AnthropicStreamDecoder(StreamDecoder):
         self.blocks: dict[Any, _Block] = {}
         self.started = False
         self.done = False
+        self.raw_body = False
+        self.content_type = ""
+        self.fed = False
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -295,6 +73,9 @@ class AnthropicStreamDecoder(StreamDecoder):
         """Remember the provider request id; the message opens with ``message_start``."""
         headers = result.headers
         self.turn.provider_request_id = headers.get("request-id") or headers.get("x-request-id")
+        self.content_type = headers.get("content-type", "")
+        lowered = self.content_type.lower()
+        self.raw_body = "event-stream" not in lowered and ("json" in lowered or "html" in lowered)
         return []
 
     def _open(self, out: list[Event]) -> None:
@@ -313,6 +94,8 @@ class AnthropicStreamDecoder(StreamDecoder):
         """The body ended: without ``message_stop`` that is an error, never a short answer."""
         if self.done:
             return []
+        if not self.fed and "event-stream" not in self.content_type.lower():
+            return self._error(self._malformed(b""))
         return self._error(
             AdapterError(
                 "network_error",
@@ -330,8 +113,49 @@ class AnthropicStreamDecoder(StreamDecoder):
 
     # -- events -----------------------------------------------------------------------------------
 
+    def _malformed(self, body: bytes) -> AdapterError:
+        return AdapterError(
+            "malformed_response",
+            f"expected an event stream, got {self.content_type or 'no content type'}: "
+            f"{_snippet(body)!r}",
+            provider=self.provider,
+            status=200,
+            request_id=self.turn.provider_request_id or self.request_id,
+        )
+
+    def finish_body(self, body: bytes) -> list[Event]:
+        """A whole JSON body served to a streaming request: a ``message`` (a gateway that
+        ignored ``stream``) is read as the stream would be, an error envelope is the error,
+        anything else (an HTML page) is ``malformed_response``."""
+        data = json_or_none(body)
+        if isinstance(data, dict) and isinstance(data.get("error"), Mapping):
+            return self._in_band_error(data)
+        if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+            return self._error(self._malformed(body))
+        read_message(self.turn, data)
+        out: list[Event] = []
+        self._open(out)
+        usage = self.turn.merge_usage(data.get("usage"))
+        if usage is not None:
+            out.append(RawChunk(("usage", usage)))
+        for block in self.turn.reasoning_blocks:
+            out.append(ReasoningCompleted(block["text"], block["signature"], block["id"]))
+        for call in self.turn.tool_calls:
+            out.append(ToolCallStarted(call.id, call.name))
+            out.append(
+                ToolCallCompleted(
+                    call.id, call.name, call.arguments, call.raw_arguments, call.metadata
+                )
+            )
+        if self.turn.has_text:
+            out.append(TextCompleted(self.turn.text))
+        out.append(self.turn.completed())
+        self.done = True
+        return out
+
     def feed(self, event: SSEEvent) -> list[Event]:
         """Events for one SSE event."""
+        self.fed = True
         try:
             data = loads(event.data)
         except ValueError:

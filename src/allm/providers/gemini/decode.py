@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._json import dumps, loads
-from ...adapters.base import (
-    StreamDecoder,
-)
+from ...adapters.base import StreamDecoder, json_or_none
 from ...adapters.http import HttpResult
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
@@ -44,15 +42,21 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "IMAGE_SAFETY": FinishReason.CONTENT_FILTER,
     "IMAGE_PROHIBITED_CONTENT": FinishReason.CONTENT_FILTER,
     "IMAGE_RECITATION": FinishReason.CONTENT_FILTER,
+    "LANGUAGE": FinishReason.CONTENT_FILTER,
+    "MODEL_ARMOR": FinishReason.CONTENT_FILTER,  # Vertex AI's Model Armor screening
     "MALFORMED_FUNCTION_CALL": FinishReason.ERROR,
+    "UNEXPECTED_TOOL_CALL": FinishReason.ERROR,
+    "TOO_MANY_TOOL_CALLS": FinishReason.ERROR,
     "MISSING_THOUGHT_SIGNATURE": FinishReason.ERROR,
     "MALFORMED_RESPONSE": FinishReason.ERROR,
+    # Documented, and none of the above: FINISH_REASON_UNSPECIFIED, OTHER, IMAGE_OTHER, NO_IMAGE.
 }
 
 # usageMetadata counters lifted into Usage fields; the rest goes to ``extra`` under its wire name.
 _LIFTED_USAGE = frozenset(
     {
         "promptTokenCount",
+        "toolUsePromptTokenCount",
         "candidatesTokenCount",
         "responseTokenCount",
         "thoughtsTokenCount",
@@ -71,10 +75,14 @@ def finish_reason_for(raw: str | None, has_calls: bool) -> FinishReason:
 
 
 def usage_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """``usageMetadata`` as ``Usage`` fields: input includes cached tokens, output is candidates
+    """``usageMetadata`` as ``Usage`` fields: input includes cached and tool-use prompt tokens,
+    output is candidates
     plus thoughts, total is the provider's; counters not lifted go to ``extra``."""
     fields: dict[str, Any] = {}
     prompt = as_int(raw.get("promptTokenCount"))
+    tool_prompt = as_int(raw.get("toolUsePromptTokenCount"))
+    if tool_prompt is not None:  # the results of tools the model ran itself are input too
+        prompt = (prompt or 0) + tool_prompt
     candidates = as_int(raw.get("candidatesTokenCount"))
     if candidates is None:
         candidates = as_int(raw.get("responseTokenCount"))
@@ -118,6 +126,7 @@ class GeminiStreamDecoder(StreamDecoder):
         self.model: str | None = None
         self.provider_request_id: str | None = None
         self._content_type = ""
+        self.raw_body = False
         self._payloads = 0
         self._text: list[str] = []
         self._thoughts: list[str] = []
@@ -135,6 +144,8 @@ class GeminiStreamDecoder(StreamDecoder):
         """``MessageStarted`` (with the request id header, if a proxy added one)."""
         headers = result.headers
         self._content_type = headers.get("content-type", "")
+        lowered = self._content_type.lower()
+        self.raw_body = "event-stream" not in lowered and ("json" in lowered or "html" in lowered)
         self.provider_request_id = headers.get("x-request-id") or headers.get("request-id")
         metadata: dict[str, Any] = {}
         if self.provider_request_id:
@@ -182,6 +193,31 @@ class GeminiStreamDecoder(StreamDecoder):
                 metadata={"truncated": True},
             )
         return self._fail(error)
+
+    def finish_body(self, body: bytes) -> list[Event]:
+        """A whole JSON body served to a streaming request: one ``GenerateContentResponse`` or
+        the JSON array ``streamGenerateContent`` returns without ``alt=sse``; anything else (an
+        HTML page) is ``malformed_response``."""
+        parsed = json_or_none(body)
+        payloads = parsed if isinstance(parsed, list) and len(parsed) != 1 else [parsed]
+        if parsed is None or not payloads or not all(isinstance(p, dict) for p in payloads):
+            return self._fail(
+                AdapterError(
+                    "malformed_response",
+                    f"Gemini answered a stream request with {self._content_type}: "
+                    f"{_snippet(body)!r}",
+                    provider=self.provider,
+                    status=200,
+                    request_id=self._error_request_id(),
+                )
+            )
+        out: list[Event] = []
+        for payload in payloads:
+            if not self.done:
+                out.extend(self.payload(payload))
+        if not self.done:
+            out.extend(self.finish())
+        return out
 
     def fail(self, error: AdapterError) -> list[Event]:
         """The transport broke: keep what came, end with the error."""
@@ -364,6 +400,10 @@ class GeminiStreamDecoder(StreamDecoder):
     def _fail(self, error: AdapterError) -> list[Event]:
         out: list[Event] = []
         self._close_thoughts(None, out)
+        for key in ("response_id", "model"):  # the id and model seen before the failure
+            value = getattr(self, key)
+            if value is not None:
+                error.metadata.setdefault(key, value)
         out.append(ErrorEvent(error))
         self.done = True
         return out

@@ -46,6 +46,8 @@ class _OpenAIWire(HttpAdapter):
     output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     validate_reasoning: ClassVar[bool] = True
     default_endpoint: ClassVar[str | None] = None
+    # Local servers (llama.cpp, vLLM, LM Studio) refuse ``content: null`` beside tool calls.
+    empty_tool_turn_content: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -121,7 +123,12 @@ class _OpenAIWire(HttpAdapter):
     def chat_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The Chat Completions body (design §20.2)."""
         model = str(request.model or "")
-        body: dict[str, Any] = {"model": model, "messages": chat_messages(request)}
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": chat_messages(
+                request, empty_tool_turn_content=self.empty_tool_turn_content
+            ),
+        }
         if request.tools:
             body["tools"] = chat_tools(request.tools)
         if request.tool_choice is not None:
@@ -238,7 +245,7 @@ class OpenAICompatible(_OpenAIWire):
 
     def check(self, request: Request, call: Call) -> None:
         """A ``base_url`` is required; then the shared checks."""
-        if not self.setting(call, "base_url"):
+        if not self.base(call):
             raise ConfigurationError(
                 "invalid_option",
                 problems=[

@@ -38,6 +38,9 @@ from .errors import snippet
 # -- Chat Completions: stream ---------------------------------------------------------------------
 
 
+_LEGACY_SLOT = -1  # the slot of a legacy ``function_call`` delta
+
+
 class _ChatCall:
     __slots__ = ("id", "name", "parts", "started")
 
@@ -61,8 +64,6 @@ class ChatStreamDecoder(OpenAIDecoder):
         self.calls: list[_ChatCall] = []
         self.by_key: dict[Any, _ChatCall] = {}
         self.raw_finish: str | None = None
-        self.response_id: str | None = None
-        self.model: str | None = None
 
     def handle(self, event: SSEEvent) -> list[Event]:
         data = event.data
@@ -74,12 +75,13 @@ class ChatStreamDecoder(OpenAIDecoder):
             return self.failed(self.malformed(f"a stream event is not JSON: {snippet(data)}"))
         if not isinstance(chunk, dict):
             return self.failed(self.malformed(f"a stream event is not an object: {snippet(data)}"))
-        if chunk.get("error") is not None and not chunk.get("choices"):
-            return self.in_band(chunk["error"])
         if self.response_id is None:
             self.response_id = as_str(chunk.get("id"))
         if self.model is None:
             self.model = as_str(chunk.get("model"))
+        if chunk.get("error") is not None:
+            # Gateways (OpenRouter) send the error beside a ``choices`` list that ends the turn.
+            return self.in_band(chunk["error"])
         events: list[Event] = []
         for choice in as_list(chunk.get("choices")):
             if not isinstance(choice, dict) or choice.get("index", 0) not in (0, None):
@@ -90,6 +92,8 @@ class ChatStreamDecoder(OpenAIDecoder):
             if finish:
                 self.raw_finish = finish
         usage = chunk.get("usage")
+        if not isinstance(usage, dict) and "x_groq" in chunk:
+            usage = as_dict(chunk["x_groq"]).get("usage")  # Groq's place for the stream's usage
         if isinstance(usage, dict):
             self.usage = chat_usage(usage)
         return events
@@ -113,6 +117,10 @@ class ChatStreamDecoder(OpenAIDecoder):
             for position, fragment in enumerate(tool_calls):
                 if isinstance(fragment, dict):
                     self._tool_fragment(fragment, position, events)
+        legacy = delta.get("function_call")
+        if legacy and isinstance(legacy, dict) and (legacy.get("name") or legacy.get("arguments")):
+            # The legacy single-call form: one call in a slot of its own.
+            self._tool_fragment({"index": _LEGACY_SLOT, "function": legacy}, 0, events)
 
     def _tool_fragment(self, fragment: dict[str, Any], position: int, events: list[Event]) -> None:
         if "id" not in fragment:
@@ -140,6 +148,10 @@ class ChatStreamDecoder(OpenAIDecoder):
         if index is None and wire_id is not None:
             key = ("id", wire_id)
         call = self.by_key.get(key)
+        if call is None and wire_id is not None and index is not None:
+            # Servers that repeat the id (and name) in every chunk, sometimes without a stable
+            # index: the same id is the same call.
+            call = next((known for known in self.calls if known.id == wire_id), None)
         if call is not None and wire_id is not None and wire_id != call.id:
             call = None  # a new call reusing the slot (seen on lenient servers)
         if call is None:
@@ -172,14 +184,21 @@ class ChatStreamDecoder(OpenAIDecoder):
         for call in self.calls:
             raw = "".join(call.parts)
             name = call.name or ""
+            if not name and not raw:
+                continue  # an empty fragment (``{"name": "", "arguments": ""}``) is no call
             if not call.started:
                 events.append(ToolCallStarted(call.id, name))
             events.append(ToolCallCompleted(call.id, name, parse_arguments(raw), raw, {}))
             calls.append(ToolCall(call.id, name, parse_arguments(raw), raw))
         text = "".join(self.text)
+        refusal = "".join(self.refusal)
+        if self.raw_finish is None and not (text or refusal or reasoning or calls):
+            # A role chunk, then ``[DONE]``: the server cut the stream, it is no empty answer.
+            return self.failed(
+                self.malformed("the stream ended without a finish reason and without any output")
+            )
         if text:
             events.append(TextCompleted(text))
-        refusal = "".join(self.refusal)
         finish = finish_reason_for(self.raw_finish, tool_calls=bool(calls), refusal=bool(refusal))
         metadata: dict[str, Any] = {}
         for key, value in (
@@ -262,7 +281,7 @@ def parse_chat_body(
             ToolCall(call_id, as_str(function.get("name")) or "", parse_arguments(raw), raw)
         )
     legacy = message.get("function_call")
-    if not calls and isinstance(legacy, dict):
+    if not calls and isinstance(legacy, dict) and (legacy.get("name") or legacy.get("arguments")):
         raw = as_str(legacy.get("arguments")) or ""
         calls.append(
             ToolCall("call_0", as_str(legacy.get("name")) or "", parse_arguments(raw), raw)

@@ -38,8 +38,11 @@ def chat_content(message: Message) -> Any:
     return blocks
 
 
-def chat_messages(request: Request) -> list[dict[str, Any]]:
-    """The ``messages`` array (design §20.2)."""
+def chat_messages(
+    request: Request, *, empty_tool_turn_content: bool = False
+) -> list[dict[str, Any]]:
+    """The ``messages`` array (design §20.2). An assistant turn with tool calls and no text has
+    ``content: null``, or ``""`` with ``empty_tool_turn_content`` (servers that reject null)."""
     out: list[dict[str, Any]] = []
     for message in request.messages:
         role = message.role
@@ -52,7 +55,7 @@ def chat_messages(request: Request) -> list[dict[str, Any]]:
             text = content_text(message.content)
             item = {"role": "assistant", "content": text}
             if message.tool_calls:
-                item["content"] = text or None
+                item["content"] = text or ("" if empty_tool_turn_content else None)
                 item["tool_calls"] = [
                     {
                         "id": call.id,

@@ -131,6 +131,9 @@ class OpenAIDecoder(StreamDecoder):
         self.done = False
         self.provider_request_id: str | None = None
         self.usage: Usage | None = None
+        self.response_id: str | None = None
+        self.model: str | None = None
+        self.fed = False  # whether any SSE event came
         self.raw_body = False  # True when the 200 body is JSON or HTML, not an event stream
         self.content_type = ""
 
@@ -150,6 +153,7 @@ class OpenAIDecoder(StreamDecoder):
     def feed(self, event: SSEEvent) -> list[Event]:
         """Events for one SSE event; an unexpected payload shape is a malformed response."""
         data = event.data
+        self.fed = True
         if self.done or not data or (data[0].isspace() and not data.strip()):
             return []
         try:
@@ -171,17 +175,27 @@ class OpenAIDecoder(StreamDecoder):
         """The transport broke: keep what came, end with the error."""
         return self.failed(error)
 
+    def identity(self) -> dict[str, Any]:
+        """The response id and model seen so far."""
+        facts = {"response_id": self.response_id, "model": self.model}
+        return {key: value for key, value in facts.items() if value is not None}
+
     def failed(self, error: AdapterError) -> list[Event]:
-        """Usage seen so far (if any), then the error; the stream is over."""
+        """The id and model and usage seen so far (if any), then the error; the stream is over."""
         self.done = True
         events: list[Event] = []
         if self.usage is not None:
             events.append(RawChunk(("usage", usage_fields(self.usage))))
+        for key, value in self.identity().items():
+            error.metadata.setdefault(key, value)
         events.append(ErrorEvent(error))
         return events
 
     def truncated(self) -> list[Event]:
-        """The body ended before the terminal event."""
+        """The body ended before the terminal event (nothing at all from a body that does not say
+        it is an event stream: not this wire)."""
+        if not self.fed and "event-stream" not in self.content_type.lower():
+            return self.not_sse(b"")
         return self.failed(
             AdapterError(
                 "network_error",

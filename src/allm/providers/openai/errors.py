@@ -111,7 +111,9 @@ def api_error(
     code = error.get("code")
     code = str(code) if isinstance(code, str | int) and not isinstance(code, bool) else None
     param = as_str(error.get("param"))
-    reason = error_reason(status, error_type, code)
+    # Gateways (OpenRouter) put the HTTP status an in-band error stands for in its code.
+    effective = int(code) if status is None and code is not None and code.isdigit() else status
+    reason = error_reason(effective, error_type, code)
     message = as_str(error.get("message")) or (
         f"HTTP {status}" if status is not None else "the provider reported an error"
     )
@@ -175,8 +177,13 @@ def classify_http_error(provider: str, result: HttpResult, call: Call) -> Adapte
             )
         if isinstance(parsed.get("message") or parsed.get("detail"), str):
             # FastAPI-style and bare bodies from compatible servers.
+            # Flat bodies (vLLM, Cerebras) keep their type and code beside the message.
             message = parsed.get("message") or parsed.get("detail")
             return api_error(
-                provider, call, {"message": message}, status=result.status, headers=result.headers
+                provider,
+                call,
+                {**parsed, "message": message},
+                status=result.status,
+                headers=result.headers,
             )
     return unreadable_error(provider, call, result.status, result.headers, result.body)

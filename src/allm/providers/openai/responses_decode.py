@@ -208,8 +208,6 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         self.by_index: dict[int, _Item] = {}
         self.reasoning_sent: set[str] = set()
         self.reasoning_kept: list[dict[str, Any]] = []
-        self.response_id: str | None = None
-        self.model: str | None = None
 
     def handle(self, event: SSEEvent) -> list[Event]:
         try:
