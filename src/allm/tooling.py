@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from . import _json
+from .data.strict_schema import restore_absent, strict_form
 from .data.tools import Tool, ToolCall, ToolFailure
 from .errors import AllmError, ConfigurationError, ToolError
 
@@ -357,8 +358,15 @@ def _schema_from_function(function: Callable[..., Any]) -> tuple[dict[str, Any],
     return schema, model, takes_ctx
 
 
-def _derived_handler(function: Callable[..., Any], model: Any, takes_ctx: bool) -> Any:
+def _derived_handler(
+    function: Callable[..., Any],
+    model: Any,
+    takes_ctx: bool,
+    original_schema: Mapping[str, Any] | None = None,
+) -> Any:
     def check(arguments: dict[str, Any]) -> dict[str, Any]:
+        if original_schema is not None:  # strict mode's nulls for absent optional arguments
+            arguments = restore_absent(arguments, original_schema)
         try:
             parsed = model.model_validate(arguments)
         except Exception as exc:  # pydantic.ValidationError
@@ -395,16 +403,30 @@ def _from_function(
     description: str | None,
     manual: bool,
     metadata: Mapping[str, Any] | None,
+    strict: bool | None = None,
 ) -> Tool:
     schema, model, takes_ctx = _schema_from_function(function)
     doc = inspect.getdoc(function) or ""
+    sent = schema
+    if strict:
+        strict_schema = strict_form(schema)
+        if strict_schema is None:
+            raise ConfigurationError(
+                "invalid_tool",
+                problems=[
+                    f"the parameters of {function.__name__!r} cannot be strict "
+                    "(a free-form mapping); drop strict=True or type the mapping's keys"
+                ],
+            )
+        sent = strict_schema
     return Tool(
         name or function.__name__,
         description if description is not None else doc,
-        schema,
-        _derived_handler(function, model, takes_ctx),
+        sent,
+        _derived_handler(function, model, takes_ctx, schema if strict else None),
         manual,
         dict(metadata or {}),
+        strict=strict,
     )
 
 
@@ -418,6 +440,7 @@ def tool(
     handler: Callable[..., Any] | None = None,
     manual: bool = False,
     metadata: Mapping[str, Any] | None = None,
+    strict: bool | None = None,
 ) -> Any:
     """A ``Tool``, given explicitly or derived from a typed function.
 
@@ -425,7 +448,9 @@ def tool(
     description and schema are required). ``@tool`` / ``@tool(manual=True)`` on a typed function
     takes the name from the function, the description from its docstring and the schema from its
     signature (needs the ``pydantic`` extra); a parameter named ``ctx`` receives the
-    ``ToolContext``.
+    ``ToolContext``. ``strict=True`` asks OpenAI to enforce the schema; a derived schema is then
+    sent in strict mode's form (every property required, the optional ones nullable, a null for
+    an optional argument read as absent), see ``docs/requests.md``.
 
     Args:
         function: The typed function to derive the tool from (the decorator form).
@@ -435,15 +460,16 @@ def tool(
         handler: What runs a call: takes ``(arguments)`` or ``(arguments, ctx)``.
         manual: ``True`` hands its calls back to the caller instead of running them.
         metadata: Free data kept on the ``Tool``.
+        strict: ``True`` makes OpenAI enforce the schema (a derived one in strict form).
     """
     if function is not None:
-        return _from_function(function, name, description, manual, metadata)
+        return _from_function(function, name, description, manual, metadata, strict)
     if schema is None and handler is None and not (name and description):
 
         def decorate(target: Callable[..., Any]) -> Tool:
             if not callable(target):
                 raise TypeError(f"@tool decorates a function, got {target!r}")
-            return _from_function(target, name, description, manual, metadata)
+            return _from_function(target, name, description, manual, metadata, strict)
 
         return decorate
     missing = [
@@ -454,7 +480,9 @@ def tool(
     if missing:
         raise TypeError(f"tool() is missing {', '.join(missing)}")
     assert name is not None and description is not None and schema is not None
-    return Tool(name, description, dict(schema), handler, manual, dict(metadata or {}))
+    return Tool(
+        name, description, dict(schema), handler, manual, dict(metadata or {}), strict=strict
+    )
 
 
 def run_outcome_sync(executor: Any, tool: Tool, arguments: dict[str, Any], ctx: ToolContext) -> Any:

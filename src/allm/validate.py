@@ -199,6 +199,7 @@ def errors_request(req: Any) -> list[FieldError]:
         or req.max_tokens <= 0
     ):
         errors.append((("max_tokens",), "must_be_positive"))
+    errors.extend(_errors_neutral(req))
     errors.extend(_errors_response_format(req.response_format))
     if req.structured_finalize and not _is_json_schema_format(req.response_format):
         errors.append((("structured_finalize",), "requires_json_schema"))
@@ -316,3 +317,27 @@ def session(value: Any) -> None:
 def image_request(value: Any) -> None:
     """Raise ``ValidationError("invalid_image_request")`` listing every problem of ``value``."""
     _raise_if("invalid_image_request", errors_image_request(value))
+
+
+def _errors_neutral(req: Request) -> list[tuple[tuple[str | int, ...], str]]:
+    """The neutral sampling fields: ``stop`` strings, ``top_p`` in [0, 1], an integer ``seed``,
+    a bool ``parallel_tool_calls``."""
+    errors: list[tuple[tuple[str | int, ...], str]] = []
+    if not isinstance(req.stop, tuple):
+        errors.append((("stop",), "invalid_type"))
+    else:
+        errors.extend(
+            (("stop", index), "not_a_string")
+            for index, item in enumerate(req.stop)
+            if not isinstance(item, str) or not item
+        )
+    if req.top_p is not None:
+        if not _is_number(req.top_p):
+            errors.append((("top_p",), "invalid_type"))
+        elif not 0.0 <= req.top_p <= 1.0:
+            errors.append((("top_p",), "out_of_range"))
+    if req.seed is not None and (not isinstance(req.seed, int) or isinstance(req.seed, bool)):
+        errors.append((("seed",), "invalid_type"))
+    if req.parallel_tool_calls is not None and not isinstance(req.parallel_tool_calls, bool):
+        errors.append((("parallel_tool_calls",), "invalid_type"))
+    return errors

@@ -82,7 +82,7 @@ def test_f024_stream_request_id_matches_the_adapter_call(fake_engine, messages) 
     assert record[0][1].request_id == stream.request_id == collected.request_id
 
 
-def test_f024_collect_folds_the_remaining_events(fake_engine, messages) -> None:
+def test_f024_collect_folds_every_event_of_the_stream(fake_engine, messages) -> None:
     engine = fake_engine(
         [tool_call(id="c1", name="f"), tool_call(id="c2", name="g"), finish("tool_calls")]
     )
@@ -92,8 +92,8 @@ def test_f024_collect_folds_the_remaining_events(fake_engine, messages) -> None:
     assert isinstance(next(stream), ToolCallStarted)
     assert next(stream) == ToolCallCompleted("c1", "f", {}, "{}")
     response = stream.collect()
-    # c1 was consumed before collect(); only c2 is folded.
-    assert [call.id for call in response.tool_calls] == ["c2"]
+    # c1 was consumed before collect(); the stream remembers it (W1), so both are folded.
+    assert [call.id for call in response.tool_calls] == ["c1", "c2"]
     assert response.finish_reason == "tool_calls"
 
 
@@ -343,7 +343,10 @@ def test_f031_call_opts_win_over_engine_params(driver, fake_engine, messages) ->
     record: list[Any] = []
     engine = fake_engine([text("a")], record=record, params={"top_p": 0.5, "seed": 1})
     driver.generate(engine, messages, top_p=0.9)
-    assert record[0][1].params == {"top_p": 0.9, "seed": 1}
+    # top_p and seed are neutral request fields (W1): resolved into the request, not params
+    request, call = record[0][0], record[0][1]
+    assert (request.top_p, request.seed) == (0.9, 1)
+    assert call.params == {}
 
 
 def test_f031_call_keyword_over_request_field_over_engine_param(driver, messages) -> None:

@@ -7,7 +7,7 @@ import pytest
 import allm
 from allm import AdapterError, TextPart
 from allm.data import Response
-from allm.errors import NonStopFinishError, RateLimitError
+from allm.errors import EngineError, NonStopFinishError, RateLimitError
 from allm.providers.fake import error, finish, text, tool_call
 
 
@@ -83,3 +83,50 @@ def test_f129_unwrap_of_structured_content() -> None:
 def test_f129_unwrap_falls_back_to_the_message_text() -> None:
     response = Response(message=allm.assistant("from message"), finish_reason="stop")
     assert allm.unwrap(response) == "from message"
+
+
+# -- W1: a typed Response.error; unwrap of step and chat results ---------------------------------
+
+
+def test_response_error_is_the_typed_folded_error(driver, fake_engine, messages) -> None:
+    response = driver.generate(fake_engine([text("part"), error("rate_limited")]), messages)
+    assert isinstance(response.error, RateLimitError)
+    assert response.error is response.metadata["error"]  # kept for compatibility
+
+
+def test_response_error_is_none_without_a_typed_error() -> None:
+    assert Response(finish_reason="stop").error is None
+    assert Response(finish_reason="error", metadata={"error": "opaque"}).error is None
+
+
+def test_unwrap_of_a_step_result(fake_engine, messages) -> None:
+    result = allm.step(fake_engine([text("stepped"), finish("stop")]), messages)
+    assert allm.unwrap(result) == "stepped"
+    failed = allm.step(fake_engine([text("x"), error("rate_limited")]), messages)
+    with pytest.raises(RateLimitError):
+        allm.unwrap(failed)
+
+
+def test_unwrap_of_a_chat_result(fake_engine, messages) -> None:
+    result = allm.chat(fake_engine([text("chatted"), finish("stop")]), messages)
+    assert allm.unwrap(result) == "chatted"
+    failed = allm.chat(fake_engine([text("x"), error("rate_limited")]), messages)
+    assert failed.halted_reason == "error"
+    with pytest.raises(RateLimitError) as info:
+        allm.unwrap(failed)
+    assert info.value is failed.metadata["error"]
+
+
+def test_unwrap_of_a_chat_result_without_a_final_response() -> None:
+    result = allm.ChatResult(thread=allm.Thread(), halted_reason="cancelled")
+    with pytest.raises(NonStopFinishError) as info:
+        allm.unwrap(result)
+    assert (info.value.reason, info.value.finish_reason) == ("non_stop_finish", None)
+
+
+def test_unwrap_of_a_chat_halted_on_an_unknown_tool_raises_it(fake_engine, messages) -> None:
+    script = [tool_call(id="c1", name="f"), finish("tool_calls")]
+    halted = allm.chat(fake_engine(script), messages)
+    with pytest.raises(EngineError) as info:
+        allm.unwrap(halted)
+    assert info.value.reason == "unknown_tool"

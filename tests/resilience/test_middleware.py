@@ -198,7 +198,8 @@ def test_default_options_never_override(driver: Any) -> None:
     driver.generate(engine, [allm.user("x")])
     driver.generate(engine, [allm.user("x")], temperature=0.9, options={"seed": 1})
     first, second = (request for request, _ in seen)
-    assert (first.temperature, first.max_tokens, first.options) == (0.1, 50, {"seed": 7})
+    # seed is a neutral request field (W1): the default fills it, unless an option already chose
+    assert (first.temperature, first.max_tokens, first.seed) == (0.1, 50, 7)
     assert second.temperature == 0.9 and second.max_tokens == 50
     request = allm.Request(messages=(allm.user("x"),), temperature=0.5, options={"seed": 3})
     assert (
@@ -322,3 +323,9 @@ def test_built_in_middleware_round_trips() -> None:
     assert again.fallbacks[0] == "fake:b" and again.fallbacks[1].model == "c"
     assert again.fallback_on == ("timeout",)
     assert pickle.loads(pickle.dumps(engine)).middleware == engine.middleware
+
+
+def test_default_options_leave_a_neutral_field_chosen_by_a_request_option() -> None:
+    request = allm.Request(messages=(allm.user("x"),), options={"seed": 3})
+    filled = default_options(seed=9, top_p=0.5).transform_request(request, MiddlewareContext("r"))
+    assert (filled.seed, filled.top_p, filled.options) == (None, 0.5, {"seed": 3})

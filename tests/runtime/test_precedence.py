@@ -78,8 +78,10 @@ def test_config_params_and_engine_params_reach_the_adapter(make_engine, recorded
 
     allm.generate(engine, [allm.user("hi")], user="call")
 
-    _, call = recorded[0]
-    assert dict(call.params) == {"top_p": 0.1, "seed": 2, "user": "call"}
+    request, call = recorded[0]
+    assert dict(call.params) == {"user": "call"}
+    # the neutral fields (W1) resolve into the request with the same precedence
+    assert (request.top_p, request.seed) == (0.1, 2)
 
 
 def test_call_adapter_opts_override_engine_adapter_opts(make_engine, recorded):

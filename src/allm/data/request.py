@@ -46,9 +46,18 @@ class Request:
     structured_finalize: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Neutral fields, translated per wire or refused before any I/O (docs/requests.md).
+    stop: tuple[str, ...] = ()
+    top_p: float | None = None
+    seed: int | None = None
+    parallel_tool_calls: bool | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.messages, tuple):
             object.__setattr__(self, "messages", tuple(self.messages))
+        if isinstance(self.stop, str):
+            object.__setattr__(self, "stop", (self.stop,))
+        elif not isinstance(self.stop, tuple) and isinstance(self.stop, list):
+            object.__setattr__(self, "stop", tuple(self.stop))
         if not isinstance(self.tools, tuple):
             object.__setattr__(self, "tools", tuple(self.tools))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ..errors import AllmError
 from .messages import Message
 from .tools import ToolCall
 
@@ -76,8 +77,8 @@ def add_usage(first: Usage, second: Usage) -> Usage:
 class Response:
     """The result of one model call.
 
-    After a failure mid-stream, ``finish_reason`` is ``"error"`` and ``metadata["error"]`` holds
-    the error; everything received before it (text, tool calls, usage) is kept. With a typed
+    After a failure mid-stream, ``finish_reason`` is ``"error"`` and ``error`` (also
+    ``metadata["error"]``, kept for compatibility) holds the error; everything received before it (text, tool calls, usage) is kept. With a typed
     output (``response_format=SomeType``), ``parsed`` is the validated value.
     """
 
@@ -111,6 +112,7 @@ class Response:
         return None
 
     @property
-    def error(self) -> Any:
-        """The error folded into this response, if it failed mid-stream."""
-        return self.metadata.get("error")
+    def error(self) -> AllmError | None:
+        """The error folded into this response, if it failed mid-stream (a typed ``AllmError``)."""
+        error = self.metadata.get("error")
+        return error if isinstance(error, AllmError) else None

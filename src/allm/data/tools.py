@@ -56,6 +56,8 @@ class Tool:
     tool. ``manual=True`` surfaces calls to the caller even when the chat loop runs automatically.
     ``compact=True`` makes the chat loop send only the name and the description's first line; the
     model gets the rest from the built-in ``tool_help`` tool (see ``allm.execution.compact``).
+    ``strict`` asks OpenAI to enforce the schema (both OpenAI wires always send ``strict``, false
+    unless it is ``True``); other wires ignore it.
     A tool with a handler is not JSON-serializable unless the handler is a module-level function.
     """
 
@@ -66,12 +68,15 @@ class Tool:
     manual: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
     compact: bool = False
+    strict: bool | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.manual, bool):
             raise TypeError(f"Tool.manual must be a bool, got {self.manual!r}")
         if not isinstance(self.compact, bool):
             raise TypeError(f"Tool.compact must be a bool, got {self.compact!r}")
+        if self.strict is not None and not isinstance(self.strict, bool):
+            raise TypeError(f"Tool.strict must be a bool or None, got {self.strict!r}")
         if self.handler is not None and not callable(self.handler):
             raise TypeError(f"Tool.handler must be callable or None, got {self.handler!r}")
         object.__setattr__(self, "schema", normalize_schema(self.schema))

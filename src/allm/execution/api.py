@@ -14,6 +14,7 @@ from typing import Any
 from .. import telemetry
 from ..collector import StreamCollector
 from ..data.response import FinishReason, Response
+from ..data.results import ChatResult, StepResult
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
 from .attempts import AttemptLog, finish_response, prepare, prepare_generate
@@ -204,8 +205,21 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
     return response
 
 
-def unwrap(response: Response) -> str:
-    """The response's text, or raise: the folded error, or ``NonStopFinishError``."""
+def unwrap(result: Response | StepResult | ChatResult) -> str:
+    """The response's text, or raise: the folded error, or ``NonStopFinishError``.
+
+    A ``StepResult`` unwraps its ``response``, a ``ChatResult`` its ``final_response``; a chat
+    that halted on an error raises that error even when its last response did not fail.
+    """
+    if isinstance(result, ChatResult):
+        error = result.metadata.get("error")
+        if isinstance(error, AllmError) and result.halted_reason == "error":
+            raise error
+        response = result.final_response or Response()
+    elif isinstance(result, StepResult):
+        response = result.response
+    else:
+        response = result
     reason = response.finish_reason
     if reason is FinishReason.ERROR:
         error = response.metadata.get("error")

@@ -79,6 +79,8 @@ ORCHESTRATION_KEYS = frozenset(
         "history",
     }
 )
+# The neutral fields every wire translates or refuses (docs/requests.md).
+NEUTRAL_KEYS = ("stop", "top_p", "seed", "parallel_tool_calls")
 # Call keywords that override the request's own fields (call keyword > request field > engine).
 REQUEST_FIELD_KEYS = frozenset(
     {
@@ -89,6 +91,7 @@ REQUEST_FIELD_KEYS = frozenset(
         "max_tokens",
         "response_format",
         "structured_finalize",
+        *NEUTRAL_KEYS,
     }
 )
 _CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
@@ -276,10 +279,11 @@ def build_request(engine: Engine, request: Request, opts: Mapping[str, Any], mod
     elif isinstance(model, tuple) and len(model) == 2:
         model = model[1]  # a (provider, id) pair for another provider's adapter: send the id
     changes: dict[str, Any] = {"model": model}
-    for key in ("tool_choice", "temperature", "max_tokens", "response_format"):
+    for key in ("tool_choice", "temperature", "max_tokens", "response_format", *NEUTRAL_KEYS):
+        unset = () if key == "stop" else None
         if key in opts:
             changes[key] = opts[key]
-        elif getattr(request, key) is None:
+        elif getattr(request, key) == unset:
             for defaults in (engine.params, settings_params):
                 if defaults.get(key) is not None:
                     changes[key] = defaults[key]

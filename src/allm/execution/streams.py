@@ -1,4 +1,9 @@
-"""Event streams as the caller holds them: iterable, closable, context managers, collectable."""
+"""Event streams as the caller holds them: iterable, closable, context managers, collectable.
+
+A stream folds every event it hands out, so it remembers its result: after the stream was
+iterated to its end (or closed), ``collect()`` and ``response`` give the whole fold, never an
+empty one (``docs/requests.md``).
+"""
 
 from __future__ import annotations
 
@@ -14,15 +19,51 @@ __all__ = ["AsyncEventStream", "EventStream"]
 R = TypeVar("R")
 
 
-class EventStream(Generic[R]):
+def _folding(events: Iterator[Event], collector: StreamCollector) -> Iterator[Event]:
+    apply = collector.apply
+    for event in events:
+        apply(event)
+        yield event
+
+
+async def _afolding(
+    events: AsyncIterator[Event], collector: StreamCollector
+) -> AsyncIterator[Event]:
+    apply = collector.apply
+    async for event in events:
+        apply(event)
+        yield event
+
+
+class _Folded(Generic[R]):
+    """What both stream kinds share: the fold they keep and the result it projects to."""
+
+    __slots__ = ("_closed", "_collector", "_project", "_result")
+    _closed: bool
+    _collector: StreamCollector
+    _project: Callable[[StreamCollector], R]
+    _result: R | None
+
+    @property
+    def response(self) -> R:
+        """The fold of the events handed out so far; the whole result once the stream ended."""
+        if self._closed:
+            if self._result is None:
+                self._result = self._project(self._collector)
+            return self._result
+        return self._project(self._collector)
+
+
+class EventStream(_Folded[R]):
     """A lazy stream of events. Nothing is sent before the first event is pulled.
 
     Leave early with ``break``, ``close()`` or a ``with`` block: the exchange is cancelled exactly
-    once. ``collect()`` folds the events not yet consumed into the result (a ``Response`` for
-    ``stream_generate``, a ``StepResult`` for ``stream_step``, a ``ChatResult`` for ``stream``).
+    once. ``collect()`` consumes what is left and returns the fold of every event of the stream
+    (a ``Response`` for ``stream_generate``, a ``StepResult`` for ``stream_step``, a
+    ``ChatResult`` for ``stream``); ``response`` is the fold of the events handed out so far.
     """
 
-    __slots__ = ("_closed", "_events", "_new_collector", "_project", "request_id")
+    __slots__ = ("_events", "_folded", "request_id")
 
     def __init__(
         self,
@@ -32,31 +73,34 @@ class EventStream(Generic[R]):
         request_id: str,
     ) -> None:
         self._events = events
-        self._new_collector = new_collector
+        self._collector = new_collector()
+        self._folded = _folding(events, self._collector)
         self._project = project
+        self._result: R | None = None
         self._closed = False
         self.request_id = request_id
 
     def __iter__(self) -> Iterator[Event]:
-        return self._events
+        return self._folded
 
     def __next__(self) -> Event:
-        return next(self._events)
+        return next(self._folded)
 
     def close(self) -> None:
         """Stop the stream and cancel the exchange (once; later calls do nothing)."""
         if not self._closed:
             self._closed = True
+            self._folded.close()  # type: ignore[attr-defined]
             self._events.close()  # type: ignore[attr-defined]
 
     def collect(self) -> R:
-        """Fold the remaining events into the result."""
-        collector = self._new_collector()
+        """Consume the remaining events; the fold of the whole stream (the same on every call)."""
         try:
-            collector.apply_all(self._events)
+            for _ in self._folded:
+                pass
         finally:
             self.close()
-        return self._project(collector)
+        return self.response
 
     def __enter__(self) -> EventStream[R]:
         return self
@@ -74,10 +118,10 @@ class EventStream(Generic[R]):
         return f"<EventStream request_id={self.request_id!r} {state}>"
 
 
-class AsyncEventStream(Generic[R]):
+class AsyncEventStream(_Folded[R]):
     """The async twin of ``EventStream``: ``async for``, ``aclose()``, ``async with``, ``await collect()``."""
 
-    __slots__ = ("_closed", "_events", "_new_collector", "_plan", "_project", "request_id")
+    __slots__ = ("_events", "_folded", "_plan", "request_id")
 
     def __init__(
         self,
@@ -88,34 +132,35 @@ class AsyncEventStream(Generic[R]):
         plan: Any = None,
     ) -> None:
         self._events = events
-        self._new_collector = new_collector
+        self._collector = new_collector()
+        self._folded = _afolding(events, self._collector)
         self._project = project
+        self._result: R | None = None
         self._closed = False
         self._plan = plan
         self.request_id = request_id
 
     def __aiter__(self) -> AsyncIterator[Event]:
-        return self._events
+        return self._folded
 
     async def __anext__(self) -> Event:
-        return await self._events.__anext__()
+        return await self._folded.__anext__()
 
     async def aclose(self) -> None:
         """Stop the stream and cancel the exchange (once; later calls do nothing)."""
         if not self._closed:
             self._closed = True
+            await self._folded.aclose()  # type: ignore[attr-defined]
             await self._events.aclose()  # type: ignore[attr-defined]
 
     async def collect(self) -> R:
-        """Fold the remaining events into the result."""
-        collector = self._new_collector()
-        apply = collector.apply
+        """Consume the remaining events; the fold of the whole stream (the same on every call)."""
         try:
-            async for event in self._events:
-                apply(event)
+            async for _ in self._folded:
+                pass
         finally:
             await self.aclose()
-        return self._project(collector)
+        return self.response
 
     async def __aenter__(self) -> AsyncEventStream[R]:
         return self

@@ -47,7 +47,8 @@ class DefaultOptions:
         extra = dict(request.options)
         for name, value in self.options.items():
             if name in _REQUEST_FIELDS:
-                if getattr(request, name) in (None, ()):
+                # a raw option of the same name is already a choice (a neutral field outranks it)
+                if getattr(request, name) in (None, ()) and name not in request.options:
                     changes[name] = value
             else:
                 extra.setdefault(name, value)

@@ -74,7 +74,7 @@ def typed_request(request: Request, spec: OutputSpec) -> Request:
             output_tool_name(spec),
             _OUTPUT_TOOL_DESCRIPTION,
             schema,
-            metadata={"strict": strict},
+            strict=strict,
         )
         choice = request.tool_choice
         if choice is None:

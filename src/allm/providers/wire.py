@@ -8,7 +8,15 @@ from typing import Any
 
 from .._json import loads_wire
 
-__all__ = ["as_dict", "as_int", "as_list", "as_str", "decode_json", "language_code"]
+__all__ = [
+    "as_dict",
+    "as_int",
+    "as_list",
+    "as_str",
+    "decode_json",
+    "language_code",
+    "refuse_unsupported",
+]
 
 decode_json = loads_wire  # orjson when installed, else the scanner-direct stdlib parser
 
@@ -57,3 +65,17 @@ def language_code(name: str) -> str:
     """``"en"`` for ``"english"`` (or ``"en"``, ``"EN"``); an unknown name comes back lower-cased."""
     lowered = name.strip().lower()
     return _CODES.get(lowered, lowered)
+
+
+def refuse_unsupported(request: Any, unsupported: tuple[str, ...]) -> None:
+    """Raise before any I/O for each neutral field set on ``request`` that this wire cannot
+    express: ``ValidationError("invalid_request")`` with ``((field,), "unsupported_option")``."""
+    from ..errors import ValidationError
+
+    problems = [
+        ((name,), "unsupported_option")
+        for name in unsupported
+        if getattr(request, name, None) not in (None, ())
+    ]
+    if problems:
+        raise ValidationError("invalid_request", errors=problems)

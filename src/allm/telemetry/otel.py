@@ -429,7 +429,11 @@ class _Bridge:
                 attributes["gen_ai.input.messages"] = _json(history)
                 if system:
                     attributes["gen_ai.system_instructions"] = _json(system)
-        params = annotations.get("params") or {}
+        params = dict(annotations.get("params") or {})
+        for name in ("top_p", "seed", "stop"):  # the neutral request fields (W1)
+            value = getattr(request, name, None)
+            if value not in (None, ()):
+                params[name] = value
         for key in params.keys() & _PARAMETERS.keys():
             attribute, kind = _PARAMETERS[key]
             value = _number(params[key], kind)

@@ -27,8 +27,8 @@ PARAMS = ("reasoning_effort", "reasoning_summary", "verbosity")
 
 
 def _tool(name: str, description: str, parameters: Any, strict: Any) -> Tool:
-    metadata = {"strict": strict} if isinstance(strict, bool) else {}
-    return Tool(name, description or "", parameters or {}, metadata=metadata)
+    chosen = strict if isinstance(strict, bool) else None
+    return Tool(name, description or "", parameters or {}, strict=chosen)
 
 
 def _parts(content: Any) -> Any:

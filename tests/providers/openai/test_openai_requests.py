@@ -387,6 +387,7 @@ def test_chat_messages_roles_images_and_tool_turns() -> None:
                 "name": "get_weather",
                 "description": "Weather for a city.",
                 "parameters": WEATHER.schema,
+                "strict": False,
             },
         }
     ]
@@ -433,6 +434,7 @@ def test_responses_input_items_roles_images_and_tool_turns() -> None:
             "name": "get_weather",
             "description": "Weather for a city.",
             "parameters": WEATHER.schema,
+            "strict": False,
         }
     ]
 

@@ -17,6 +17,7 @@ from .request import AnthropicRequests, _json_format, structured_tool_name
 from .settings import (
     _FORMAT_TYPES,
     _TOOL_CHOICE_TYPES,
+    UNSUPPORTED_NEUTRAL,
 )
 from .turn import _Turn, read_message
 
@@ -66,6 +67,11 @@ class Anthropic(AnthropicRequests):
         synthetic = structured_tool_name(request)
         if synthetic is not None and any(tool.name == synthetic for tool in request.tools):
             problems.append((("tools",), "collides_with_structured_output_tool"))
+        problems.extend(
+            ((name,), "unsupported_option")
+            for name in UNSUPPORTED_NEUTRAL
+            if getattr(request, name) is not None
+        )
         if problems:
             raise ValidationError("invalid_request", errors=problems)
 

@@ -125,11 +125,19 @@ class AnthropicRequests(HttpAdapter):
             choice = {"type": "tool", "name": synthetic} if forced else {"type": "auto"}
         if tools:
             body["tools"] = tools
+        if request.parallel_tool_calls is not None and tools:
+            choice = dict(choice or {"type": "auto"})
+            if choice.get("type") in ("auto", "any", "tool"):
+                choice["disable_parallel_tool_use"] = not request.parallel_tool_calls
         if choice is not None:
             body["tool_choice"] = choice
         if request.temperature is not None:
             body["temperature"] = request.temperature
         body.update(extras)
+        if request.top_p is not None:  # a neutral field outranks a raw option
+            body["top_p"] = request.top_p
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
         output_config = anthropic_output_config(request.response_format)
         if output_config is not None:
             body["output_config"] = {**body.get("output_config", {}), **output_config}

@@ -14,6 +14,8 @@ STRUCTURED_TOOL_DESCRIPTION = "Return the final result as a JSON object matching
 THINKING_ID = "thinking"
 REDACTED_THINKING_ID = "redacted_thinking"
 _TOOL_CHOICE_TYPES = frozenset({"auto", "any", "none", "tool"})
+# The neutral fields the Messages API has no body field for.
+UNSUPPORTED_NEUTRAL = ("seed",)
 _FORMAT_TYPES = frozenset({"json_schema", "json_object", "text"})
 
 

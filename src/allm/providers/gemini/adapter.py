@@ -19,6 +19,7 @@ from ...data.messages import ImagePart
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError, EngineError
+from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
 from .request import _contents, _has_parameters, _tool_config, generation_config, sanitize_schema
@@ -49,6 +50,7 @@ class Gemini(HttpAdapter):
         if not isinstance(request.model, str) or not request.model:
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
+        refuse_unsupported(request, ("parallel_tool_calls",))
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):

@@ -123,6 +123,12 @@ def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dic
         config["maxOutputTokens"] = request.max_tokens
     if request.temperature is not None:
         config["temperature"] = request.temperature
+    if request.stop:
+        config["stopSequences"] = list(request.stop)
+    if request.top_p is not None:
+        config["topP"] = request.top_p
+    if request.seed is not None:
+        config["seed"] = request.seed
     fmt = native_format(request.response_format, "gemini")
     if isinstance(fmt, Mapping):
         kind = fmt.get("type")

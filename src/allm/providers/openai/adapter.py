@@ -11,8 +11,15 @@ from ...adapters.http import HttpRequest, HttpResult
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError, ConfigurationError
+from ..wire import refuse_unsupported
 from .chat_decode import ChatStreamDecoder, parse_chat_body
-from .chat_request import chat_messages, chat_response_format, chat_tool_choice, chat_tools
+from .chat_request import (
+    chat_messages,
+    chat_neutral_fields,
+    chat_response_format,
+    chat_tool_choice,
+    chat_tools,
+)
 from .errors import api_error, classify_http_error, unreadable_error
 from .request import account_headers, json_schema_format, merge_extras
 from .settings import (
@@ -24,6 +31,7 @@ from .settings import (
     _VERBOSITY_MODELS,
     CHAT_COMPLETIONS,
     RESPONSES,
+    RESPONSES_UNSUPPORTED,
     _log,
     reasoning_params,
 )
@@ -88,7 +96,8 @@ class _OpenAIWire(HttpAdapter):
     def check(self, request: Request, call: Call) -> None:
         """Images, the endpoint and the reasoning controls, before any key or I/O."""
         raise_image_errors(request)
-        self.endpoint_for(request, call)
+        if self.endpoint_for(request, call) == RESPONSES:
+            refuse_unsupported(request, RESPONSES_UNSUPPORTED)
         reasoning_params(call, validate=self.validate_reasoning)
 
     def auth_headers(self, call: Call) -> dict[str, str]:
@@ -137,6 +146,7 @@ class _OpenAIWire(HttpAdapter):
             if "stream_options" not in request.options and "stream_options" not in call.params:
                 body["stream_options"] = {"include_usage": True}
         merge_extras(body, request, call, _OWN_PARAMS)
+        body.update(chat_neutral_fields(request))  # a neutral field outranks a raw option
         return body
 
     def max_tokens_field(self, model: str) -> str:

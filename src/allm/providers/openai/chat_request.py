@@ -84,10 +84,8 @@ def chat_tools(tools: tuple[Tool, ...]) -> list[dict[str, Any]]:
             "name": tool.name,
             "description": tool.description,
             "parameters": tool_schema(tool),
+            "strict": strict_of(tool),
         }
-        strict = strict_of(tool)
-        if strict is not None:
-            function["strict"] = strict
         out.append({"type": "function", "function": function})
     return out
 
@@ -113,3 +111,18 @@ def chat_response_format(response_format: Any) -> dict[str, Any] | None:
     if schema is not None:
         return {"type": "json_schema", "json_schema": schema}
     return dict(response_format)
+
+
+def chat_neutral_fields(request: Request) -> dict[str, Any]:
+    """``stop``, ``top_p``, ``seed`` and ``parallel_tool_calls`` as Chat Completions spells them
+    (``parallel_tool_calls`` only beside tools: the API refuses it without them)."""
+    out: dict[str, Any] = {}
+    if request.stop:
+        out["stop"] = list(request.stop)
+    if request.top_p is not None:
+        out["top_p"] = request.top_p
+    if request.seed is not None:
+        out["seed"] = request.seed
+    if request.parallel_tool_calls is not None and request.tools:
+        out["parallel_tool_calls"] = request.parallel_tool_calls
+    return out

@@ -62,10 +62,14 @@ def tool_schema(tool: Tool) -> dict[str, Any]:
     return dict(tool.schema)
 
 
-def strict_of(tool: Tool) -> bool | None:
-    """``Tool.metadata["strict"]`` when it is a bool."""
-    strict = tool.metadata.get("strict")
-    return strict if isinstance(strict, bool) else None
+def strict_of(tool: Tool) -> bool:
+    """What both OpenAI wires send as the tool's ``strict`` (always sent; OpenAI's schema
+    requires it on Responses): ``Tool.strict``, else a bool ``metadata["strict"]`` (the older
+    spelling), else false."""
+    if tool.strict is not None:
+        return tool.strict
+    legacy = tool.metadata.get("strict")
+    return legacy if isinstance(legacy, bool) else False
 
 
 def forced_tool(choice: Any) -> str | None:

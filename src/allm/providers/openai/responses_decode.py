@@ -44,6 +44,17 @@ def _function_call(item: dict[str, Any]) -> ToolCall:
     return ToolCall(call_id, as_str(item.get("name")) or "", parse_arguments(raw), raw, metadata)
 
 
+def message_metadata(refusal: str | None, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """An assistant message's metadata: its refusal and its reasoning items (the shape
+    ``responses_request.reasoning_items`` sends back)."""
+    metadata: dict[str, Any] = {}
+    if refusal:
+        metadata["refusal"] = refusal
+    if blocks:
+        metadata["reasoning_blocks"] = tuple(blocks)
+    return metadata
+
+
 def reasoning_blocks(item: dict[str, Any]) -> list[dict[str, Any]]:
     """One block per summary part (or raw reasoning text part) of a reasoning item; one empty
     block when it has neither, so the item can still be sent back."""
@@ -155,7 +166,7 @@ def parse_body(
             Role.ASSISTANT,
             output.text,
             tool_calls=tuple(output.calls),
-            metadata={"refusal": output.refusal} if output.refusal else {},
+            metadata=message_metadata(output.refusal, output.reasoning),
         ),
         output_text=output.text,
         tool_calls=tuple(output.calls),
@@ -197,6 +208,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         self.calls: dict[str, _Item] = {}  # by item id, in the order they were added
         self.by_index: dict[int, _Item] = {}
         self.reasoning_sent: set[str] = set()
+        self.reasoning_kept: list[dict[str, Any]] = []
 
     def handle(self, event: SSEEvent) -> list[Event]:
         try:
@@ -274,9 +286,9 @@ class ResponsesStreamDecoder(OpenAIDecoder):
             return []
         item_id = as_str(item.get("id")) or ""
         self.reasoning_sent.add(item_id)
-        return [
-            ReasoningCompleted(b["text"], b["signature"], b["id"]) for b in reasoning_blocks(item)
-        ]
+        blocks = reasoning_blocks(item)
+        self.reasoning_kept.extend(blocks)
+        return [ReasoningCompleted(b["text"], b["signature"], b["id"]) for b in blocks]
 
     def complete(self, response: dict[str, Any]) -> list[Event]:
         """The terminal response: usage, late reasoning, tool calls, text, then the message."""
@@ -329,11 +341,13 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         ):
             if value is not None:
                 metadata[key] = value
+        # The message keeps its reasoning items, so a next turn built from it sends them back.
+        kept = list(output.reasoning) or self.reasoning_kept
         message = Message(
             Role.ASSISTANT,
             text,
             tool_calls=tuple(calls),
-            metadata={"refusal": refusal} if refusal else {},
+            metadata=message_metadata(refusal, kept),
         )
         events.append(MessageCompleted(message, finish, metadata))
         return events

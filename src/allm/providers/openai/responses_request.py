@@ -157,10 +157,8 @@ def build_body(
                 "name": tool.name,
                 "description": tool.description,
                 "parameters": tool_schema(tool),
+                "strict": strict_of(tool),
             }
-            strict = strict_of(tool)
-            if strict is not None:
-                spec["strict"] = strict
             tools.append(spec)
         body["tools"] = tools
     if request.tool_choice is not None:
@@ -195,4 +193,9 @@ def build_body(
     if stream:
         body["stream"] = True
     merge_extras(body, request, call, _OWN_PARAMS)
+    # a neutral field outranks a raw option
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.parallel_tool_calls is not None and request.tools:
+        body["parallel_tool_calls"] = request.parallel_tool_calls
     return body

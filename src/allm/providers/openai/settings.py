@@ -13,6 +13,8 @@ _log = logging.getLogger("allm.providers.openai")
 
 CHAT_COMPLETIONS = "chat_completions"
 RESPONSES = "responses"
+# The neutral fields the Responses API has no body field for.
+RESPONSES_UNSUPPORTED = ("stop", "seed")
 _PATHS = {CHAT_COMPLETIONS: "/chat/completions", RESPONSES: "/responses"}
 
 # Design §20.1: gpt-5* and the o-series default to Responses.
