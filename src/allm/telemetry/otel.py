@@ -6,22 +6,8 @@ client metrics. Needs ``opentelemetry-api`` (the ``otel`` extra); ``import allm`
     otel.instrument(tracer_provider=tp, meter_provider=mp, capture_content=True)
     otel.uninstrument()               # back to no spans and no cost
 
-Spans (names and attributes follow the OpenTelemetry GenAI conventions):
-
-* ``generate`` and ``step`` (one model call; a step also holds its tools): ``chat {model}``,
-  kind CLIENT, ``gen_ai.operation.name="chat"``; a ``stream_generate`` call gives the same span,
-  ending when the stream is returned (allm's ``stream`` span covers the pre-flight only);
-* ``chat`` (the tool loop): ``invoke_agent``, kind INTERNAL, ``gen_ai.operation.name=
-  "invoke_agent"``, the usage of all its steps added up;
-* ``tool``: ``execute_tool {tool}``, kind INTERNAL, ``gen_ai.tool.name``, ``gen_ai.tool.call.id``;
-* ``mcp``: ``{mcp.method.name} {target}``, kind CLIENT, inside the tool's span (``mcp_attributes``);
-* ``embed``: ``embeddings {model}``, kind CLIENT, ``gen_ai.operation.name="embeddings"``,
-  ``gen_ai.embeddings.dimension.count``, input token usage; ``moderate``: ``moderation {model}``,
-  kind CLIENT, ``allm.moderation.flagged``. Both record the duration and token metrics.
-* ``image``, ``synthesize``, ``transcribe``: ``generate_content`` / ``text_to_speech`` /
-  ``speech_to_text {model}``, kind CLIENT, with ``allm.audio.bytes``, ``allm.audio.duration_ms``
-  and ``allm.audio.language`` for audio (the conventions name no audio operation yet);
-* ``classify``: ``classify {model}``, kind INTERNAL, ``allm.classify.label``, holding its ``chat``.
+Which allm span becomes which GenAI span (name, kind, attributes) is listed in
+``docs/design/telemetry.md``.
 
 Every span has ``gen_ai.provider.name`` (and the older ``gen_ai.system``) when the provider is
 known, ``gen_ai.request.model``, the request parameters (``gen_ai.request.temperature``,
