@@ -17,7 +17,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 def _lint(source_root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(source_root)}
     return subprocess.run(
-        [str(LINT_IMPORTS), str(ROOT / "pyproject.toml"), "--no-cache"],
+        [str(LINT_IMPORTS), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
         cwd=source_root,
         env=env,
         capture_output=True,

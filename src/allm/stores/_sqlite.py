@@ -83,6 +83,9 @@ class SQLiteStore(BlockingStore):
             try:
                 row = conn.execute(f"SELECT version FROM {table} WHERE id = ?", (record.id,))
                 found = row.fetchone()
+                # Closing resets the cached statement: on Python 3.10 a statement left active
+                # fails its next bind ("Error binding parameter 0") after a rollback.
+                row.close()
                 stored: int | None = found[0] if found is not None else None
                 if stored != record.expected:
                     conn.rollback()
@@ -130,6 +133,7 @@ class SQLiteStore(BlockingStore):
                 (session_id,),
             )
             found = row.fetchone()
+            row.close()
         return None if found is None else (found[0], found[1], found[2])
 
     def _remove(self, session_id: str, version: int | None) -> tuple[bool, int | None]:
@@ -142,9 +146,9 @@ class SQLiteStore(BlockingStore):
             conn = self._conn()
             if conn.execute(query, params).rowcount:  # one statement: atomic on its own
                 return True, None
-            found = conn.execute(
-                f"SELECT version FROM {self.table} WHERE id = ?", (session_id,)
-            ).fetchone()
+            row = conn.execute(f"SELECT version FROM {self.table} WHERE id = ?", (session_id,))
+            found = row.fetchone()
+            row.close()
         return False, None if found is None else int(found[0])
 
     def _page(self, after: str | None, limit: int) -> builtins.list[SessionInfo]:
