@@ -32,6 +32,7 @@ from .settings import (
     CHAT_COMPLETIONS,
     RESPONSES,
     RESPONSES_UNSUPPORTED,
+    OpenAIAccount,
     _log,
     reasoning_params,
 )
@@ -39,7 +40,7 @@ from .settings import (
 # -- the adapters ---------------------------------------------------------------------------------
 
 
-class _OpenAIWire(HttpAdapter):
+class _OpenAIWire(OpenAIAccount, HttpAdapter):
     """What ``OpenAI`` and ``OpenAICompatible`` share: endpoints, the read loop, errors."""
 
     lenient: ClassVar[bool] = False
@@ -54,15 +55,11 @@ class _OpenAIWire(HttpAdapter):
         *,
         endpoint: str | None = None,
         max_line_bytes: int | None = None,
-        organization: str | None = None,
-        project: str | None = None,
         **settings: Any,
     ) -> None:
         super().__init__(**settings)
         self.endpoint = endpoint
         self.max_line_bytes = max_line_bytes
-        self.organization = organization
-        self.project = project
 
     # -- configuration ---------------------------------------------------------------------------
 

@@ -12,19 +12,20 @@ from typing import Any, ClassVar
 
 from ..._json import dumps
 from ...adapters import Call
-from ...adapters.base import HttpSettings, json_or_none
+from ...adapters.base import json_or_none
 from ...adapters.http import HttpRequest, HttpResult, HttpSend, TransportFailure
 from ...effects import Effect
 from ...errors import AdapterError, ConfigurationError
 from .errors import classify_http_error
 from .request import account_headers
+from .settings import OpenAIAccount
 
 __all__ = ["DEFAULT_TIMEOUT", "OpenAIRest"]
 
 DEFAULT_TIMEOUT = 60.0
 
 
-class OpenAIRest(HttpSettings):
+class OpenAIRest(OpenAIAccount):
     """Settings, headers and one JSON POST for an OpenAI-style REST endpoint.
 
     Constructor settings (each also an ``adapter_opts`` key, which wins): ``base_url``,
@@ -38,27 +39,6 @@ class OpenAIRest(HttpSettings):
     key_provider: ClassVar[str] = "openai"
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
     requires_key: ClassVar[bool] = True
-
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        http_client: Any = None,
-        async_http_client: Any = None,
-        organization: str | None = None,
-        project: str | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            headers=headers,
-            timeout=timeout,
-            http_client=http_client,
-            async_http_client=async_http_client,
-        )
-        self.organization = organization
-        self.project = project
 
     def check_base_url(self, call: Call) -> None:
         """A compatible server has no default address: its ``base_url`` is required."""

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from ...adapters import Call
+from ...adapters.base import HttpSettings
 from ...errors import ConfigurationError
 
 _log = logging.getLogger("allm.providers.openai")
@@ -56,3 +57,14 @@ def reasoning_params(call: Call, *, validate: bool) -> dict[str, str]:
             continue
         found[name] = _choice(value, allowed[name], name) if validate else str(value)
     return found
+
+
+class OpenAIAccount(HttpSettings):
+    """HTTP settings plus the ``organization`` and ``project`` every OpenAI adapter sends."""
+
+    def __init__(
+        self, *, organization: str | None = None, project: str | None = None, **settings: Any
+    ) -> None:
+        super().__init__(**settings)
+        self.organization = organization
+        self.project = project

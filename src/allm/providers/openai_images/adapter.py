@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin
 
@@ -20,6 +20,7 @@ from ...data.messages import Image
 from ...effects import Effect
 from ...errors import ImageAdapterError
 from ..openai import account_headers
+from ..openai.settings import OpenAIAccount
 from .decode import ImagesDecode
 from .errors import _invalid, classify_error
 from .request import ImagesRequest, _local_size, _read
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from ..fake_images import FakeImages
 
 
-class OpenAIImages(ImagesRequest, ImagesDecode):
+class OpenAIImages(OpenAIAccount, ImagesRequest, ImagesDecode):
     """OpenAI's Images API (see the module doc for the per-model rules).
 
     Constructor settings (each also an ``adapter_opts`` key, which wins): ``base_url``,
@@ -51,26 +52,8 @@ class OpenAIImages(ImagesRequest, ImagesDecode):
     key_provider: ClassVar[str] = "openai"
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
 
-    def __init__(
-        self,
-        *,
-        base_url: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        http_client: Any = None,
-        async_http_client: Any = None,
-        organization: str | None = None,
-        project: str | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            headers=headers,
-            timeout=timeout,
-            http_client=http_client,
-            async_http_client=async_http_client,
-        )
-        self.organization = organization
-        self.project = project
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
         self._fake: FakeImages | None = None
 
     def supported_operations(self) -> frozenset[str]:
