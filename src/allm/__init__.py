@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     )
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.reasoning import CachePoint, PromptCache, Reasoning
     from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
     from .embeddings import aembed, embed
@@ -135,6 +136,9 @@ _LAZY: dict[str, str] = {
     "moderate": "allm.moderation",
     "amoderate": "allm.moderation",
     "ContentPart": "allm.data.messages",
+    "CachePoint": "allm.data.reasoning",
+    "PromptCache": "allm.data.reasoning",
+    "Reasoning": "allm.data.reasoning",
     "FinishReason": _DATA,
     "HaltReason": _DATA,
     "Image": _DATA,
@@ -268,6 +272,7 @@ __all__ = [
     "AsyncEventStream",
     "AsyncSpeechStream",
     "Audio",
+    "CachePoint",
     "ChatResult",
     "Classification",
     "ConflictError",
@@ -295,6 +300,8 @@ __all__ = [
     "ModerationResult",
     "OutputSpec",
     "OutputValidationError",
+    "PromptCache",
+    "Reasoning",
     "Request",
     "Response",
     "Role",

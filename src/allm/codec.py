@@ -69,6 +69,7 @@ def _ensure_registry() -> None:
         models,
         moderation,
         output,
+        reasoning,
         request,
         response,
         results,
@@ -79,6 +80,7 @@ def _ensure_registry() -> None:
     surfaces = (embeddings, moderation, audio, classification, mcp)
     for module in (
         messages,
+        reasoning,
         tools,
         request,
         response,

@@ -22,7 +22,7 @@ from ..data.request import Request
 from ..data.response import Response
 from ..effects import Effect
 from ..errors import AdapterError, ConfigurationError, FieldError, ValidationError
-from ..events import ErrorEvent, Event, MessageStarted
+from ..events import ErrorEvent, Event, MessageCompleted, MessageStarted
 from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
 from . import Call
 from .http import (
@@ -362,6 +362,11 @@ class HttpAdapter(HttpSettings):
         """An error status and body as an ``AdapterError``."""
         raise NotImplementedError  # pragma: no cover
 
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """The body keys this wire sets for the call's reasoning (``metadata["reasoning_sent"]``
+        of the response); empty when it sets none."""
+        return {}
+
     def prepare_request(self, request: Request, call: Call, *, stream: bool = False) -> Any:
         """The ``httpx.Request`` this adapter would send (the key already in), for callers who
         want to send it themselves."""
@@ -421,7 +426,11 @@ class HttpAdapter(HttpSettings):
         self.pool_size(call)
         http_request = self.build_request(request, call, stream=True)
         decoder = self.stream_decoder(request, call)
-        return self._stream_plan(call, http_request, decoder)
+        plan = self._stream_plan(call, http_request, decoder)
+        sent = self.reasoning_sent(request, call)
+        if not sent:
+            return plan
+        return _stamp_completed(plan, {"reasoning_sent": sent})
 
     def _stream_plan(
         self, call: Call, http_request: HttpRequest, decoder: StreamDecoder
@@ -490,6 +499,9 @@ class HttpAdapter(HttpSettings):
         if not isinstance(outcome, Ok):
             raise outcome.error
         response = self.parse_response(outcome.value[0], request, call)
+        sent = self.reasoning_sent(request, call)
+        if sent:
+            response = replace(response, metadata={**response.metadata, "reasoning_sent": sent})
         return replace(response, request_id=call.request_id)
 
     # -- small shared helpers ---------------------------------------------------------------------
@@ -510,6 +522,25 @@ class HttpAdapter(HttpSettings):
             status=None if result is None else result.status,
             request_id=call.request_id,
         )
+
+
+def _stamp_completed(
+    plan: Generator[Any, Any, None], metadata: Mapping[str, Any]
+) -> Generator[Any, Any, None]:
+    """``plan`` with ``metadata`` added to its ``MessageCompleted`` events (replies pass through;
+    closing it closes ``plan``)."""
+    reply: Any = None
+    try:
+        while True:
+            try:
+                item = plan.send(reply)
+            except StopIteration:
+                return
+            if isinstance(item, MessageCompleted):
+                item = replace(item, metadata={**item.metadata, **metadata})
+            reply = yield item
+    finally:
+        plan.close()
 
 
 def _with_provider(

@@ -16,14 +16,17 @@ from ...adapters.base import (
 from ...adapters.http import HttpRequest, HttpResult
 from ...adapters.urls import path_segment
 from ...data.messages import ImagePart
+from ...data.reasoning import Reasoning
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError, EngineError
+from ..reasoning import refuse
 from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
 from .request import _contents, _has_parameters, _tool_config, generation_config, sanitize_schema
 from .settings import DEFAULT_BASE_URL, MODEL_PREFIXES
+from .thinking import thinking_problems, thinking_sent
 
 # -- the adapter ----------------------------------------------------------------------------------
 
@@ -51,6 +54,7 @@ class Gemini(HttpAdapter):
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
+        refuse(thinking_problems(request))
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):
@@ -77,6 +81,12 @@ class Gemini(HttpAdapter):
             model = f"models/{model}"
         path = f"{self.base(call)}/{model}"
         return f"{path}:streamGenerateContent?alt=sse" if stream else f"{path}:generateContent"
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``generationConfig.thinkingConfig`` as sent, when a reasoning control set it."""
+        if not isinstance(request.reasoning, Reasoning) and "reasoning_effort" not in call.params:
+            return {}
+        return thinking_sent(generation_config(request, call)[0])
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
         """The POST with the JSON body; the key is resolved after the body was built."""
