@@ -454,3 +454,37 @@ def test_the_catalog_refuses_reasoning_and_caching_a_model_lacks() -> None:
         allm.configure(catalog=None)
     assert (("reasoning",), "reasoning_disabled") in info.value.errors
     assert wire.bodies == []
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+def test_the_async_twin_records_the_same_reasoning_sent(streaming: bool) -> None:
+    import asyncio
+
+    wire, adapter = wire_for("anthropic")
+    client = httpx.AsyncClient(transport=httpx.MockTransport(wire.handler))
+    engine = allm.Engine(
+        adapter=adapter, model="claude-sonnet-4-5", adapter_opts={"async_http_client": client}
+    )
+
+    async def run() -> allm.Response:
+        try:
+            return await allm.agenerate(
+                engine, [allm.user("hi")], api_key="k", streaming=streaming, reasoning="high"
+            )
+        finally:
+            await client.aclose()
+
+    response = asyncio.run(run())
+    sync_response, _ = call("anthropic", "claude-sonnet-4-5", streaming=streaming, reasoning="high")
+    assert response.metadata["reasoning_sent"] == sync_response.metadata["reasoning_sent"]
+    assert response.usage == sync_response.usage
+    assert wire.bodies[-1]["thinking"] == {"type": "enabled", "budget_tokens": 16384}
+
+
+def test_closing_a_stream_early_closes_the_stamped_plan() -> None:
+    wire, adapter = wire_for("anthropic")
+    engine = wire.engine(adapter, "claude-sonnet-4-5")
+    with allm.stream_generate(engine, [allm.user("hi")], api_key="k", reasoning="low") as stream:
+        first = next(iter(stream))
+    assert first.type == "message_started"
+    assert len(wire.bodies) == 1  # closed after one event; nothing resent
