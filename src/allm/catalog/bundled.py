@@ -47,9 +47,7 @@ __all__ = [
 ]
 
 FORMAT = 1
-CAPABILITY_KEYS = frozenset(
-    {"tools", "vision", "json_native", "reasoning", "streaming", "prompt_caching"}
-)
+CAPABILITY_KEYS = frozenset({"tools", "vision", "json_native", "reasoning", "streaming"})
 # Image models (design §15.2, image variant): a flag and the operations the model supports.
 # ``image_generation`` is the flag allm.execution.images reads; ``images_enabled`` the design's.
 IMAGE_CAPABILITY_KEYS = frozenset(
