@@ -334,6 +334,11 @@ class HttpAdapter(HttpSettings):
         value = self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)
         return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_LINE_BYTES
 
+    def frame_decoder(self, limit: int) -> SSEDecoder:
+        """What splits a stream's body into events: SSE by default (an NDJSON wire swaps in
+        ``allm.adapters.ndjson.NDJSONDecoder``, which yields one event per line)."""
+        return SSEDecoder(limit)
+
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The call's policy, widened with this provider's extra retryable statuses."""
         policy = call.retry or NO_RETRY
@@ -436,7 +441,7 @@ class HttpAdapter(HttpSettings):
         for event in decoder.start(result):
             yield event
         limit = self.line_limit(call)
-        sse = SSEDecoder(limit)
+        sse = self.frame_decoder(limit)
         buffered = bytearray()
         read = HttpRead(result.handle)  # one effect object for the whole body
         while chunk is not None:
@@ -472,7 +477,9 @@ class HttpAdapter(HttpSettings):
             for event in decoder.finish_body(bytes(buffered)):
                 yield event
             return
-        sse.finish()
+        for sse_event in sse.finish():  # an NDJSON body's last line may lack its newline
+            for event in decoder.feed(sse_event):
+                yield event
         for event in decoder.finish():
             yield event
 
