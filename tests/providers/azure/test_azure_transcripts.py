@@ -4,6 +4,8 @@ the stream; the conformance kit bound to them."""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import pytest
 from tests.providers.conformance import Transcripts
 from tests.providers.recorded import (
@@ -52,8 +54,8 @@ class TestAzureConformance(Transcripts, AdapterConformance):
     directory = PROVIDER
     model = "gpt-4o-prod"
     make_adapter = AzureOpenAI
-    adapter_opts = {"resource": "contoso"}
-    names = {
+    adapter_opts: ClassVar[dict[str, Any]] = {"resource": "contoso"}
+    names: ClassVar[dict[str, str]] = {
         "text": "text_stream",
         "tool_call": "tool_call_stream",
         "rate_limited": "error_429",
