@@ -11,7 +11,7 @@ from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError
 from ..openai import CHAT_COMPLETIONS, OpenAICompatible, parse_chat_body
-from .decode import MistralStreamDecoder, normalized_body
+from .decode import MistralStreamDecoder, finish_error, normalized_body
 from .errors import classify_mistral_error
 from .request import adapt_body
 
@@ -53,9 +53,12 @@ class Mistral(OpenAICompatible):
         except (ValueError, UnicodeDecodeError):
             body = None
         if isinstance(body, dict) and body.get("choices"):
-            return parse_chat_body(
+            response = parse_chat_body(
                 normalized_body(body), self.name, call, result.headers.get("x-request-id")
             )
+            if response.raw_finish_reason == "error":
+                raise finish_error(self.name, call, response.metadata.get("provider_request_id"))
+            return response
         return super().parse_response(result, request, call)
 
     def classify_error(self, result: HttpResult, call: Call) -> AdapterError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._json import dumps
+from ...adapters import Call
 from ...errors import AdapterError
 from ...events import Event
 from ..openai import ChatStreamDecoder
@@ -56,6 +57,17 @@ def normalized_body(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "choices": choices}
 
 
+def finish_error(provider: str, call: Call, request_id: str | None) -> AdapterError:
+    """``finish_reason: "error"``: the generation failed on Mistral's side."""
+    return AdapterError(
+        "provider_unavailable",
+        "Mistral ended the generation with finish_reason 'error'",
+        provider=provider,
+        status=200,
+        request_id=request_id or call.request_id,
+    )
+
+
 class MistralStreamDecoder(ChatStreamDecoder):
     """Chat Completions chunks with Mistral's content chunks; ``finish_reason: "error"`` ends the
     stream as an error."""
@@ -65,15 +77,7 @@ class MistralStreamDecoder(ChatStreamDecoder):
 
     def complete(self) -> list[Event]:
         if self.raw_finish == "error":
-            return self.failed(
-                AdapterError(
-                    "provider_unavailable",
-                    "Mistral ended the generation with finish_reason 'error'",
-                    provider=self.provider,
-                    status=200,
-                    request_id=self.provider_request_id or self.call.request_id,
-                )
-            )
+            return self.failed(finish_error(self.provider, self.call, self.provider_request_id))
         return super().complete()
 
     def finish_body(self, body: bytes) -> list[Event]:
