@@ -204,3 +204,15 @@ def test_the_url_builder_and_repr() -> None:
     )
     assert "contoso" in repr(AzureOpenAI(resource="contoso"))
     assert json.loads(built(AzureOpenAI(resource="c")).body)["model"] == "prod"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"resource": 3}, {"api_version": ""}, {"azure_ad_token_provider": "not callable"}],
+)
+def test_configured_azure_settings_are_checked(settings: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        allm.configure(providers={"azure": settings})
+    assert "providers['azure']" in str(info.value)
+    allm.configure(providers={"azure": {"resource": "ok", "api_version": "2024-10-21"}})
+    allm.configure(providers={})
