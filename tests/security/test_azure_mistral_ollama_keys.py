@@ -157,3 +157,32 @@ def test_a_hosted_provider_without_its_key_fails_before_any_io(
         allm.generate(allm.Engine(model=f"{provider}:{MODELS[provider]}", retry=False), USER)
     assert variable in str(info.value)
     assert network.sent == []
+
+
+def test_configured_headers_reach_the_configured_host_only(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", "gpu-box")
+    allm.configure(
+        providers={
+            "azure": {"resource": "northwind", "headers": {"x-home": "azure-home-token"}},
+            "ollama": {"headers": {"x-home": "ollama-home-token"}},
+        }
+    )
+    allm.generate(allm.Engine(model="azure:prod", retry=False), USER)
+    allm.generate(allm.Engine(model="ollama:llama3.2", retry=False), USER)
+    elsewhere = allm.Engine(
+        model="azure:prod", adapter_opts={"base_url": "https://other.example"}, retry=False
+    )
+    allm.generate(elsewhere, USER)
+    away = allm.Engine(
+        model="ollama:llama3.2", adapter_opts={"base_url": "http://other:11434"}, retry=False
+    )
+    allm.generate(away, USER)
+    homes = [(s.host, s.headers.get("x-home")) for s in network.sent]
+    assert homes == [
+        ("northwind.openai.azure.com", "azure-home-token"),
+        ("gpu-box", "ollama-home-token"),
+        ("other.example", None),
+        ("other", None),
+    ]

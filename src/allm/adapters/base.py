@@ -284,6 +284,11 @@ class HttpSettings:
             )
         return key
 
+    def configured_home(self, settings: Mapping[str, Any]) -> str:
+        """The base URL the provider's configured settings point at (where its configured
+        headers may go): their ``base_url``, else the provider's default."""
+        return str(settings.get("base_url") or self.default_base_url).rstrip("/")
+
     def extra_headers(self, call: Call) -> dict[str, str]:
         """Headers from the provider's configured settings, then the constructor, then the
         call's ``headers`` option (checked now). Configured headers travel only to the host
@@ -291,10 +296,8 @@ class HttpSettings:
         above them."""
         settings = call.provider_settings
         configured = settings.get("headers") or {}
-        if configured:
-            home = str(settings.get("base_url") or self.default_base_url).rstrip("/")
-            if self.base(call) != home:
-                configured = {}
+        if configured and self.base(call) != self.configured_home(settings):
+            configured = {}
         merged = {**configured, **self.headers, **(call.opt("headers") or {})}
         check_headers(tuple(merged.items()))
         return merged

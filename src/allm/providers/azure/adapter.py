@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from ... import _secrets
@@ -65,6 +65,13 @@ class AzureOpenAI(OpenAI):
                 " AZURE_OPENAI_ENDPOINT"
             ],
         )
+
+    def configured_home(self, settings: Mapping[str, Any]) -> str:
+        """The configured ``base_url``, else the configured resource's URL."""
+        if settings.get("base_url"):
+            return str(settings["base_url"]).rstrip("/")
+        resource = settings.get("resource")
+        return resource_base(resource) + "/openai/v1" if resource is not None else ""
 
     def check(self, request: Request, call: Call) -> None:
         """The resource, the deployment name (a URL path segment on dated API versions), then

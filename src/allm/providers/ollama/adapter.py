@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -43,6 +44,12 @@ class Ollama(HttpAdapter):
         explicit = self.setting(call, "base_url")
         if explicit:
             return str(explicit).rstrip("/")
+        return host_url(os.environ.get("OLLAMA_HOST", ""))
+
+    def configured_home(self, settings: Mapping[str, Any]) -> str:
+        """The configured ``base_url``, else the host ``OLLAMA_HOST`` names."""
+        if settings.get("base_url"):
+            return str(settings["base_url"]).rstrip("/")
         return host_url(os.environ.get("OLLAMA_HOST", ""))
 
     def frame_decoder(self, limit: int) -> SSEDecoder:
