@@ -26,6 +26,26 @@ TOOL = allm.Tool("weather", "Weather in a city.", WEATHER)
 KEY = "sk-recorded-key-0001"
 
 
+def chat_body(model: str, *, tools: bool) -> dict[str, Any]:
+    """A request body's model, one user message, and the weather tool when ``tools``."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": "Weather in Oslo?" if tools else "Say hello"}],
+    }
+    if tools:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": "weather",
+                    "description": "Weather in a city.",
+                    "parameters": WEATHER,
+                },
+            }
+        ]
+    return body
+
+
 def expect(
     provider: str,
     case: str,

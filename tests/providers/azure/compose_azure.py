@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.providers.recorded import WEATHER, expect, write
+from tests.providers.recorded import chat_body, expect, write
 from tests.providers.wire import FIXTURES
 
 ROOT = "https://contoso.openai.azure.com"
@@ -110,21 +110,7 @@ def request(
     url: str | None = None,
     **allm_extra: Any,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": DEPLOYMENT,
-        "messages": [{"role": "user", "content": "Weather in Oslo?" if tools else "Say hello"}],
-    }
-    if tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": "weather",
-                    "description": "Weather in a city.",
-                    "parameters": WEATHER,
-                },
-            }
-        ]
+    body: dict[str, Any] = chat_body(DEPLOYMENT, tools=tools)
     if stream:
         body["stream"] = True
     extra = {"adapter_opts": {"resource": "contoso", **allm_extra.pop("adapter_opts", {})}}

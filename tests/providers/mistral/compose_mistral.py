@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.providers.recorded import WEATHER, expect, write
+from tests.providers.recorded import chat_body, expect, write
 
 URL = "https://api.mistral.ai/v1/chat/completions"
 MODEL = "mistral-small-latest"
@@ -50,21 +50,7 @@ def chunk(
 def request(
     stream: bool, *, tools: bool = False, model: str = MODEL, **params: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [{"role": "user", "content": "Weather in Oslo?" if tools else "Say hello"}],
-    }
-    if tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": "weather",
-                    "description": "Weather in a city.",
-                    "parameters": WEATHER,
-                },
-            }
-        ]
+    body: dict[str, Any] = chat_body(model, tools=tools)
     if stream:
         body["stream"] = True
     wire = {key: value for key, value in params.pop("wire", {}).items()}

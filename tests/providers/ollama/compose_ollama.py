@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.providers.recorded import WEATHER, expect, write
+from tests.providers.recorded import chat_body, expect, write
 
 from allm._json import dumps
 from allm.providers.ollama.decode import tool_call_id
@@ -55,22 +55,8 @@ def whole(reason: str = "stop", model: str = MODEL, **message: Any) -> str:
 def request(
     stream: bool, *, tools: bool = False, model: str = MODEL, **params: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [{"role": "user", "content": "Weather in Oslo?" if tools else "Say hello"}],
-        "stream": stream,
-    }
-    if tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": "weather",
-                    "description": "Weather in a city.",
-                    "parameters": WEATHER,
-                },
-            }
-        ]
+    body: dict[str, Any] = chat_body(model, tools=tools)
+    body["stream"] = stream
     body.update(params.pop("wire", {}))
     return {"method": "POST", "url": URL, "body": body, "allm": {"params": params}}
 
