@@ -86,8 +86,6 @@ class Ollama(HttpAdapter):
         decoder = OllamaStreamDecoder(self.name, call)
         decoder.provider_request_id = result.headers.get("x-request-id")
         events = decoder.chunk(body)
-        if not decoder.done and not events:
-            events = decoder.truncated()
         for event in events:
             if isinstance(event, ErrorEvent):
                 raise event.error
