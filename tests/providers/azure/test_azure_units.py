@@ -138,6 +138,22 @@ def test_a_token_that_cannot_be_sent_is_refused(token: Any) -> None:
     assert info.value.reason == "invalid_key"
 
 
+def error_served(status: int, body: Any, *, streaming: bool = True) -> Any:
+    """The error an Azure adapter makes of ``body`` served with ``status``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    engine = allm.Engine(
+        adapter=AzureOpenAI(resource="contoso"),
+        model="prod",
+        retry=False,
+        adapter_opts={"http_client": httpx.Client(transport=httpx.MockTransport(answer))},
+    )
+    response = allm.generate(engine, [allm.user("hi")], streaming=streaming, api_key="k-az-01")
+    return response.metadata["error"]
+
+
 def test_the_inner_error_code_and_filter_results_are_kept() -> None:
     body = {
         "error": {
@@ -149,52 +165,18 @@ def test_the_inner_error_code_and_filter_results_are_kept() -> None:
             },
         }
     }
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json=body)
-
-    engine = allm.Engine(
-        adapter=AzureOpenAI(resource="contoso"),
-        model="prod",
-        retry=False,
-        adapter_opts={"http_client": httpx.Client(transport=httpx.MockTransport(answer))},
-    )
-    error = allm.generate(engine, [allm.user("hi")], api_key="k-azure-0001").metadata["error"]
+    error = error_served(400, body)
     assert error.reason == "content_filter"
     assert error.metadata["azure_inner_code"] == "ResponsibleAIPolicyViolation"
     assert error.metadata["content_filter_result"]["jailbreak"]["filtered"] is True
     other = {"error": {"code": "BadRequest", "message": "x", "innererror": {"code": "Other"}}}
-
-    def plain(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json=other)
-
-    engine = allm.Engine(
-        adapter=AzureOpenAI(resource="contoso"),
-        model="prod",
-        retry=False,
-        adapter_opts={"http_client": httpx.Client(transport=httpx.MockTransport(plain))},
-    )
-    error = allm.generate(
-        engine, [allm.user("hi")], streaming=False, api_key="k-azure-0001"
-    ).metadata["error"]
+    error = error_served(400, other, streaming=False)
     assert (error.reason, error.metadata["azure_inner_code"]) == ("invalid_request", "Other")
 
 
 def test_an_error_document_in_a_200_keeps_the_azure_reading() -> None:
     body = {"error": {"code": "content_filter", "message": "x", "innererror": {"code": "X"}}}
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=body)
-
-    engine = allm.Engine(
-        adapter=AzureOpenAI(resource="contoso"),
-        model="prod",
-        retry=False,
-        adapter_opts={"http_client": httpx.Client(transport=httpx.MockTransport(answer))},
-    )
-    error = allm.generate(
-        engine, [allm.user("hi")], streaming=False, api_key="k-azure-0001"
-    ).metadata["error"]
+    error = error_served(200, body, streaming=False)
     assert error.reason == "content_filter" and error.metadata["azure_inner_code"] == "X"
 
 
