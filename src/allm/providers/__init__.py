@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .anthropic import Anthropic
+    from .bedrock import Bedrock
     from .fake import Fake
     from .fake_images import FakeImages
     from .gemini import Gemini
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Anthropic",
+    "Bedrock",
     "Fake",
     "FakeImages",
     "Gemini",
@@ -24,6 +26,7 @@ __all__ = [
 
 _LAZY = {
     "Anthropic": ("allm.providers.anthropic", "Anthropic"),
+    "Bedrock": ("allm.providers.bedrock", "Bedrock"),
     "Fake": ("allm.providers.fake", "Fake"),
     "FakeImages": ("allm.providers.fake_images", "FakeImages"),
     "Gemini": ("allm.providers.gemini", "Gemini"),
