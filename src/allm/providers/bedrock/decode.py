@@ -29,7 +29,7 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
-from ..wire import as_dict, as_int, as_list, as_str
+from ..wire import as_dict, as_int, as_list, as_str, parse_tool_arguments
 from .errors import frame_error, snippet
 from .settings import EVENT_STREAM_TYPE, REASONING_ID, REDACTED_REASONING_ID, STOP_REASONS
 
@@ -70,18 +70,6 @@ def finish_reason_for(raw: str | None, *, tool_calls: bool) -> FinishReason | No
     if reason is FinishReason.STOP and tool_calls:
         return FinishReason.TOOL_CALLS
     return reason
-
-
-def _arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    if not raw.strip():
-        return {}, None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        return {}, f"invalid JSON arguments: {exc}"
-    if not isinstance(value, dict):
-        return {}, "tool arguments are not a JSON object"
-    return value, None
 
 
 class _Block:
@@ -340,7 +328,7 @@ class BedrockStreamDecoder(StreamDecoder):
             return
         if block.kind == "tool":
             raw = "".join(block.parts)
-            arguments, problem = _arguments(raw)
+            arguments, problem = parse_tool_arguments(raw)
             metadata = {"arguments_error": problem} if problem else {}
             call = ToolCall(block.id, block.name, arguments, raw, metadata)
             self.calls.append(call)
