@@ -91,8 +91,8 @@ class StreamDecoder:
         return [MessageStarted(Message(Role.ASSISTANT, ""))]
 
     def feed(self, event: Any) -> list[Event]:  # pragma: no cover - every decoder overrides
-        """Events for one framed event (an ``SSEEvent``, or what the adapter's ``framing``
-        yields)."""
+        """Events for one framed event (an ``SSEEvent``, or what the adapter's
+        ``frame_decoder`` yields)."""
         raise NotImplementedError
 
     def finish(self) -> list[Event]:  # pragma: no cover - every decoder overrides
@@ -297,6 +297,11 @@ class HttpSettings:
             )
         return key
 
+    def configured_home(self, settings: Mapping[str, Any]) -> str:
+        """The base URL the provider's configured settings point at (where its configured
+        headers may go): their ``base_url``, else the provider's default."""
+        return str(settings.get("base_url") or self.default_base_url).rstrip("/")
+
     def extra_headers(self, call: Call) -> dict[str, str]:
         """Headers from the provider's configured settings, then the constructor, then the
         call's ``headers`` option (checked now). Configured headers travel only to the host
@@ -304,10 +309,8 @@ class HttpSettings:
         above them."""
         settings = call.provider_settings
         configured = settings.get("headers") or {}
-        if configured:
-            home = str(settings.get("base_url") or self.default_base_url).rstrip("/")
-            if self.base(call) != home:
-                configured = {}
+        if configured and self.base(call) != self.configured_home(settings):
+            configured = {}
         merged = {**configured, **self.headers, **(call.opt("headers") or {})}
         check_headers(tuple(merged.items()))
         return merged
@@ -347,10 +350,11 @@ class HttpAdapter(HttpSettings):
         value = self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)
         return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_LINE_BYTES
 
-    def framing(self, call: Call) -> Framing:
-        """The decoder that cuts a stream's bytes into events for ``StreamDecoder.feed``: SSE,
-        unless the wire frames otherwise (Bedrock's AWS event stream)."""
-        return SSEDecoder(self.line_limit(call))
+    def frame_decoder(self, limit: int) -> Framing:
+        """What splits a stream's body into events for ``StreamDecoder.feed``: SSE by default (an
+        NDJSON wire swaps in ``allm.adapters.ndjson.NDJSONDecoder``, which yields one event per
+        line; Bedrock ``allm.adapters.eventstream.EventStreamDecoder``, one per AWS message)."""
+        return SSEDecoder(limit)
 
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The call's policy, widened with this provider's extra retryable statuses."""
@@ -454,7 +458,7 @@ class HttpAdapter(HttpSettings):
         for event in decoder.start(result):
             yield event
         limit = self.line_limit(call)
-        sse = self.framing(call)
+        sse = self.frame_decoder(limit)
         buffered = bytearray()
         read = HttpRead(result.handle)  # one effect object for the whole body
         while chunk is not None:
@@ -490,7 +494,9 @@ class HttpAdapter(HttpSettings):
             for event in decoder.finish_body(bytes(buffered)):
                 yield event
             return
-        sse.finish()
+        for sse_event in sse.finish():  # an NDJSON body's last line may lack its newline
+            for event in decoder.feed(sse_event):
+                yield event
         for event in decoder.finish():
             yield event
 

@@ -157,9 +157,9 @@ class Bedrock(HttpAdapter):
 
     # -- answers ----------------------------------------------------------------------------------
 
-    def framing(self, call: Call) -> Framing:
+    def frame_decoder(self, limit: int) -> Framing:
         """ConverseStream answers in AWS event-stream messages, not SSE."""
-        return EventStreamDecoder(self.line_limit(call))
+        return EventStreamDecoder(limit)
 
     def stream_decoder(self, request: Request, call: Call) -> BedrockStreamDecoder:
         """A fresh decoder for one stream."""
