@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import allm
 from allm import keys, sessions, telemetry
 from allm.errors import ConfigurationError
-from allm.providers import Anthropic, Gemini, OpenAI, OpenAICompatible, OpenAIImages
+from allm.providers import Anthropic, Bedrock, Gemini, OpenAI, OpenAICompatible, OpenAIImages
 from allm.telemetry import otel
 from allm.testing.loopback import LoopbackServer
 
@@ -64,6 +64,11 @@ PROVIDERS = {
         "gemini", "GEMINI_API_KEY", "gemini-2.0-flash",
         "/v1beta/models/gemini-2.0-flash:streamGenerateContent",
         lambda url: Gemini(base_url=url + "/v1beta"),
+    ),
+    "bedrock": Provider(
+        "bedrock", "AWS_BEARER_TOKEN_BEDROCK", "amazon.nova-lite-v1:0",
+        "/model/amazon.nova-lite-v1%3A0/converse-stream",
+        lambda url: Bedrock(base_url=url, region="us-east-1"),
     ),
 }  # fmt: skip
 
@@ -344,6 +349,7 @@ ECHO_BODIES = {
     "openai": b'{"error": {"message": "Incorrect API key provided: %s", "type": "invalid_request_error", "code": "invalid_api_key"}}',
     "anthropic": b'{"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key %s"}}',
     "gemini": b'{"error": {"code": 401, "message": "API key not valid: %s", "status": "UNAUTHENTICATED"}}',
+    "bedrock": b'{"message": "Bearer token %s is invalid"}',
 }  # fmt: skip
 
 
@@ -355,6 +361,7 @@ def test_a_key_echoed_by_the_provider_is_scrubbed_everywhere(provider_name, serv
     server.add("POST", provider.path, status=401, body=body,
                headers={"content-type": "application/json", "x-echo": GOOD_KEY})  # fmt: skip
     non_stream_path = provider.path.replace(":streamGenerateContent", ":generateContent")
+    non_stream_path = non_stream_path.replace("/converse-stream", "/converse")
     server.add("POST", non_stream_path, status=401, body=body,
                headers={"content-type": "application/json"})  # fmt: skip
     engine = engine_for(provider, server)

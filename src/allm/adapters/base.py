@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from .. import keys
 from .._json import dumps
@@ -37,12 +37,13 @@ from .http import (
     check_headers,
     header_problem,
 )
-from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder, SSEEvent
+from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder
 
 __all__ = [
     "IMAGE_MAX_BYTES",
     "IMAGE_MIME_TYPES",
     "HttpAdapter",
+    "Framing",
     "HttpSettings",
     "StreamDecoder",
     "image_errors",
@@ -58,6 +59,17 @@ DEFAULT_TIMEOUT = 60.0
 # empty body, or the failure that read ended with).
 Opened = tuple[HttpResult, bytes | TransportFailure | None]
 DEFAULT_STREAM_TIMEOUT = 60.0
+
+
+class Framing(Protocol):
+    """Bytes in, framed events out (the SSE decoder, the AWS event-stream decoder)."""
+
+    @property
+    def error(self) -> AdapterError | None: ...
+
+    def feed(self, chunk: bytes) -> list[Any]: ...
+
+    def finish(self) -> list[Any]: ...
 
 
 class StreamDecoder:
@@ -78,8 +90,9 @@ class StreamDecoder:
         """Events for an exchange that opened with ``result``."""
         return [MessageStarted(Message(Role.ASSISTANT, ""))]
 
-    def feed(self, event: SSEEvent) -> list[Event]:  # pragma: no cover - every decoder overrides
-        """Events for one SSE event."""
+    def feed(self, event: Any) -> list[Event]:  # pragma: no cover - every decoder overrides
+        """Events for one framed event (an ``SSEEvent``, or what the adapter's
+        ``frame_decoder`` yields)."""
         raise NotImplementedError
 
     def finish(self) -> list[Event]:  # pragma: no cover - every decoder overrides
@@ -337,9 +350,10 @@ class HttpAdapter(HttpSettings):
         value = self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)
         return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_LINE_BYTES
 
-    def frame_decoder(self, limit: int) -> SSEDecoder:
-        """What splits a stream's body into events: SSE by default (an NDJSON wire swaps in
-        ``allm.adapters.ndjson.NDJSONDecoder``, which yields one event per line)."""
+    def frame_decoder(self, limit: int) -> Framing:
+        """What splits a stream's body into events for ``StreamDecoder.feed``: SSE by default (an
+        NDJSON wire swaps in ``allm.adapters.ndjson.NDJSONDecoder``, which yields one event per
+        line; Bedrock ``allm.adapters.eventstream.EventStreamDecoder``, one per AWS message)."""
         return SSEDecoder(limit)
 
     def retry_policy(self, call: Call) -> RetryPolicy:

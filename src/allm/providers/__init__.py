@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .anthropic import Anthropic
     from .azure import AzureOpenAI
+    from .bedrock import Bedrock
     from .fake import Fake
     from .fake_images import FakeImages
     from .gemini import Gemini
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Anthropic",
     "AzureOpenAI",
+    "Bedrock",
     "Fake",
     "FakeImages",
     "Gemini",
@@ -31,6 +33,7 @@ __all__ = [
 _LAZY = {
     "Anthropic": ("allm.providers.anthropic", "Anthropic"),
     "AzureOpenAI": ("allm.providers.azure", "AzureOpenAI"),
+    "Bedrock": ("allm.providers.bedrock", "Bedrock"),
     "Fake": ("allm.providers.fake", "Fake"),
     "FakeImages": ("allm.providers.fake_images", "FakeImages"),
     "Gemini": ("allm.providers.gemini", "Gemini"),

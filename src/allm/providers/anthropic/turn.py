@@ -3,7 +3,6 @@ stream decoder and the whole-body parser)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ from ...data.messages import Message, Role
 from ...data.response import FinishReason
 from ...data.tools import ToolCall
 from ...events import MessageCompleted
-from ..wire import as_int
+from ..wire import as_int, parse_tool_arguments
 from .settings import REDACTED_THINKING_ID, THINKING_ID
 
 _STOP_REASONS: dict[str, FinishReason] = {
@@ -95,19 +94,6 @@ def finish_reason_for(
     return reason
 
 
-def _parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    """Parsed tool input and, when it is not a JSON object, why."""
-    if not raw.strip():
-        return {}, None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        return {}, f"invalid JSON arguments: {exc}"
-    if not isinstance(value, dict):
-        return {}, "tool arguments are not a JSON object"
-    return value, None
-
-
 # -- the turn being assembled (shared by the stream decoder and the whole-body parser) -----------
 
 
@@ -162,7 +148,7 @@ class _Turn:
             arguments = dict(given) if isinstance(given, Mapping) else {}
             problem = None
         else:
-            arguments, problem = _parse_arguments(raw)
+            arguments, problem = parse_tool_arguments(raw)
         if self.structured is not None and name == self.structured:
             if problem is None:
                 self.structured_text = dumps(arguments)
@@ -186,7 +172,7 @@ class _Turn:
         object), else the two objects merged."""
         if raw is not None or known.raw_arguments is not None:
             text = (known.raw_arguments or "") + (raw or "")
-            joined, problem = _parse_arguments(text)
+            joined, problem = parse_tool_arguments(text)
             if problem is None and (joined or not (known.arguments or arguments)):
                 return ToolCall(known.id, known.name, joined, text, {})
         merged = {**known.arguments, **arguments}
