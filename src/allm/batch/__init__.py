@@ -1,0 +1,241 @@
+"""Provider batch APIs: many requests sent as one job, answered later at a lower price.
+
+``submit`` checks every request (the same plan and body builder as ``generate(streaming=False)``)
+before anything is uploaded; ``get`` refreshes a job, ``wait`` polls until it is finished,
+``results`` yields one ``BatchItem`` per request (parsed by the same parser as the non-streaming
+path), ``cancel`` asks the provider to stop. A ``BatchJob`` is plain data: save it, and resume in
+another process with the same engine. See ``docs/design/batch.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from .. import telemetry
+from ..data.batch import BatchItem, BatchJob
+from ..errors import AdapterError, ConfigurationError
+from ..execution import _async, _sync
+from ..execution.runner import EventFilter
+from ._jobs import backend_for, combine, each_part, each_result
+from ._prepare import control_call, prepare
+
+__all__ = [
+    "BatchItem",
+    "BatchJob",
+    "acancel",
+    "aget",
+    "aresults",
+    "asubmit",
+    "await_",
+    "cancel",
+    "get",
+    "results",
+    "submit",
+    "wait",
+]
+
+_ITEMS = EventFilter(drop=frozenset())
+DEFAULT_POLL_INTERVAL = 30.0
+
+
+def _submit_plan(engine: Any, requests: Any, opts: dict[str, Any]) -> tuple[Any, Any, int]:
+    prepared = prepare(
+        engine,
+        requests,
+        opts,
+        lambda adapter, request, call: backend_for(adapter.name).build(adapter, request, call),
+    )
+    backend = backend_for(prepared.adapter.name)
+    return backend.submit(prepared, opts), backend, len(prepared.lines)
+
+
+def _span(action: str, engine: Any, **metadata: Any) -> telemetry.Span:
+    return telemetry.span("batch", {"operation": action, "engine": engine, **metadata})
+
+
+def _check_job(job: Any) -> BatchJob:
+    if not isinstance(job, BatchJob):
+        raise ConfigurationError("invalid_option", problems=[f"job must be a BatchJob, got {job!r}"])
+    return job
+
+
+def submit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
+    """Send ``requests`` (``Request`` values or ``(custom_id, Request)`` pairs) as one batch.
+
+    Every request is planned and its body built before anything is sent; one
+    ``ValidationError`` lists every problem (paths start with the request's index). A bare
+    ``Request`` gets the custom id ``request-<index>``; a duplicate id is a problem. A batch over
+    the provider's limits is sent as several jobs: the job returned stands for all of them
+    (``metadata["parts"]``), and ``get``, ``results``, ``cancel`` and ``wait`` act on every part.
+
+    Keyword Args:
+        metadata (dict): Sent with the job where the provider keeps it (OpenAI).
+        completion_window (str): OpenAI's window, default ``"24h"``.
+        display_name (str): Gemini's job name.
+        max_requests (int): At most this many requests per job (below the provider's limit).
+        **opts: Every call option of ``generate`` (model, temperature, api_key, ...).
+    """
+    with _span("submit", engine) as span:
+        plan, backend, count = _submit_plan(engine, requests, opts)
+        span.metadata.update(provider=backend.provider, input_count=count)
+        job = combine(_sync.run(plan))
+        span.stop_metadata.update(job=job)
+    return job
+
+
+async def asubmit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
+    """The async twin of ``submit``."""
+    with _span("submit", engine) as span:
+        plan, backend, count = _submit_plan(engine, requests, opts)
+        span.metadata.update(provider=backend.provider, input_count=count)
+        job = combine(await _async.run(plan))
+        span.stop_metadata.update(job=job)
+    return job
+
+
+def _control(engine: Any, job: Any, opts: dict[str, Any]) -> tuple[Any, Any, BatchJob]:
+    job = _check_job(job)
+    backend = backend_for(job.provider)
+    adapter, call = control_call(engine, job.provider, opts)
+    return backend, backend.wire(adapter, call), job
+
+
+def get(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+    """The job as the provider sees it now."""
+    with _span("get", engine, job_id=getattr(job, "id", None)) as span:
+        backend, wire, job = _control(engine, job, opts)
+        job = _sync.run(each_part(backend, wire, job, "get"))
+        span.stop_metadata.update(job=job)
+    return job
+
+
+async def aget(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+    """The async twin of ``get``."""
+    with _span("get", engine, job_id=getattr(job, "id", None)) as span:
+        backend, wire, job = _control(engine, job, opts)
+        job = await _async.run(each_part(backend, wire, job, "get"))
+        span.stop_metadata.update(job=job)
+    return job
+
+
+def cancel(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+    """Ask the provider to cancel the job; returns the job as answered (``cancelling`` until
+    the provider stopped; results of requests already done stay readable)."""
+    with _span("cancel", engine, job_id=getattr(job, "id", None)) as span:
+        backend, wire, job = _control(engine, job, opts)
+        job = _sync.run(each_part(backend, wire, job, "cancel"))
+        span.stop_metadata.update(job=job)
+    return job
+
+
+async def acancel(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+    """The async twin of ``cancel``."""
+    with _span("cancel", engine, job_id=getattr(job, "id", None)) as span:
+        backend, wire, job = _control(engine, job, opts)
+        job = await _async.run(each_part(backend, wire, job, "cancel"))
+        span.stop_metadata.update(job=job)
+    return job
+
+
+def results(engine: Any, job: BatchJob, **opts: Any) -> Iterator[BatchItem]:
+    """One ``BatchItem`` per request of a finished job, read from the provider as it streams
+    (the output file is never held whole). A failed request is an item with ``error`` set."""
+    backend, wire, job = _control(engine, job, opts)
+    items = _sync.drive(each_result(backend, wire, job), _ITEMS)
+    count = 0
+    with _span("results", engine, job_id=job.id, provider=job.provider) as span:
+        for item in items:
+            count += 1
+            yield item  # type: ignore[misc]
+        span.stop_metadata.update(output_count=count)
+
+
+async def aresults(engine: Any, job: BatchJob, **opts: Any) -> AsyncIterator[BatchItem]:
+    """The async twin of ``results``: ``async for item in allm.batch.aresults(...)``."""
+    backend, wire, job = _control(engine, job, opts)
+    items = _async.drive(each_result(backend, wire, job), _ITEMS)
+    count = 0
+    with _span("results", engine, job_id=job.id, provider=job.provider) as span:
+        async for item in items:
+            count += 1
+            yield item  # type: ignore[misc]
+        span.stop_metadata.update(output_count=count)
+
+
+def _wait_args(poll_interval: Any, timeout: Any, on_progress: Any) -> None:
+    problems = []
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, int | float):
+        problems.append(f"poll_interval must be a number of seconds, got {poll_interval!r}")
+    elif poll_interval < 0:
+        problems.append(f"poll_interval must not be negative, got {poll_interval!r}")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0
+    ):
+        problems.append(f"timeout must be None or seconds >= 0, got {timeout!r}")
+    if on_progress is not None and not callable(on_progress):
+        problems.append(f"on_progress must be callable, got {on_progress!r}")
+    if problems:
+        raise ConfigurationError("invalid_option", problems=problems)
+
+
+def _timed_out(job: BatchJob, timeout: float | None) -> AdapterError:
+    return AdapterError(
+        "timeout",
+        f"batch {job.id} still {job.status} after {timeout} s",
+        provider=job.provider,
+        metadata={"job": job},
+    )
+
+
+def wait(
+    engine: Any,
+    job: BatchJob,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    timeout: float | None = None,
+    on_progress: Callable[[BatchJob], Any] | None = None,
+    **opts: Any,
+) -> BatchJob:
+    """Poll ``get`` every ``poll_interval`` seconds until the job is finished (completed,
+    failed, expired or cancelled) and return it; ``on_progress`` gets every refreshed job.
+    ``AdapterError`` reason ``"timeout"`` (also a ``TimeoutError``) after ``timeout`` seconds."""
+    _wait_args(poll_interval, timeout, on_progress)
+    _check_job(job)
+    started = time.monotonic()
+    while True:
+        job = get(engine, job, **opts)
+        if on_progress is not None:
+            on_progress(job)
+        if job.done:
+            return job
+        left = None if timeout is None else timeout - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            raise _timed_out(job, timeout)
+        time.sleep(poll_interval if left is None else min(poll_interval, left))
+
+
+async def await_(
+    engine: Any,
+    job: BatchJob,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    timeout: float | None = None,
+    on_progress: Callable[[BatchJob], Any] | None = None,
+    **opts: Any,
+) -> BatchJob:
+    """The async twin of ``wait``."""
+    import anyio
+
+    _wait_args(poll_interval, timeout, on_progress)
+    _check_job(job)
+    started = time.monotonic()
+    while True:
+        job = await aget(engine, job, **opts)
+        if on_progress is not None:
+            on_progress(job)
+        if job.done:
+            return job
+        left = None if timeout is None else timeout - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            raise _timed_out(job, timeout)
+        await anyio.sleep(poll_interval if left is None else min(poll_interval, left))

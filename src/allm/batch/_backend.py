@@ -1,0 +1,137 @@
+"""What every provider's batch backend shares: building each line with the adapter's own
+non-streaming request builder, parsing each result with the adapter's own parser, splitting a
+batch over the provider's limits, and the job value."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from .._json import dumps
+from ..adapters import Call
+from ..adapters.http import HttpRequest, HttpResult
+from ..catalog import resolve_model_ref
+from ..data.batch import BatchItem, BatchJob
+from ..data.request import Request
+from ..effects import Effect
+from ..errors import AdapterError
+from ..execution.runner import with_costs
+from ._prepare import Line, Prepared, split
+from ._wire import Wire
+
+__all__ = ["Backend"]
+
+
+class Backend:
+    """One provider's batch API. Subclasses supply the wire: ``create`` (one part), ``get``,
+    ``cancel``, ``results`` and ``control_headers``."""
+
+    provider: ClassVar[str]
+    max_requests: ClassVar[int]
+    max_bytes: ClassVar[int]
+
+    def build(self, adapter: Any, request: Request, call: Call) -> HttpRequest | None:
+        """The HTTP request ``generate(streaming=False)`` would send (the adapter's checks and
+        key resolution included)."""
+        adapter.check(request, call)
+        built: HttpRequest = adapter.build_request(request, call, stream=False)
+        return built
+
+    def line_bytes(self, line: Line) -> bytes:  # pragma: no cover - overridden
+        """One request as the provider's batch line (JSON, no newline)."""
+        raise NotImplementedError
+
+    def submit(
+        self, prepared: Prepared, opts: Mapping[str, Any]
+    ) -> Generator[Effect, Any, list[BatchJob]]:
+        """Every part of the batch created (split over the provider's limits, in order)."""
+        first = prepared.lines[0]
+        assert first.http is not None
+        wire = Wire(prepared.adapter, first.call, dict(first.http.headers))
+        encoded = [self.line_bytes(line) for line in prepared.lines]
+        limit = opts.get("max_requests")
+        count = min(self.max_requests, limit) if isinstance(limit, int) and limit > 0 else None
+        ranges = split(encoded, [len(e) + 1 for e in encoded], count or self.max_requests, self.max_bytes)
+        jobs: list[BatchJob] = []
+        for start, stop in ranges:
+            part = prepared.lines[start:stop]
+            chunk = encoded[start:stop]
+            encoded[start:stop] = [b""] * (stop - start)  # each part's bytes freed once sent
+            job = yield from self.create(wire, part, chunk, opts)
+            jobs.append(job)
+        return jobs
+
+    def create(
+        self, wire: Wire, lines: list[Line], encoded: list[bytes], opts: Mapping[str, Any]
+    ) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover - overridden
+        """Upload and create one part."""
+        raise NotImplementedError
+        yield
+
+    def control_headers(self, adapter: Any, call: Call) -> dict[str, str]:  # pragma: no cover
+        """The headers of a control request (the key in them)."""
+        raise NotImplementedError
+
+    def wire(self, adapter: Any, call: Call) -> Wire:
+        """The control wire of an existing job."""
+        headers = self.control_headers(adapter, call)
+        headers.update(adapter.extra_headers(call))
+        return Wire(adapter, call, headers)
+
+    def get(self, wire: Wire, job: BatchJob) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover
+        """The job as the provider sees it now."""
+        raise NotImplementedError
+        yield
+
+    def cancel(self, wire: Wire, job: BatchJob) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover
+        """Ask the provider to cancel; the job as answered."""
+        raise NotImplementedError
+        yield
+
+    def results(self, wire: Wire, job: BatchJob) -> Generator[Any, Any, None]:  # pragma: no cover
+        """Each ``BatchItem`` of a finished job, yielded among the effects."""
+        raise NotImplementedError
+        yield
+
+    # -- one codec: results through the chat adapter's own parser --------------------------------
+
+    def parse_request(self, job: BatchJob) -> Request:
+        """The request the parser sees: the job's model (the parsers read nothing else)."""
+        return Request(model=job.metadata.get("model"), messages=())
+
+    def item(
+        self,
+        wire: Wire,
+        job: BatchJob,
+        custom_id: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: Any,
+    ) -> BatchItem:
+        """One result: a success parsed by the adapter's ``parse_response``, an error status
+        classified by its ``classify_error``, exactly as the non-streaming path does."""
+        result = HttpResult(status, dict(headers), dumps(body).encode("utf-8"))
+        call = replace(wire.call, request_id=custom_id)
+        try:
+            if status >= 400:
+                raise wire.adapter.classify_error(result, call)
+            response = wire.adapter.parse_response(result, self.parse_request(job), call)
+        except AdapterError as exc:
+            return BatchItem(custom_id, None, exc)
+        response = replace(response, request_id=custom_id)
+        ref = resolve_model_ref(job.metadata.get("model"), self.provider)
+        return BatchItem(custom_id, with_costs(response, ref), None)
+
+    def failed_item(self, custom_id: str, reason: str, message: str, **metadata: Any) -> BatchItem:
+        """A result the provider reports as not run (expired, cancelled, errored)."""
+        error = AdapterError(
+            reason, message, provider=self.provider, request_id=custom_id, metadata=metadata
+        )
+        return BatchItem(custom_id, None, error)
+
+
+def now() -> float:
+    """Unix seconds."""
+    return time.time()
