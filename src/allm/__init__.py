@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .config import configure
     from .data import (
         Audio,
+        BatchItem,
+        BatchJob,
         ChatResult,
         Classification,
         EmbeddingRequest,
@@ -121,6 +123,8 @@ _AUDIO = "allm.audio"
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "Audio": _DATA,
+    "BatchItem": _DATA,
+    "BatchJob": _DATA,
     "ChatResult": _DATA,
     "Classification": _DATA,
     "classify": "allm.classification",
@@ -233,6 +237,7 @@ _SUBMODULES = frozenset(
     {
         "adapters",
         "audio",
+        "batch",
         "catalog",
         "classification",
         "codec",
@@ -268,6 +273,8 @@ __all__ = [
     "AsyncEventStream",
     "AsyncSpeechStream",
     "Audio",
+    "BatchItem",
+    "BatchJob",
     "ChatResult",
     "Classification",
     "ConflictError",

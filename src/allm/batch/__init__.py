@@ -57,7 +57,9 @@ def _span(action: str, engine: Any, **metadata: Any) -> telemetry.Span:
 
 def _check_job(job: Any) -> BatchJob:
     if not isinstance(job, BatchJob):
-        raise ConfigurationError("invalid_option", problems=[f"job must be a BatchJob, got {job!r}"])
+        raise ConfigurationError(
+            "invalid_option", problems=[f"job must be a BatchJob, got {job!r}"]
+        )
     return job
 
 
@@ -79,9 +81,8 @@ def submit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
     """
     with _span("submit", engine) as span:
         plan, backend, count = _submit_plan(engine, requests, opts)
-        span.metadata.update(provider=backend.provider, input_count=count)
         job = combine(_sync.run(plan))
-        span.stop_metadata.update(job=job)
+        span.stop_metadata.update(job=job, provider=backend.provider, input_count=count)
     return job
 
 
@@ -89,9 +90,8 @@ async def asubmit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
     """The async twin of ``submit``."""
     with _span("submit", engine) as span:
         plan, backend, count = _submit_plan(engine, requests, opts)
-        span.metadata.update(provider=backend.provider, input_count=count)
         job = combine(await _async.run(plan))
-        span.stop_metadata.update(job=job)
+        span.stop_metadata.update(job=job, provider=backend.provider, input_count=count)
     return job
 
 

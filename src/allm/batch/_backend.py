@@ -16,7 +16,7 @@ from ..catalog import resolve_model_ref
 from ..data.batch import BatchItem, BatchJob
 from ..data.request import Request
 from ..effects import Effect
-from ..errors import AdapterError
+from ..errors import AdapterError, ValidationError
 from ..execution.runner import with_costs
 from ._prepare import Line, Prepared, split
 from ._wire import Wire
@@ -31,6 +31,7 @@ class Backend:
     provider: ClassVar[str]
     max_requests: ClassVar[int]
     max_bytes: ClassVar[int]
+    one_model: ClassVar[bool] = False  # every request of a job names the same model
 
     def build(self, adapter: Any, request: Request, call: Call) -> HttpRequest | None:
         """The HTTP request ``generate(streaming=False)`` would send (the adapter's checks and
@@ -49,11 +50,21 @@ class Backend:
         """Every part of the batch created (split over the provider's limits, in order)."""
         first = prepared.lines[0]
         assert first.http is not None
+        if self.one_model:
+            wrong = [
+                ((index, "model"), "one_model_per_batch")
+                for index, line in enumerate(prepared.lines)
+                if line.request.model != first.request.model
+            ]
+            if wrong:
+                raise ValidationError("invalid_request", errors=wrong)
         wire = Wire(prepared.adapter, first.call, dict(first.http.headers))
         encoded = [self.line_bytes(line) for line in prepared.lines]
         limit = opts.get("max_requests")
         count = min(self.max_requests, limit) if isinstance(limit, int) and limit > 0 else None
-        ranges = split(encoded, [len(e) + 1 for e in encoded], count or self.max_requests, self.max_bytes)
+        ranges = split(
+            encoded, [len(e) + 1 for e in encoded], count or self.max_requests, self.max_bytes
+        )
         jobs: list[BatchJob] = []
         for start, stop in ranges:
             part = prepared.lines[start:stop]
@@ -80,12 +91,16 @@ class Backend:
         headers.update(adapter.extra_headers(call))
         return Wire(adapter, call, headers)
 
-    def get(self, wire: Wire, job: BatchJob) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover
+    def get(
+        self, wire: Wire, job: BatchJob
+    ) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover
         """The job as the provider sees it now."""
         raise NotImplementedError
         yield
 
-    def cancel(self, wire: Wire, job: BatchJob) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover
+    def cancel(
+        self, wire: Wire, job: BatchJob
+    ) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover
         """Ask the provider to cancel; the job as answered."""
         raise NotImplementedError
         yield

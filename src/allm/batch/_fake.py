@@ -54,7 +54,7 @@ class FakeBatches(Backend):
             _jobs[job_id] = items
         errored = sum(1 for item in items if item.error is not None)
         counts = {"total": len(items), "succeeded": len(items) - errored, "errored": errored}
-        metadata = {"model": prepared.lines[0].request.model}
+        metadata: dict[str, Any] = {"model": prepared.lines[0].request.model}
         if opts.get("metadata"):
             metadata["user"] = dict(opts["metadata"])
         return [BatchJob(job_id, "fake", "in_progress", counts, now(), metadata)]

@@ -13,7 +13,7 @@ from .._json import dumps, loads_wire
 from ..adapters import Call
 from ..adapters.multipart import Upload, multipart_body
 from ..data.batch import BatchJob
-from ..effects import Effect
+from ..effects import Effect, relay
 from ._backend import Backend
 from ._prepare import Line
 from ._wire import Wire
@@ -38,6 +38,7 @@ class OpenAIBatches(Backend):
     provider: ClassVar[str] = "openai"
     max_requests: ClassVar[int] = 50_000
     max_bytes: ClassVar[int] = 200 * 1024 * 1024
+    one_model: ClassVar[bool] = True
 
     def line_bytes(self, line: Line) -> bytes:
         assert line.http is not None and line.http.body is not None
@@ -127,11 +128,7 @@ class OpenAIBatches(Backend):
             if not isinstance(file_id, str):
                 continue
             url = f"{wire.base}/files/{quote(file_id, safe='')}/content"
-            for raw in wire.lines(url):
-                if not isinstance(raw, bytes):
-                    yield raw
-                    continue
-                yield self.result_line(wire, job, raw)
+            yield from relay(wire.lines(url), lambda raw: (self.result_line(wire, job, raw),))
 
     def result_line(self, wire: Wire, job: BatchJob, raw: bytes) -> Any:
         """One line of an output or error file as a ``BatchItem``."""

@@ -144,9 +144,9 @@ def _named(adapter: Any, provider: str) -> bool:
     return getattr(adapter, "name", None) == provider
 
 
-def split(lines: Sequence[Any], sizes: Sequence[int], max_count: int, max_bytes: int) -> list[
-    tuple[int, int]
-]:
+def split(
+    lines: Sequence[Any], sizes: Sequence[int], max_count: int, max_bytes: int
+) -> list[tuple[int, int]]:
     """``(start, stop)`` ranges of ``lines`` holding at most ``max_count`` lines and
     ``max_bytes`` bytes each (``sizes[i]`` the encoded size of line ``i``)."""
     ranges: list[tuple[int, int]] = []
