@@ -4,8 +4,6 @@ values round-trip; pre-flight lists every problem before anything runs; telemetr
 from __future__ import annotations
 
 import pickle
-import subprocess
-import sys
 
 import anyio
 import pytest
@@ -115,15 +113,3 @@ def test_spans() -> None:
     assert operations == ["submit", "results"]
 
 
-def test_a_saved_job_resumes_in_another_process(tmp_path) -> None:
-    """A job saved as JSON is read back by a second Python process (OpenAI's wire, replayed)."""
-    eng = fake("a")
-    job = batch.submit(eng, reqs(1))
-    saved = tmp_path / "job.json"
-    saved.write_text(allm.to_json(job))
-    code = (
-        "import sys, allm; job = allm.from_json(open(sys.argv[1]).read());"
-        "print(job.id, job.provider, job.status, job.counts['total'])"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(saved)], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == [job.id, "fake", "in_progress", "1"]

@@ -45,7 +45,9 @@ def _submit_plan(engine: Any, requests: Any, opts: dict[str, Any]) -> tuple[Any,
         engine,
         requests,
         opts,
-        lambda adapter, request, call: backend_for(adapter.name).build(adapter, request, call),
+        lambda adapter, request, call, custom_id, first: backend_for(adapter.name).build(
+            adapter, request, call, custom_id, first
+        ),
     )
     backend = backend_for(prepared.adapter.name)
     return backend.submit(prepared, opts), backend, len(prepared.lines)

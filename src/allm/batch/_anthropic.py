@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from .._json import dumps, loads_wire
 from ..adapters import Call
+from ..adapters.http import HttpRequest
 from ..data.batch import BatchJob
 from ..effects import Effect, relay
 from ..providers.anthropic.settings import API_VERSION
@@ -38,20 +39,20 @@ class AnthropicBatches(Backend):
     max_requests: ClassVar[int] = 100_000
     max_bytes: ClassVar[int] = 256 * 1024 * 1024
 
-    def line_bytes(self, line: Line) -> bytes:
-        assert line.http is not None and line.http.body is not None
-        head = dumps({"custom_id": line.custom_id})
-        return head[:-1].encode("utf-8") + b',"params":' + line.http.body + b"}"
+    def line_bytes(self, custom_id: str, http: HttpRequest) -> bytes:
+        assert http.body is not None
+        head = dumps({"custom_id": custom_id})
+        return head[:-1].encode("utf-8") + b',"params":' + http.body + b"}"
 
     def create(
-        self, wire: Wire, lines: list[Line], encoded: list[bytes], opts: Mapping[str, Any]
+        self, wire: Wire, first: Line, lines: list[Line], opts: Mapping[str, Any]
     ) -> Generator[Effect, Any, BatchJob]:
-        body = b'{"requests":[' + b",".join(encoded) + b"]}"
+        body = b'{"requests":[' + b",".join(line.encoded for line in lines) + b"]}"
         result = yield from wire.send(wire.request("POST", wire.base + "/messages/batches", body))
         document = loads_wire(result.body)
         if not isinstance(document, dict) or not isinstance(document.get("id"), str):
             raise wire.malformed(result, "the batch was created without an id")
-        return self.job(document, lines[0].request.model)
+        return self.job(document, first.model)
 
     def job(self, document: Mapping[str, Any], model: Any) -> BatchJob:
         """A Message Batch object as a ``BatchJob``; an ended batch whose every request

@@ -33,14 +33,20 @@ class Backend:
     max_bytes: ClassVar[int]
     one_model: ClassVar[bool] = False  # every request of a job names the same model
 
-    def build(self, adapter: Any, request: Request, call: Call) -> HttpRequest | None:
-        """The HTTP request ``generate(streaming=False)`` would send (the adapter's checks and
-        key resolution included)."""
+    def build(
+        self, adapter: Any, request: Request, call: Call, custom_id: str, first: bool
+    ) -> Line:
+        """The request's batch line around the HTTP request ``generate(streaming=False)`` would
+        send (the adapter's checks and key resolution included)."""
         adapter.check(request, call)
         built: HttpRequest = adapter.build_request(request, call, stream=False)
-        return built
+        assert built.body is not None
+        encoded = self.line_bytes(custom_id, built)
+        if first:
+            return Line(custom_id, request.model, encoded, request, call, built)
+        return Line(custom_id, request.model, encoded)
 
-    def line_bytes(self, line: Line) -> bytes:  # pragma: no cover - overridden
+    def line_bytes(self, custom_id: str, http: HttpRequest) -> bytes:  # pragma: no cover
         """One request as the provider's batch line (JSON, no newline)."""
         raise NotImplementedError
 
@@ -49,33 +55,28 @@ class Backend:
     ) -> Generator[Effect, Any, list[BatchJob]]:
         """Every part of the batch created (split over the provider's limits, in order)."""
         first = prepared.lines[0]
-        assert first.http is not None
+        assert first.http is not None and first.call is not None
         if self.one_model:
             wrong = [
                 ((index, "model"), "one_model_per_batch")
                 for index, line in enumerate(prepared.lines)
-                if line.request.model != first.request.model
+                if line.model != first.model
             ]
             if wrong:
                 raise ValidationError("invalid_request", errors=wrong)
         wire = Wire(prepared.adapter, first.call, dict(first.http.headers))
-        encoded = [self.line_bytes(line) for line in prepared.lines]
         limit = opts.get("max_requests")
         count = min(self.max_requests, limit) if isinstance(limit, int) and limit > 0 else None
-        ranges = split(
-            encoded, [len(e) + 1 for e in encoded], count or self.max_requests, self.max_bytes
-        )
+        lines = prepared.lines
+        sizes = [len(line.encoded) + 1 for line in lines]
         jobs: list[BatchJob] = []
-        for start, stop in ranges:
-            part = prepared.lines[start:stop]
-            chunk = encoded[start:stop]
-            encoded[start:stop] = [b""] * (stop - start)  # each part's bytes freed once sent
-            job = yield from self.create(wire, part, chunk, opts)
+        for start, stop in split(lines, sizes, count or self.max_requests, self.max_bytes):
+            job = yield from self.create(wire, first, lines[start:stop], opts)
             jobs.append(job)
         return jobs
 
     def create(
-        self, wire: Wire, lines: list[Line], encoded: list[bytes], opts: Mapping[str, Any]
+        self, wire: Wire, first: Line, lines: list[Line], opts: Mapping[str, Any]
     ) -> Generator[Effect, Any, BatchJob]:  # pragma: no cover - overridden
         """Upload and create one part."""
         raise NotImplementedError

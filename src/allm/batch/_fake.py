@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from ..adapters import Call
-from ..adapters.http import HttpRequest
 from ..data.batch import BatchItem, BatchJob
 from ..data.request import Request
 from ..effects import Effect
@@ -19,7 +18,7 @@ from ..engine import new_id
 from ..errors import AdapterError
 from ..execution.runner import with_costs
 from ._backend import Backend, now
-from ._prepare import Prepared
+from ._prepare import Line, Prepared
 from ._wire import Wire
 
 __all__ = ["FakeBatches"]
@@ -33,8 +32,10 @@ class FakeBatches(Backend):
     max_requests: ClassVar[int] = 1 << 62
     max_bytes: ClassVar[int] = 1 << 62
 
-    def build(self, adapter: Any, request: Request, call: Call) -> HttpRequest | None:
-        return None
+    def build(
+        self, adapter: Any, request: Request, call: Call, custom_id: str, first: bool
+    ) -> Line:
+        return Line(custom_id, request.model, b"", request, call)
 
     def submit(
         self, prepared: Prepared, opts: Mapping[str, Any]
@@ -42,6 +43,7 @@ class FakeBatches(Backend):
         items: list[BatchItem] = []
         for line in prepared.lines:
             try:
+                assert line.request is not None and line.call is not None
                 plan = prepared.adapter.generate(line.request, line.call)
                 response = yield from plan
             except AdapterError as exc:
@@ -54,7 +56,7 @@ class FakeBatches(Backend):
             _jobs[job_id] = items
         errored = sum(1 for item in items if item.error is not None)
         counts = {"total": len(items), "succeeded": len(items) - errored, "errored": errored}
-        metadata: dict[str, Any] = {"model": prepared.lines[0].request.model}
+        metadata: dict[str, Any] = {"model": prepared.lines[0].model}
         if opts.get("metadata"):
             metadata["user"] = dict(opts["metadata"])
         return [BatchJob(job_id, "fake", "in_progress", counts, now(), metadata)]

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from .._json import dumps
 from ..adapters import Call
+from ..adapters.http import HttpRequest
 from ..data.batch import BatchJob
 from ..effects import Effect, relay
 from ._backend import Backend
@@ -46,29 +47,29 @@ class GeminiBatches(Backend):
     max_bytes: ClassVar[int] = 20 * 1000 * 1000
     one_model: ClassVar[bool] = True
 
-    def line_bytes(self, line: Line) -> bytes:
-        assert line.http is not None and line.http.body is not None
-        tail = dumps({"metadata": {"key": line.custom_id}})
-        return b'{"request":' + line.http.body + b"," + tail[1:].encode("utf-8")
+    def line_bytes(self, custom_id: str, http: HttpRequest) -> bytes:
+        assert http.body is not None
+        tail = dumps({"metadata": {"key": custom_id}})
+        return b'{"request":' + http.body + b"," + tail[1:].encode("utf-8")
 
     def create(
-        self, wire: Wire, lines: list[Line], encoded: list[bytes], opts: Mapping[str, Any]
+        self, wire: Wire, first: Line, lines: list[Line], opts: Mapping[str, Any]
     ) -> Generator[Effect, Any, BatchJob]:
-        assert lines[0].http is not None
-        url = lines[0].http.url.replace(":generateContent", ":batchGenerateContent")
+        assert first.http is not None
+        url = first.http.url.replace(":generateContent", ":batchGenerateContent")
         name = dumps(str(opts.get("display_name") or "allm-batch")).encode("utf-8")
         body = (
             b'{"batch":{"display_name":'
             + name
             + b',"input_config":{"requests":{"requests":['
-            + b",".join(encoded)
+            + b",".join(line.encoded for line in lines)
             + b"]}}}}"
         )
         result = yield from wire.send(wire.request("POST", url, body))
         document = _json(result.body)
         if not isinstance(document.get("name"), str):
             raise wire.malformed(result, "the batch was created without a name")
-        return self.job(document, lines[0].request.model)
+        return self.job(document, first.model)
 
     def job(self, document: Mapping[str, Any], model: Any) -> BatchJob:
         """A batch operation (or the batch itself) as a ``BatchJob``."""

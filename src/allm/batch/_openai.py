@@ -4,6 +4,7 @@ from the output and error files. Limits per file: 50,000 requests, 200 MB."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -11,7 +12,8 @@ from urllib.parse import quote, urlsplit
 
 from .._json import dumps, loads_wire
 from ..adapters import Call
-from ..adapters.multipart import Upload, multipart_body
+from ..adapters.http import HttpRequest
+from ..adapters.multipart import Upload, encode_multipart
 from ..data.batch import BatchJob
 from ..effects import Effect, relay
 from ._backend import Backend
@@ -40,24 +42,19 @@ class OpenAIBatches(Backend):
     max_bytes: ClassVar[int] = 200 * 1024 * 1024
     one_model: ClassVar[bool] = True
 
-    def line_bytes(self, line: Line) -> bytes:
-        assert line.http is not None and line.http.body is not None
-        path = urlsplit(line.http.url).path
+    def line_bytes(self, custom_id: str, http: HttpRequest) -> bytes:
+        assert http.body is not None
+        path = urlsplit(http.url).path
         # The body is spliced in as sent: the exact bytes generate(streaming=False) posts.
-        head = dumps({"custom_id": line.custom_id, "method": "POST", "url": path})
-        return head[:-1].encode("utf-8") + b',"body":' + line.http.body + b"}"
+        head = dumps({"custom_id": custom_id, "method": "POST", "url": path})
+        return head[:-1].encode("utf-8") + b',"body":' + http.body + b"}"
 
     def create(
-        self, wire: Wire, lines: list[Line], encoded: list[bytes], opts: Mapping[str, Any]
+        self, wire: Wire, first: Line, lines: list[Line], opts: Mapping[str, Any]
     ) -> Generator[Effect, Any, BatchJob]:
-        assert lines[0].http is not None
-        endpoint = urlsplit(lines[0].http.url).path
-        content = b"\n".join(encoded) + b"\n"
-        content_type, body = multipart_body(
-            [("purpose", "batch")],
-            [Upload("file", "batch.jsonl", "application/jsonl", content)],
-        )
-        del content
+        assert first.http is not None
+        endpoint = urlsplit(first.http.url).path
+        content_type, body = _upload(lines)
         uploaded = yield from wire.send(
             wire.request("POST", wire.base + "/files", body, content_type)
         )
@@ -74,7 +71,7 @@ class OpenAIBatches(Backend):
         if opts.get("metadata"):
             payload["metadata"] = dict(opts["metadata"])
         created = yield from wire.json("POST", wire.base + "/batches", payload)
-        model = lines[0].request.model
+        model = first.model
         return self.job(created, {"model": model, "custom_ids": len(lines)})
 
     def job(self, document: Mapping[str, Any], extra: Mapping[str, Any]) -> BatchJob:
@@ -148,6 +145,23 @@ class OpenAIBatches(Backend):
         return self.failed_item(
             custom_id, reason, str(error.get("message") or code or "no result"), code=code
         )
+
+
+def _upload(lines: list[Line]) -> tuple[str, bytes]:
+    """The multipart body of the JSONL file, joined once from the lines' bytes (no second copy
+    of the file is made on the way)."""
+    boundary = "allm-" + os.urandom(12).hex()
+    empty = encode_multipart(
+        [("purpose", "batch")], [Upload("file", "batch.jsonl", "application/jsonl", b"")], boundary
+    )
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    head = empty[: -len(tail)]
+    pieces = [head]
+    for line in lines:
+        pieces.append(line.encoded)
+        pieces.append(b"\n")
+    pieces.append(tail)
+    return f"multipart/form-data; boundary={boundary}", b"".join(pieces)
 
 
 class OpenAICompatibleBatches(OpenAIBatches):

@@ -23,13 +23,17 @@ BATCH_KEYS = frozenset({"metadata", "completion_window", "display_name", "max_re
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One request after pre-flight: its id, the final request, its call, the HTTP request the
-    non-streaming path would send (``None`` on the Fake, which speaks no wire)."""
+    """One request after pre-flight: its id, its model and its encoded batch line. Only the
+    first line (and every line on the Fake, which replays rather than sends) keeps the final
+    request, its call and the HTTP request the non-streaming path would send: a batch of
+    100,000 requests holds their bytes, not their objects."""
 
     custom_id: str
-    request: Request
-    call: Call
-    http: HttpRequest | None
+    model: str | None
+    encoded: bytes = b""
+    request: Request | None = None
+    call: Call | None = None
+    http: HttpRequest | None = None
 
 
 @dataclass
@@ -70,9 +74,9 @@ def prepare(
     engine: Any,
     requests: Any,
     opts: Mapping[str, Any],
-    build: Callable[[Any, Request, Call], HttpRequest | None],
+    build: Callable[[Any, Request, Call, str, bool], Line],
 ) -> Prepared:
-    """Plan every request (``build`` makes its HTTP request); raise one ``ValidationError`` with
+    """Plan every request (``build`` makes its ``Line``; told whether it is the first); raise one ``ValidationError`` with
     every problem (paths start with the request's index) when any request fails."""
     entries = pairs(requests)
     problems: list[FieldError] = []
@@ -98,13 +102,15 @@ def prepare(
             elif getattr(planned.adapter, "name", None) != getattr(prepared.adapter, "name", None):
                 problems.append(((index, "model"), "another_provider_than_the_first_request"))
                 continue
-            http = build(planned.adapter, planned.request, planned.call)
+            line = build(
+                planned.adapter, planned.request, planned.call, custom_id, not prepared.lines
+            )
         except AllmError as exc:
             if isinstance(exc, ConfigurationError) and not isinstance(engine, Engine):
                 raise
             problems.extend(_problems(exc, index))
             continue
-        prepared.lines.append(Line(custom_id, planned.request, planned.call, http))
+        prepared.lines.append(line)
     if problems or prepared is None:
         raise ValidationError("invalid_request", errors=problems or [((), "empty_batch")])
     return prepared
