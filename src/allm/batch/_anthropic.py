@@ -15,7 +15,7 @@ from ..adapters.http import HttpRequest
 from ..data.batch import BatchJob
 from ..effects import Effect, relay
 from ..providers.anthropic.settings import API_VERSION
-from ._backend import Backend
+from ._backend import Backend, mapping
 from ._prepare import Line
 from ._wire import Wire
 
@@ -110,15 +110,15 @@ class AnthropicBatches(Backend):
 
     def result_line(self, wire: Wire, job: BatchJob, raw: bytes) -> Any:
         """One line of the results file as a ``BatchItem``."""
-        line = loads_wire(raw)
+        line = self.read_line(wire, raw)
         custom_id = str(line.get("custom_id"))
-        result = line.get("result") if isinstance(line.get("result"), Mapping) else {}
+        result = mapping(line.get("result"))
         kind = result.get("type")
         if kind == "succeeded":
             return self.item(wire, job, custom_id, 200, {}, result.get("message"))
         if kind == "errored":
-            envelope = result.get("error") or {}
-            status = _STATUS_OF.get(str((envelope.get("error") or {}).get("type")), 400)
+            envelope = mapping(result.get("error"))
+            status = _STATUS_OF.get(str(mapping(envelope.get("error")).get("type")), 400)
             return self.item(wire, job, custom_id, status, {}, envelope)
         if kind == "expired":
             return self.failed_item(custom_id, "timeout", "the batch expired first", code=kind)

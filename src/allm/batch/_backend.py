@@ -9,7 +9,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from .._json import dumps
+from .._json import dumps, loads_wire
 from ..adapters import Call
 from ..adapters.http import HttpRequest, HttpResult
 from ..catalog import resolve_model_ref
@@ -21,7 +21,7 @@ from ..execution.runner import with_costs
 from ._prepare import Line, Prepared, split
 from ._wire import Wire
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "mapping", "now"]
 
 
 class Backend:
@@ -140,12 +140,32 @@ class Backend:
         ref = resolve_model_ref(job.metadata.get("model"), self.provider)
         return BatchItem(custom_id, with_costs(response, ref), None)
 
+    def read_line(self, wire: Wire, raw: bytes) -> dict[str, Any]:
+        """One results line as a JSON object (``malformed_response`` when it is not one)."""
+        try:
+            line = loads_wire(raw)
+        except (ValueError, UnicodeDecodeError):
+            line = None
+        if not isinstance(line, dict):
+            raise AdapterError(
+                "malformed_response",
+                f"a results line is not a JSON object: {raw[:80]!r}",
+                provider=self.provider,
+                request_id=wire.call.request_id,
+            )
+        return line
+
     def failed_item(self, custom_id: str, reason: str, message: str, **metadata: Any) -> BatchItem:
         """A result the provider reports as not run (expired, cancelled, errored)."""
         error = AdapterError(
             reason, message, provider=self.provider, request_id=custom_id, metadata=metadata
         )
         return BatchItem(custom_id, None, error)
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def now() -> float:

@@ -41,7 +41,13 @@ class FakeBatches(Backend):
         self, prepared: Prepared, opts: Mapping[str, Any]
     ) -> Generator[Effect, Any, list[BatchJob]]:
         items: list[BatchItem] = []
-        for line in prepared.lines:
+        model = prepared.lines[0].model
+        # Each line is let go once answered: a long batch holds its requests or its answers,
+        # not both.
+        lines = prepared.lines
+        lines.reverse()
+        while lines:
+            line = lines.pop()
             try:
                 assert line.request is not None and line.call is not None
                 plan = prepared.adapter.generate(line.request, line.call)
@@ -56,7 +62,7 @@ class FakeBatches(Backend):
             _jobs[job_id] = items
         errored = sum(1 for item in items if item.error is not None)
         counts = {"total": len(items), "succeeded": len(items) - errored, "errored": errored}
-        metadata: dict[str, Any] = {"model": prepared.lines[0].model}
+        metadata: dict[str, Any] = {"model": model}
         if opts.get("metadata"):
             metadata["user"] = dict(opts["metadata"])
         return [BatchJob(job_id, "fake", "in_progress", counts, now(), metadata)]

@@ -15,7 +15,7 @@ from ..adapters import Call
 from ..adapters.http import HttpRequest
 from ..data.batch import BatchJob
 from ..effects import Effect, relay
-from ._backend import Backend
+from ._backend import Backend, mapping
 from ._prepare import Line
 from ._wire import Wire
 
@@ -73,7 +73,7 @@ class GeminiBatches(Backend):
 
     def job(self, document: Mapping[str, Any], model: Any) -> BatchJob:
         """A batch operation (or the batch itself) as a ``BatchJob``."""
-        meta = _map(document.get("metadata"))
+        meta = mapping(document.get("metadata"))
         raw = str(meta.get("state") or document.get("state") or "BATCH_STATE_PENDING")
         raw = raw.replace("JOB_STATE_", "BATCH_STATE_")
         stats = meta.get("batchStats") or {}
@@ -81,8 +81,8 @@ class GeminiBatches(Backend):
         succeeded = int(stats.get("successfulRequestCount") or 0)
         errored = int(stats.get("failedRequestCount") or 0)
         metadata: dict[str, Any] = {"model": model, "raw_status": raw}
-        response = _map(document.get("response"))
-        output = _map(meta.get("output")) or response
+        response = mapping(document.get("response"))
+        output = mapping(meta.get("output")) or response
         if isinstance(output.get("responsesFile"), str):
             metadata["responses_file"] = output["responsesFile"]
         return BatchJob(
@@ -127,9 +127,9 @@ class GeminiBatches(Backend):
             yield from relay(wire.lines(url), lambda raw: (self._line(wire, job, raw),))
             return
         document = yield from wire.json("GET", f"{wire.base}/{job.id}")
-        response = _map(document.get("response"))
-        meta = _map(document.get("metadata"))
-        output = _map(meta.get("output")) or response
+        response = mapping(document.get("response"))
+        meta = mapping(document.get("metadata"))
+        output = mapping(meta.get("output")) or response
         inlined = output.get("inlinedResponses") or {}
         entries = inlined.get("inlinedResponses") if isinstance(inlined, Mapping) else inlined
         for entry in entries or ():
@@ -137,7 +137,7 @@ class GeminiBatches(Backend):
             yield self._entry(wire, job, str(key), entry)
 
     def _line(self, wire: Wire, job: BatchJob, raw: bytes) -> Any:
-        line = _json(raw)
+        line = self.read_line(wire, raw)
         return self._entry(wire, job, str(line.get("key")), line)
 
     def _entry(self, wire: Wire, job: BatchJob, custom_id: str, entry: Mapping[str, Any]) -> Any:
@@ -147,10 +147,6 @@ class GeminiBatches(Backend):
             status = code if isinstance(code, int) else 500
             return self.item(wire, job, custom_id, status, {}, {"error": error})
         return self.item(wire, job, custom_id, 200, {}, entry.get("response"))
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _json(body: bytes) -> dict[str, Any]:

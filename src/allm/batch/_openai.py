@@ -16,7 +16,7 @@ from ..adapters.http import HttpRequest
 from ..adapters.multipart import Upload, encode_multipart
 from ..data.batch import BatchJob
 from ..effects import Effect, relay
-from ._backend import Backend
+from ._backend import Backend, mapping
 from ._prepare import Line
 from ._wire import Wire
 
@@ -72,7 +72,7 @@ class OpenAIBatches(Backend):
             payload["metadata"] = dict(opts["metadata"])
         created = yield from wire.json("POST", wire.base + "/batches", payload)
         model = first.model
-        return self.job(created, {"model": model, "custom_ids": len(lines)})
+        return self.job(created, {"model": model})
 
     def job(self, document: Mapping[str, Any], extra: Mapping[str, Any]) -> BatchJob:
         """A batch object as a ``BatchJob``."""
@@ -89,7 +89,6 @@ class OpenAIBatches(Backend):
                 metadata[key] = document[key]
         if document.get("errors"):
             metadata["errors"] = document["errors"]
-        metadata.pop("custom_ids", None)
         total = int(counts.get("total") or 0)
         failed = int(counts.get("failed") or 0)
         completed = int(counts.get("completed") or 0)
@@ -129,7 +128,7 @@ class OpenAIBatches(Backend):
 
     def result_line(self, wire: Wire, job: BatchJob, raw: bytes) -> Any:
         """One line of an output or error file as a ``BatchItem``."""
-        line = loads_wire(raw)
+        line = self.read_line(wire, raw)
         custom_id = str(line.get("custom_id"))
         response = line.get("response")
         if isinstance(response, Mapping) and isinstance(response.get("status_code"), int):
@@ -137,11 +136,9 @@ class OpenAIBatches(Backend):
             return self.item(
                 wire, job, custom_id, response["status_code"], headers, response.get("body")
             )
-        error = line.get("error") if isinstance(line.get("error"), Mapping) else {}
+        error = mapping(line.get("error"))
         code = str(error.get("code") or "")
         reason = "timeout" if code == "batch_expired" else "unknown"
-        if code == "batch_cancelled":
-            reason = "unknown"
         return self.failed_item(
             custom_id, reason, str(error.get("message") or code or "no result"), code=code
         )
