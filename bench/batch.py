@@ -129,7 +129,9 @@ def main(n: int, which: str) -> None:
         allm.request([allm.user(f"Question {i}: say ok.")], max_tokens=16) for i in range(n)
     ]
     figures: dict[str, float] = {}
-
+    if which == "openai":
+        openai(n, requests, figures)
+        return
     engine = allm.Engine(
         adapter="fake", model="fake-model", adapter_opts={"scripts": [[text("ok")]] * n}
     )

@@ -86,14 +86,19 @@ def test_anthropic_results_without_a_url_and_cancelled_items() -> None:
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.url.path)
-        return httpx.Response(200, content=jsonl([{"custom_id": "q", "result": {"type": "canceled"}}]))
+        return httpx.Response(
+            200, content=jsonl([{"custom_id": "q", "result": {"type": "canceled"}}])
+        )
 
     eng = answering("anthropic", answer)
     job = allm.BatchJob("msgbatch_1", "anthropic", "cancelled")
     items = list(batch.results(eng, job, api_key=KEY))
     assert seen == ["/v1/messages/batches/msgbatch_1/results"]
     assert items[0].error.reason == "unknown" and items[0].error.metadata["code"] == "canceled"
-    assert backend_for("anthropic").job({"id": "m", "created_at": "yesterday"}, None).created_at is None
+    assert (
+        backend_for("anthropic").job({"id": "m", "created_at": "yesterday"}, None).created_at
+        is None
+    )
 
 
 def test_gemini_results_from_a_responses_file() -> None:
@@ -101,18 +106,32 @@ def test_gemini_results_from_a_responses_file() -> None:
 
     def answer(request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/download/v1beta/files/batch-out:download"
-        lines = [{"key": e["metadata"]["key"], **{k: v for k, v in e.items() if k != "metadata"}} for e in data["inlined"]]
+        lines = [
+            {"key": e["metadata"]["key"], **{k: v for k, v in e.items() if k != "metadata"}}
+            for e in data["inlined"]
+        ]
         return httpx.Response(200, content=jsonl(lines))
 
     eng = answering("gemini", answer)
     job = backend_for("gemini").job(
-        {"name": "batches/1", "metadata": {"state": "JOB_STATE_SUCCEEDED", "output": {"responsesFile": "files/batch-out"}}},
+        {
+            "name": "batches/1",
+            "metadata": {
+                "state": "JOB_STATE_SUCCEEDED",
+                "output": {"responsesFile": "files/batch-out"},
+            },
+        },
         MODELS["gemini"],
     )
     assert job.status == "completed" and job.created_at is None
     items = list(batch.results(eng, job, api_key=KEY))
     assert items[0].response.text == "Hello." and items[1].error.reason == "invalid_request"
-    assert backend_for("gemini").job({"name": "b", "metadata": {"createTime": "nope"}}, None).created_at is None
+    assert (
+        backend_for("gemini")
+        .job({"name": "b", "metadata": {"createTime": "nope"}}, None)
+        .created_at
+        is None
+    )
 
 
 def test_the_split_rule() -> None:

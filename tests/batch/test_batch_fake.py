@@ -38,7 +38,9 @@ def test_each_request_gets_the_next_script_in_order() -> None:
 
 
 def test_async_twins_agree_with_sync() -> None:
-    sync_items = list(batch.results(fake("a", "!timeout"), batch.submit(fake("a", "!timeout"), reqs(2))))
+    sync_items = list(
+        batch.results(fake("a", "!timeout"), batch.submit(fake("a", "!timeout"), reqs(2)))
+    )
 
     async def run() -> list[allm.BatchItem]:
         eng = fake("a", "!timeout")
@@ -49,8 +51,12 @@ def test_async_twins_agree_with_sync() -> None:
         return [item async for item in batch.aresults(eng, job)]
 
     async_items = anyio.run(run)
-    assert [(i.custom_id, i.response and i.response.text, i.error and i.error.reason) for i in sync_items] == [
-        (i.custom_id, i.response and i.response.text, i.error and i.error.reason) for i in async_items
+    assert [
+        (i.custom_id, i.response and i.response.text, i.error and i.error.reason)
+        for i in sync_items
+    ] == [
+        (i.custom_id, i.response and i.response.text, i.error and i.error.reason)
+        for i in async_items
     ]
 
 
@@ -111,5 +117,3 @@ def test_spans() -> None:
     assert names[:2] == ["allm.batch.start", "allm.batch.stop"]
     operations = [meta.get("operation") for name, meta in seen if name == "allm.batch.stop"]
     assert operations == ["submit", "results"]
-
-

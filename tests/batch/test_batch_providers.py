@@ -17,7 +17,11 @@ import allm.batch as batch
 from .servers import AnthropicServer, GeminiServer, OpenAIServer, Server, transcript
 
 KEY = "sk-batch-test-secret"
-MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-20241022", "gemini": "gemini-2.0-flash"}
+MODELS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-3-5-haiku-20241022",
+    "gemini": "gemini-2.0-flash",
+}
 SERVERS: dict[str, type[Server]] = {
     "openai": OpenAIServer,
     "anthropic": AnthropicServer,
@@ -37,13 +41,17 @@ def engine(provider: str, server: Server) -> allm.Engine:
     return allm.Engine(adapter=provider, model=MODELS[provider], adapter_opts=server.clients())
 
 
-def run_life(provider: str, mode: str, final: str | None = None) -> tuple[Server, Any, Any, list[Any]]:
+def run_life(
+    provider: str, mode: str, final: str | None = None
+) -> tuple[Server, Any, Any, list[Any]]:
     server = SERVERS[provider](final)
     eng = engine(provider, server)
     seen: list[str] = []
     if mode == "sync":
         job = batch.submit(eng, requests(), api_key=KEY)
-        done = batch.wait(eng, job, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY)
+        done = batch.wait(
+            eng, job, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY
+        )
         items = list(batch.results(eng, done, api_key=KEY))
     else:
 
@@ -70,7 +78,7 @@ EXPECTED_STATUSES = {
 def test_the_life_of_a_job(provider: str, mode: str) -> None:
     server, (job, seen), done, items = run_life(provider, mode)
     assert job.provider == provider and not job.done
-    assert seen[-len(EXPECTED_STATUSES[provider]):] == EXPECTED_STATUSES[provider]
+    assert seen[-len(EXPECTED_STATUSES[provider]) :] == EXPECTED_STATUSES[provider]
     assert done.status == "completed" and done.counts["succeeded"] == 1
     by_id = {item.custom_id: item for item in items}
     assert by_id["a"].response.text == "Hello." and by_id["a"].error is None
@@ -85,8 +93,8 @@ def test_the_life_of_a_job(provider: str, mode: str) -> None:
 
 def test_sync_and_async_agree() -> None:
     for provider in ("openai", "anthropic", "gemini"):
-        _, (job_s, seen_s), done_s, items_s = run_life(provider, "sync")
-        _, (job_a, seen_a), done_a, items_a = run_life(provider, "async")
+        _, (_, seen_s), done_s, items_s = run_life(provider, "sync")
+        _, (_, seen_a), done_a, items_a = run_life(provider, "async")
         assert seen_s == seen_a
         assert (done_s.status, done_s.counts) == (done_a.status, done_a.counts)
         assert [(i.custom_id, i.response, i.error and i.error.reason) for i in items_s] == [
@@ -101,7 +109,7 @@ def uploaded_bodies(provider: str, server: Server) -> dict[str, Any]:
         raw = create.content
         start = raw.index(b"\r\n\r\n", raw.index(b'filename="batch.jsonl"')) + 4
         lines = raw[start : raw.rindex(b"\r\n--")].splitlines()
-        return {json.loads(l)["custom_id"]: json.loads(l)["body"] for l in lines if l}
+        return {json.loads(x)["custom_id"]: json.loads(x)["body"] for x in lines if x}
     body = json.loads(create.content)
     if provider == "anthropic":
         return {r["custom_id"]: r["params"] for r in body["requests"]}
@@ -115,7 +123,11 @@ def recorded_body(provider: str, custom_id: str) -> tuple[int, dict[str, str], A
         for line in data["output_lines"] + data["error_lines"]:
             if line["custom_id"] == custom_id and line["response"]:
                 response = line["response"]
-                return response["status_code"], {"x-request-id": response["request_id"]}, response["body"]
+                return (
+                    response["status_code"],
+                    {"x-request-id": response["request_id"]},
+                    response["body"],
+                )
     elif provider == "anthropic":
         for line in data["result_lines"]:
             if line["custom_id"] == custom_id and line["result"]["type"] == "succeeded":
@@ -139,10 +151,14 @@ def test_one_codec_with_the_non_streaming_path(provider: str) -> None:
         except KeyError:
             status, headers, body = 500, {}, {}
 
-        def answer(req: httpx.Request) -> httpx.Response:
+        def answer(
+            req: httpx.Request,
+            seen: list[httpx.Request] = seen,
+            reply: Any = (status, body, headers),
+        ) -> httpx.Response:
             req.read()
             seen.append(req)
-            return httpx.Response(status, json=body, headers=headers)
+            return httpx.Response(reply[0], json=reply[1], headers=reply[2])
 
         eng = allm.Engine(
             adapter=provider,
@@ -163,7 +179,10 @@ def test_cancel(provider: str) -> None:
     job = batch.submit(eng, requests(), api_key=KEY)
     cancelled = batch.cancel(eng, job, api_key=KEY)
     assert cancelled.status == ("cancelled" if provider == "gemini" else "cancelling")
-    assert anyio.run(lambda: batch.acancel(eng, job, api_key=KEY)).status in ("cancelling", "cancelled")
+    assert anyio.run(lambda: batch.acancel(eng, job, api_key=KEY)).status in (
+        "cancelling",
+        "cancelled",
+    )
 
 
 def test_cancelled_and_expired_jobs() -> None:
@@ -221,7 +240,9 @@ def test_wait_times_out_with_the_last_job() -> None:
 
 def test_a_control_error_is_classified_by_the_adapter() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(401, json={"error": {"message": "bad key", "type": "invalid_request_error"}})
+        return httpx.Response(
+            401, json={"error": {"message": "bad key", "type": "invalid_request_error"}}
+        )
 
     eng = allm.Engine(
         adapter="openai",

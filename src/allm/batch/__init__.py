@@ -15,11 +15,12 @@ from typing import Any
 
 from .. import telemetry
 from ..data.batch import BatchItem, BatchJob
+from ..data.embeddings import EmbeddingRequest
 from ..errors import AdapterError, ConfigurationError
 from ..execution import _async, _sync
 from ..execution.runner import EventFilter
 from ._jobs import backend_for, combine, each_part, each_result
-from ._prepare import control_call, prepare
+from ._prepare import control_call, pairs, prepare
 
 __all__ = [
     "BatchItem",
@@ -41,9 +42,16 @@ DEFAULT_POLL_INTERVAL = 30.0
 
 
 def _submit_plan(engine: Any, requests: Any, opts: dict[str, Any]) -> tuple[Any, Any, int]:
+    entries = pairs(requests)
+    if any(isinstance(request, EmbeddingRequest) for _, request in entries):
+        from ._embeddings import OpenAIEmbeddingBatches, prepare_embeddings
+
+        found = prepare_embeddings(engine, entries, opts)
+        embeddings = OpenAIEmbeddingBatches()
+        return embeddings.submit(found, opts), embeddings, len(found.lines)
     prepared = prepare(
         engine,
-        requests,
+        entries,
         opts,
         lambda adapter, request, call, custom_id, first: backend_for(adapter.name).build(
             adapter, request, call, custom_id, first
@@ -99,8 +107,10 @@ async def asubmit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
 
 def _control(engine: Any, job: Any, opts: dict[str, Any]) -> tuple[Any, Any, BatchJob]:
     job = _check_job(job)
-    backend = backend_for(job.provider)
-    adapter, call = control_call(engine, job.provider, opts)
+    surface = job.metadata.get("surface")
+    backend = backend_for(job.provider, surface)
+    name = job.provider if surface is None else f"{job.provider}_{surface}"
+    adapter, call = control_call(engine, name, opts)
     return backend, backend.wire(adapter, call), job
 
 

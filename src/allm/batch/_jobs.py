@@ -19,8 +19,13 @@ __all__ = ["backend_for", "combine", "parts_of"]
 _PROGRESS = ("validating", "in_progress", "cancelling", "finalizing")
 
 
-def backend_for(provider: str | None) -> Backend:
-    """The batch backend of ``provider`` (``unsupported_feature`` when it has no batch API here)."""
+def backend_for(provider: str | None, surface: Any = None) -> Backend:
+    """The batch backend of ``provider`` (``unsupported_feature`` when it has no batch API here);
+    ``surface`` ``"embeddings"`` for an embeddings job."""
+    if surface == "embeddings" and provider == "openai":
+        from ._embeddings import OpenAIEmbeddingBatches
+
+        return OpenAIEmbeddingBatches()
     if provider == "fake":
         from ._fake import FakeBatches
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import AdapterError
+from .embeddings import EmbeddingResponse
 from .response import Response
 
 __all__ = ["BATCH_STATUSES", "TERMINAL_STATUSES", "BatchItem", "BatchJob", "BatchStatus"]
@@ -49,8 +50,9 @@ class BatchJob:
 
 @dataclass(frozen=True, slots=True)
 class BatchItem:
-    """One request's outcome: a ``Response`` or the ``AdapterError`` it failed with."""
+    """One request's outcome: a ``Response`` (an ``EmbeddingResponse`` in an embeddings batch)
+    or the ``AdapterError`` it failed with."""
 
     custom_id: str
-    response: Response | None = None
+    response: Response | EmbeddingResponse | None = None
     error: AdapterError | None = None
