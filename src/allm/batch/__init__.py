@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import telemetry
@@ -114,41 +115,41 @@ def _control(engine: Any, job: Any, opts: dict[str, Any]) -> tuple[Any, Any, Bat
     return backend, backend.wire(adapter, call), job
 
 
+def _act(engine: Any, job: Any, opts: dict[str, Any], action: str) -> BatchJob:
+    with _span(action, engine, job_id=getattr(job, "id", None)) as span:
+        backend, wire, found = _control(engine, job, opts)
+        updated: BatchJob = _sync.run(each_part(backend, wire, found, action))
+        span.stop_metadata.update(job=updated)
+    return updated
+
+
+async def _aact(engine: Any, job: Any, opts: dict[str, Any], action: str) -> BatchJob:
+    with _span(action, engine, job_id=getattr(job, "id", None)) as span:
+        backend, wire, found = _control(engine, job, opts)
+        updated: BatchJob = await _async.run(each_part(backend, wire, found, action))
+        span.stop_metadata.update(job=updated)
+    return updated
+
+
 def get(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
     """The job as the provider sees it now."""
-    with _span("get", engine, job_id=getattr(job, "id", None)) as span:
-        backend, wire, job = _control(engine, job, opts)
-        job = _sync.run(each_part(backend, wire, job, "get"))
-        span.stop_metadata.update(job=job)
-    return job
+    return _act(engine, job, opts, "get")
 
 
 async def aget(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
     """The async twin of ``get``."""
-    with _span("get", engine, job_id=getattr(job, "id", None)) as span:
-        backend, wire, job = _control(engine, job, opts)
-        job = await _async.run(each_part(backend, wire, job, "get"))
-        span.stop_metadata.update(job=job)
-    return job
+    return await _aact(engine, job, opts, "get")
 
 
 def cancel(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
     """Ask the provider to cancel the job; returns the job as answered (``cancelling`` until
     the provider stopped; results of requests already done stay readable)."""
-    with _span("cancel", engine, job_id=getattr(job, "id", None)) as span:
-        backend, wire, job = _control(engine, job, opts)
-        job = _sync.run(each_part(backend, wire, job, "cancel"))
-        span.stop_metadata.update(job=job)
-    return job
+    return _act(engine, job, opts, "cancel")
 
 
 async def acancel(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
     """The async twin of ``cancel``."""
-    with _span("cancel", engine, job_id=getattr(job, "id", None)) as span:
-        backend, wire, job = _control(engine, job, opts)
-        job = await _async.run(each_part(backend, wire, job, "cancel"))
-        span.stop_metadata.update(job=job)
-    return job
+    return await _aact(engine, job, opts, "cancel")
 
 
 def results(engine: Any, job: BatchJob, **opts: Any) -> Iterator[BatchItem]:
@@ -192,13 +193,31 @@ def _wait_args(poll_interval: Any, timeout: Any, on_progress: Any) -> None:
         raise ConfigurationError("invalid_option", problems=problems)
 
 
-def _timed_out(job: BatchJob, timeout: float | None) -> AdapterError:
-    return AdapterError(
-        "timeout",
-        f"batch {job.id} still {job.status} after {timeout} s",
-        provider=job.provider,
-        metadata={"job": job},
-    )
+@dataclass
+class _Poll:
+    """One ``wait``: the refreshed job seen, then how long to sleep (None: it is finished)."""
+
+    poll_interval: float
+    timeout: float | None
+    on_progress: Callable[[BatchJob], Any] | None
+    started: float = field(default_factory=time.monotonic)
+
+    def seen(self, job: BatchJob) -> float | None:
+        if self.on_progress is not None:
+            self.on_progress(job)
+        if job.done:
+            return None
+        if self.timeout is None:
+            return self.poll_interval
+        left = self.timeout - (time.monotonic() - self.started)
+        if left <= 0:
+            raise AdapterError(
+                "timeout",
+                f"batch {job.id} still {job.status} after {self.timeout} s",
+                provider=job.provider,
+                metadata={"job": job},
+            )
+        return min(self.poll_interval, left)
 
 
 def wait(
@@ -214,17 +233,13 @@ def wait(
     ``AdapterError`` reason ``"timeout"`` (also a ``TimeoutError``) after ``timeout`` seconds."""
     _wait_args(poll_interval, timeout, on_progress)
     _check_job(job)
-    started = time.monotonic()
+    poll = _Poll(poll_interval, timeout, on_progress)
     while True:
         job = get(engine, job, **opts)
-        if on_progress is not None:
-            on_progress(job)
-        if job.done:
+        pause = poll.seen(job)
+        if pause is None:
             return job
-        left = None if timeout is None else timeout - (time.monotonic() - started)
-        if left is not None and left <= 0:
-            raise _timed_out(job, timeout)
-        time.sleep(poll_interval if left is None else min(poll_interval, left))
+        time.sleep(pause)
 
 
 async def await_(
@@ -240,14 +255,10 @@ async def await_(
 
     _wait_args(poll_interval, timeout, on_progress)
     _check_job(job)
-    started = time.monotonic()
+    poll = _Poll(poll_interval, timeout, on_progress)
     while True:
         job = await aget(engine, job, **opts)
-        if on_progress is not None:
-            on_progress(job)
-        if job.done:
+        pause = poll.seen(job)
+        if pause is None:
             return job
-        left = None if timeout is None else timeout - (time.monotonic() - started)
-        if left is not None and left <= 0:
-            raise _timed_out(job, timeout)
-        await anyio.sleep(poll_interval if left is None else min(poll_interval, left))
+        await anyio.sleep(pause)

@@ -133,12 +133,17 @@ class Backend:
         try:
             if status >= 400:
                 raise wire.adapter.classify_error(result, call)
-            response = wire.adapter.parse_response(result, self.parse_request(job), call)
+            response = self.parse(wire, job, result, call, body)
         except AdapterError as exc:
             return BatchItem(custom_id, None, exc)
-        response = replace(response, request_id=custom_id)
-        ref = resolve_model_ref(job.metadata.get("model"), self.provider)
-        return BatchItem(custom_id, with_costs(response, ref), None)
+        return BatchItem(custom_id, response, None)
+
+    def parse(self, wire: Wire, job: BatchJob, result: HttpResult, call: Call, body: Any) -> Any:
+        """A success through the chat adapter's ``parse_response``, priced as ``generate``
+        prices it."""
+        response = wire.adapter.parse_response(result, self.parse_request(job), call)
+        response = replace(response, request_id=call.request_id)
+        return with_costs(response, resolve_model_ref(job.metadata.get("model"), self.provider))
 
     def read_line(self, wire: Wire, raw: bytes) -> dict[str, Any]:
         """One results line as a JSON object (``malformed_response`` when it is not one)."""

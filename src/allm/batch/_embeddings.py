@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 from ..adapters import Call
 from ..adapters.http import HttpResult
-from ..data.batch import BatchItem, BatchJob
+from ..data.batch import BatchJob
 from ..data.embeddings import EmbeddingRequest
-from ..errors import AdapterError, AllmError, FieldError, ValidationError
+from ..errors import AllmError, FieldError, ValidationError
 from ._openai import OpenAIBatches
 from ._prepare import Line, Prepared
 from ._wire import Wire
@@ -39,32 +39,15 @@ class OpenAIEmbeddingBatches(OpenAIBatches):
         found = super().job(document, extra)
         return replace(found, metadata={**found.metadata, "surface": EMBEDDINGS_SURFACE})
 
-    def item(
-        self,
-        wire: Wire,
-        job: BatchJob,
-        custom_id: str,
-        status: int,
-        headers: Mapping[str, str],
-        body: Any,
-    ) -> BatchItem:
-        from .._json import dumps
-
-        result = HttpResult(status, dict(headers), dumps(body).encode("utf-8"))
-        call = replace(wire.call, request_id=custom_id)
-        try:
-            if status >= 400:
-                raise wire.adapter.classify_error(result, call)
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise wire.malformed(result, "an embeddings result without a data list")
-            # The parser checks one vector per input; the batch result says how many came.
-            request = EmbeddingRequest(
-                inputs=("",) * len(body["data"]), model=job.metadata.get("model")
-            )
-            response = wire.adapter.parse_document(body, result, request, call)
-        except AdapterError as exc:
-            return BatchItem(custom_id, None, exc)
-        return BatchItem(custom_id, response, None)
+    def parse(self, wire: Wire, job: BatchJob, result: HttpResult, call: Call, body: Any) -> Any:
+        """A success through the embedding adapter's own ``parse_document``."""
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise wire.malformed(result, "an embeddings result without a data list")
+        # The parser checks one vector per input; the batch result says how many came.
+        request = EmbeddingRequest(
+            inputs=("",) * len(body["data"]), model=job.metadata.get("model")
+        )
+        return wire.adapter.parse_document(body, result, request, call)
 
 
 def prepare_embeddings(
