@@ -160,19 +160,36 @@ def openai(n: int, requests: list[allm.Request], figures: dict[str, float]) -> N
             lambda: batch.submit(engine, requests, api_key="sk-bench")
         )
         submit_s = time.perf_counter() - started
-        job = batch.wait(engine, job, poll_interval=0, api_key="sk-bench")
-        started = time.perf_counter()
-        (ok, errors), figures["openai results"] = peak_growth(
-            lambda: count(batch.results(engine, job, api_key="sk-bench"))
+        # The results are read by a fresh process (the job resumed from its JSON), so the
+        # submit's freed memory cannot hide the reader's growth.
+        reader = subprocess.run(
+            [sys.executable, __file__, "--read", url, allm.to_json(job), str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        results_s = time.perf_counter() - started
-        assert (ok, errors) == (n, 0)
+        growth, results_s = (float(x) for x in reader.stdout.split())
+        figures["openai results"] = growth
     finally:
         assert child.stdin is not None
         child.stdin.close()
         child.wait(timeout=30)
     report(n, figures)
     print(f"  openai submit {submit_s:.1f} s, results {results_s:.1f} s")
+
+
+def read(url: str, saved: str, n: int) -> None:
+    """The reader process: resume the job, wait, count the results; prints MB and seconds."""
+    engine = allm.Engine(
+        adapter="openai", model="gpt-4o-mini", adapter_opts={"base_url": url + "/v1"}
+    )
+    job = batch.wait(engine, allm.from_json(saved), poll_interval=0, api_key="sk-bench")
+    started = time.perf_counter()
+    (ok, errors), growth = peak_growth(
+        lambda: count(batch.results(engine, job, api_key="sk-bench"))
+    )
+    assert (ok, errors) == (n, 0)
+    print(growth, time.perf_counter() - started)
 
 
 def report(n: int, figures: dict[str, float]) -> None:
@@ -184,6 +201,8 @@ def report(n: int, figures: dict[str, float]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--serve":
         serve(int(sys.argv[2]))
+    elif len(sys.argv) > 4 and sys.argv[1] == "--read":
+        read(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
         for which in ("fake", "openai"):  # each in a fresh process, from the same baseline
