@@ -193,3 +193,36 @@ def test_anthropic_and_gemini_lines_carry_the_bodies() -> None:
         provider = server.name
         batch.submit(engine(provider, server), requests(), api_key=KEY)
         assert KEY not in server.sent[0].content.decode()
+
+
+def test_control_calls_are_retried_under_the_engine_policy() -> None:
+    server = OpenAIServer()
+    failures = [
+        httpx.Response(
+            429,
+            json={"error": {"message": "slow down", "type": "rate_limit"}},
+            headers={"retry-after-ms": "1"},
+        )
+    ]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/batches" and failures:
+            request.read()
+            server.sent.append(request)
+            return failures.pop()
+        return server(request)
+
+    eng = allm.Engine(
+        adapter="openai",
+        model=MODELS["openai"],
+        adapter_opts={"http_client": httpx.Client(transport=httpx.MockTransport(answer))},
+        retry={"max_attempts": 3, "base_delay_ms": 1, "max_delay_ms": 2},
+    )
+    seen: list[str] = []
+    handler = allm.telemetry.attach(lambda name, m, meta: seen.append(name), ["allm.adapter.retry"])
+    try:
+        job = batch.submit(eng, requests(), api_key=KEY)
+    finally:
+        allm.telemetry.detach(handler)
+    assert job.status == "validating" and seen == ["allm.adapter.retry"]
+    assert [r.url.path for r in server.sent].count("/v1/batches") == 2
