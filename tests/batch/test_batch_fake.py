@@ -117,3 +117,10 @@ def test_spans() -> None:
     assert names[:2] == ["allm.batch.start", "allm.batch.stop"]
     operations = [meta.get("operation") for name, meta in seen if name == "allm.batch.stop"]
     assert operations == ["submit", "results"]
+
+
+def test_results_check_the_job_when_called() -> None:
+    with pytest.raises(ConfigurationError):
+        batch.results(fake(), "not a job")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        batch.aresults(fake(), "not a job")  # type: ignore[arg-type]

@@ -154,26 +154,35 @@ async def acancel(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
 
 def results(engine: Any, job: BatchJob, **opts: Any) -> Iterator[BatchItem]:
     """One ``BatchItem`` per request of a finished job, read from the provider as it streams
-    (the output file is never held whole). A failed request is an item with ``error`` set."""
-    backend, wire, job = _control(engine, job, opts)
-    items = _sync.drive(each_result(backend, wire, job), _ITEMS)
+    (the output file is never held whole). A failed request is an item with ``error`` set.
+    A bad job or engine, or a missing key, raises here; the download starts at the first item."""
+    backend, wire, found = _control(engine, job, opts)
+    return _items(engine, found, _sync.drive(each_result(backend, wire, found), _ITEMS))
+
+
+def _items(engine: Any, job: BatchJob, items: Iterator[Any]) -> Iterator[BatchItem]:
     count = 0
     with _span("results", engine, job_id=job.id, provider=job.provider) as span:
         for item in items:
             count += 1
-            yield item  # type: ignore[misc]
+            yield item
         span.stop_metadata.update(output_count=count)
 
 
-async def aresults(engine: Any, job: BatchJob, **opts: Any) -> AsyncIterator[BatchItem]:
+def aresults(engine: Any, job: BatchJob, **opts: Any) -> AsyncIterator[BatchItem]:
     """The async twin of ``results``: ``async for item in allm.batch.aresults(...)``."""
-    backend, wire, job = _control(engine, job, opts)
-    items = _async.drive(each_result(backend, wire, job), _ITEMS)
+    backend, wire, found = _control(engine, job, opts)
+    return _aitems(engine, found, _async.drive(each_result(backend, wire, found), _ITEMS))
+
+
+async def _aitems(
+    engine: Any, job: BatchJob, items: AsyncIterator[Any]
+) -> AsyncIterator[BatchItem]:
     count = 0
     with _span("results", engine, job_id=job.id, provider=job.provider) as span:
         async for item in items:
             count += 1
-            yield item  # type: ignore[misc]
+            yield item
         span.stop_metadata.update(output_count=count)
 
 
