@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import allm
 import allm.batch as batch
+from allm.data.batch import BATCH_STATUSES
 from allm.testing.loopback import Answer, LoopbackServer
 
 from .servers import jsonl, transcript
@@ -81,18 +82,7 @@ def test_async_results_over_a_socket() -> None:
     assert [i.custom_id for i in items] == ["a", "a", "a", "b", "c"]
 
 
-statuses = st.sampled_from(
-    [
-        "validating",
-        "in_progress",
-        "finalizing",
-        "completed",
-        "failed",
-        "expired",
-        "cancelling",
-        "cancelled",
-    ]
-)
+statuses = st.sampled_from(BATCH_STATUSES)
 jobs = st.builds(
     allm.BatchJob,
     id=st.text(min_size=1, max_size=20),
