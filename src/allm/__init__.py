@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .config import configure
     from .data import (
         Audio,
+        BatchItem,
+        BatchJob,
         ChatResult,
         Classification,
         EmbeddingRequest,
@@ -122,6 +124,8 @@ _AUDIO = "allm.audio"
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "Audio": _DATA,
+    "BatchItem": _DATA,
+    "BatchJob": _DATA,
     "ChatResult": _DATA,
     "Classification": _DATA,
     "classify": "allm.classification",
@@ -237,6 +241,7 @@ _SUBMODULES = frozenset(
     {
         "adapters",
         "audio",
+        "batch",
         "catalog",
         "classification",
         "codec",
@@ -272,6 +277,8 @@ __all__ = [
     "AsyncEventStream",
     "AsyncSpeechStream",
     "Audio",
+    "BatchItem",
+    "BatchJob",
     "CachePoint",
     "ChatResult",
     "Classification",

@@ -61,6 +61,7 @@ def _ensure_registry() -> None:
     from . import errors, events
     from .data import (
         audio,
+        batch,
         classification,
         embeddings,
         images,
@@ -77,7 +78,7 @@ def _ensure_registry() -> None:
         tools,
     )
 
-    surfaces = (embeddings, moderation, audio, classification, mcp)
+    surfaces = (embeddings, moderation, audio, classification, mcp, batch)
     for module in (
         messages,
         reasoning,

@@ -11,6 +11,7 @@ from .audio import (
     TranscriptionRequest,
     TranscriptSpan,
 )
+from .batch import BatchItem, BatchJob
 from .classification import Classification
 from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
@@ -33,6 +34,8 @@ from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
 __all__ = [
     "AskUser",
     "Audio",
+    "BatchItem",
+    "BatchJob",
     "Halt",
     "ToolFailure",
     "RESERVED_HALT_REASONS",
