@@ -38,6 +38,7 @@ _registry: dict[str, str | type[Any]] = {
     "litellm": "allm.providers.presets.adapter:LiteLLM",
     "anthropic": "allm.providers.anthropic.adapter:Anthropic",
     "gemini": "allm.providers.gemini.adapter:Gemini",
+    "vertex": "allm.providers.vertex.adapter:Vertex",
     "openai_images": "allm.providers.openai_images.adapter:OpenAIImages",
     "fake_images": "allm.providers.fake_images.adapter:FakeImages",
     "openai_embeddings": "allm.providers.openai_embeddings.adapter:OpenAIEmbeddings",

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from .gemini import Gemini
     from .openai import OpenAI, OpenAICompatible
     from .openai_images import OpenAIImages
+    from .vertex import Vertex
 
 __all__ = [
     "Anthropic",
@@ -20,6 +21,7 @@ __all__ = [
     "OpenAI",
     "OpenAICompatible",
     "OpenAIImages",
+    "Vertex",
 ]
 
 _LAZY = {
@@ -30,6 +32,7 @@ _LAZY = {
     "OpenAI": ("allm.providers.openai", "OpenAI"),
     "OpenAICompatible": ("allm.providers.openai", "OpenAICompatible"),
     "OpenAIImages": ("allm.providers.openai_images", "OpenAIImages"),
+    "Vertex": ("allm.providers.vertex", "Vertex"),
 }
 
 
