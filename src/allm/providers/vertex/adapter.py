@@ -111,11 +111,13 @@ class Vertex(Gemini):
         return value if value is not None else self.setting(call, name)
 
     def _own(self, call: Call) -> Call:
-        """The call with Vertex's own options taken out of the body parameters."""
-        if not _OWN_OPTIONS.intersection(call.params):
+        """The call with Vertex's own options moved from the body parameters (where call
+        keywords land) to the adapter options, above the engine's."""
+        own = {k: v for k, v in call.params.items() if k in _OWN_OPTIONS}
+        if not own:
             return call
         params = {k: v for k, v in call.params.items() if k not in _OWN_OPTIONS}
-        return replace(call, params=params)
+        return replace(call, params=params, adapter_opts={**call.adapter_opts, **own})
 
     def publisher_for(self, request: Request, call: Call) -> str:
         """``"anthropic"`` for Claude models (or ``publisher="anthropic"``), else ``"google"``."""
