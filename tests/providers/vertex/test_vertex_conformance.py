@@ -39,5 +39,6 @@ class TestVertexClaudeConformance(Transcripts, AdapterConformance):
         "text": "text_stream",
         "tool_call": "tool_use_stream",
         "rate_limited": "error_429_quota",
+        "mid_stream": "stream_overloaded_error",
         "truncated": "stream_truncated",
     }

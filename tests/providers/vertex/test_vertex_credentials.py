@@ -480,3 +480,19 @@ def test_a_call_switched_to_another_provider_never_carries_the_vertex_token() ->
     sent = gemini.seen[0]
     assert sent.url.host == "generativelanguage.googleapis.com"
     assert "authorization" not in sent.headers and TOKEN not in repr(sent.headers)
+
+
+def test_prepare_request_and_url_in_express_mode_carry_the_key_in_a_header() -> None:
+    adapter = Vertex()
+    request = allm.request([allm.user("hi")], model="gemini-2.5-flash")
+    call = _call(api_key="express-key")
+    prepared = adapter.prepare_request(request, call)
+    assert prepared.headers["x-goog-api-key"] == "express-key"
+    assert "authorization" not in prepared.headers
+    assert (
+        adapter.url(request, call, stream=False)
+        == str(prepared.url)
+        == (
+            "https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:generateContent"
+        )
+    )

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import Driver
 from tests.providers.vertex.support import (
     CLAUDE,
@@ -129,3 +131,13 @@ def test_an_error_detail_reason_is_kept_in_the_error_metadata() -> None:
     assert response.error.metadata["error_reason"] == "IAM_PERMISSION_DENIED"
     assert response.error.metadata["google_status"] == "PERMISSION_DENIED"
     assert response.error.status == 403
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=4000), max_size=12))
+def test_any_chunking_of_a_vertex_stream_folds_to_the_same_response(cuts: list[int]) -> None:
+    for directory in (GEMINI, CLAUDE):
+        case = load(directory, "text_stream")
+        request, params = request_for(case)
+        response = allm.generate(engine_for(case, cuts), request, **params)
+        assert check_response(response, case.expect) == []
