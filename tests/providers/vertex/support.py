@@ -21,11 +21,13 @@ GEMINI = "vertex"
 CLAUDE = "vertex-anthropic"
 
 
-def credentials(token: str = TOKEN, *, hours: float = 1.0, **fields: Any) -> Credentials:
-    """Real google-auth user credentials holding an access token that expires in ``hours``
-    (negative: already expired)."""
+def credentials(
+    token: str = TOKEN, *, hours: float = 1.0, kind: type[Credentials] = Credentials, **fields: Any
+) -> Credentials:
+    """Real google-auth user credentials (of ``kind``, a subclass perhaps) holding an access
+    token that expires in ``hours`` (negative: already expired)."""
     expiry = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    return Credentials(token=token, expiry=expiry + datetime.timedelta(hours=hours), **fields)
+    return kind(token=token, expiry=expiry + datetime.timedelta(hours=hours), **fields)
 
 
 def model_of(case: Case) -> str:

@@ -70,7 +70,8 @@ def token_server() -> Iterator[LoopbackServer]:
         yield server
 
 
-def expired(token_uri: str, **fields: Any) -> Credentials:
+def expired(token_uri: str, kind: type[Credentials] = Credentials) -> Credentials:
+    """Credentials of ``kind`` whose token expired, refreshable at ``token_uri``."""
     return credentials(
         "ya29.expired-token",
         hours=-1,
@@ -78,7 +79,7 @@ def expired(token_uri: str, **fields: Any) -> Credentials:
         client_id="client-id.apps.googleusercontent.com",
         client_secret=CLIENT_SECRET,
         token_uri=token_uri,
-        **fields,
+        kind=kind,
     )
 
 
@@ -138,15 +139,7 @@ def test_the_async_api_refreshes_on_a_worker_thread_not_the_event_loop(
             threads.append(threading.get_ident())
             super().refresh(request)
 
-    creds = expired(token_server.url + "/token")
-    watched = Watched(
-        token=creds.token,
-        expiry=creds.expiry,
-        refresh_token=REFRESH_TOKEN,
-        client_id="client-id",
-        client_secret=CLIENT_SECRET,
-        token_uri=token_server.url + "/token",
-    )
+    watched = expired(token_server.url + "/token", Watched)
     recorder = Recorder()
 
     async def run() -> tuple[allm.Response, int]:

@@ -243,44 +243,48 @@ class Vertex(Gemini):
 
     # -- the plans --------------------------------------------------------------------------------
 
-    def stream(self, request: Request, call: Call) -> Iterator[Event | Effect]:
-        """Check, resolve credentials and build the request now; the token comes in the plan."""
+    def _prepare(self, request: Request, call: Call, *, stream: bool) -> tuple[Call, _Draft]:
+        """Pre-flight, shared by both plans: checks, credentials, project, the request drafted."""
         call = self._own(call)
         self.check(request, call)
         self.pool_size(call)
-        draft = self._draft(request, call, stream=True)
+        return call, self._draft(request, call, stream=stream)
+
+    def _authorize(
+        self, call: Call, draft: _Draft
+    ) -> Generator[Effect, Any, HttpRequest | AdapterError]:
+        """The drafted request with its access token (an effect), or the refresh's error."""
+        if draft.credentials is None:
+            return draft.http_request
+        token = yield AccessToken(draft.credentials, self.name, call.request_id)
+        return token if isinstance(token, AdapterError) else _with_token(draft, token)
+
+    def stream(self, request: Request, call: Call) -> Iterator[Event | Effect]:
+        """Check, resolve credentials and build the request now; the token comes in the plan."""
+        call, draft = self._prepare(request, call, stream=True)
         return self._authorized_stream(call, draft, self.stream_decoder(request, call))
 
     def _authorized_stream(
         self, call: Call, draft: _Draft, decoder: StreamDecoder
     ) -> Generator[Any, Any, None]:
-        http_request = draft.http_request
-        if draft.credentials is not None:
-            token = yield AccessToken(draft.credentials, self.name, call.request_id)
-            if isinstance(token, AdapterError):
-                yield MessageStarted(Message(Role.ASSISTANT, ""))
-                yield ErrorEvent(token)
-                return
-            http_request = _with_token(draft, token)
+        http_request = yield from self._authorize(call, draft)
+        if isinstance(http_request, AdapterError):
+            yield MessageStarted(Message(Role.ASSISTANT, ""))
+            yield ErrorEvent(http_request)
+            return
         yield from self._stream_plan(call, http_request, decoder)
 
     def generate(self, request: Request, call: Call) -> Generator[Effect, Any, Response]:
         """Check, resolve credentials and build the request now; the token comes in the plan."""
-        call = self._own(call)
-        self.check(request, call)
-        self.pool_size(call)
-        draft = self._draft(request, call, stream=False)
+        call, draft = self._prepare(request, call, stream=False)
         return self._authorized_generate(request, call, draft)
 
     def _authorized_generate(
         self, request: Request, call: Call, draft: _Draft
     ) -> Generator[Effect, Any, Response]:
-        http_request = draft.http_request
-        if draft.credentials is not None:
-            token = yield AccessToken(draft.credentials, self.name, call.request_id)
-            if isinstance(token, AdapterError):
-                raise token
-            http_request = _with_token(draft, token)
+        http_request = yield from self._authorize(call, draft)
+        if isinstance(http_request, AdapterError):
+            raise http_request
         return (yield from self._generate_plan(request, call, http_request))
 
     # -- answers ----------------------------------------------------------------------------------
