@@ -445,17 +445,21 @@ def test_claude_models_refuse_express_mode_before_any_io() -> None:
 # -- where tokens and headers go ------------------------------------------------------------------
 
 
-def test_configured_headers_reach_the_regional_host_but_not_an_engine_base_url() -> None:
+def test_configured_headers_reach_the_configured_host_but_not_an_engine_base_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     recorder = Recorder()
+    monkeypatch.setenv("GOOGLE_CLOUD_LOCATION", "us-central1")
     allm.configure(providers={"vertex": {"headers": {"x-goog-user-project": "billing-project"}}})
     try:
-        allm.generate(engine(credentials(), recorder, location="us-central1"), [allm.user("hi")])
+        allm.generate(engine(credentials(), recorder), [allm.user("hi")])
         allm.generate(
             engine(credentials(), recorder, base_url="https://gateway.example/v1"),
             [allm.user("hi")],
         )
     finally:
         allm.configure(providers={})
+    assert recorder.seen[0].url.host == "us-central1-aiplatform.googleapis.com"
     assert recorder.seen[0].headers["x-goog-user-project"] == "billing-project"
     assert "x-goog-user-project" not in recorder.seen[1].headers
     assert str(recorder.seen[1].url).startswith("https://gateway.example/v1/projects/")
@@ -489,3 +493,33 @@ def test_prepare_request_and_url_in_express_mode_carry_the_key_in_a_header() -> 
             "https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:generateContent"
         )
     )
+
+
+def test_project_location_and_headers_can_be_configured_for_the_provider() -> None:
+    recorder = Recorder()
+    allm.configure(
+        providers={
+            "vertex": {
+                "project": "configured-project",
+                "location": "us-east5",
+                "headers": {"x-goog-user-project": "billing-project"},
+            }
+        }
+    )
+    try:
+        eng = allm.Engine(
+            adapter=Vertex(credentials=credentials()),
+            model="gemini-2.5-flash",
+            adapter_opts=recorder.opts(),
+        )
+        allm.generate(eng, [allm.user("hi")])
+        allm.generate(eng, [allm.user("hi")], location="europe-west4")
+    finally:
+        allm.configure(providers={})
+    first, second = recorder.seen
+    assert str(first.url).startswith(
+        "https://us-east5-aiplatform.googleapis.com/v1/projects/configured-project/locations/us-east5/"
+    )
+    assert first.headers["x-goog-user-project"] == "billing-project"
+    assert second.url.host == "europe-west4-aiplatform.googleapis.com"
+    assert "x-goog-user-project" not in second.headers  # another host than the configured one

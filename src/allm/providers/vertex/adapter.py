@@ -138,7 +138,19 @@ class Vertex(Gemini):
 
     def default_base(self, call: Call) -> str:
         """The regional host (``{location}-aiplatform.googleapis.com``), or the global one."""
-        location = self.location_of(call)
+        return self._host_for(self.location_of(call))
+
+    def configured_home(self, settings: Mapping[str, Any]) -> str:
+        """Where configured headers may go: the configured ``base_url``, else the host of the
+        configured (or constructor's, or environment's) location."""
+        if settings.get("base_url"):
+            return str(settings["base_url"]).rstrip("/")
+        location = (
+            self.location or settings.get("location") or os.environ.get("GOOGLE_CLOUD_LOCATION")
+        )
+        return self._host_for(str(location or DEFAULT_LOCATION))
+
+    def _host_for(self, location: str) -> str:
         if location == "global":
             return EXPRESS_BASE_URL
         path_segment(location, provider=self.name)
