@@ -32,6 +32,7 @@ _ENV_VARS = {
     "azure": ("AZURE_OPENAI_API_KEY",),
     # A Bedrock API key (Bearer); without one, Bedrock signs with AWS credentials instead.
     "bedrock": ("AWS_BEARER_TOKEN_BEDROCK",),
+    "vertex": ("GOOGLE_API_KEY",),  # Vertex AI express mode
 }
 
 

@@ -243,9 +243,14 @@ class HttpSettings:
         configured = call.provider_settings.get(name)
         return configured if configured is not None else default
 
+    def default_base(self, call: Call) -> str:
+        """The base URL when none is set (a provider whose host depends on a setting, such as a
+        region, computes it here)."""
+        return self.default_base_url
+
     def base(self, call: Call) -> str:
         """The base URL, without a trailing slash."""
-        return str(self.setting(call, "base_url", self.default_base_url)).rstrip("/")
+        return str(self.setting(call, "base_url", self.default_base(call))).rstrip("/")
 
     def pool_size(self, call: Call) -> int:
         """The most connections a pool holds: ``max_connections`` (a positive int)."""

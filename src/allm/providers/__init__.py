@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .ollama import Ollama
     from .openai import OpenAI, OpenAICompatible
     from .openai_images import OpenAIImages
+    from .vertex import Vertex
 
 __all__ = [
     "Anthropic",
@@ -28,6 +29,7 @@ __all__ = [
     "OpenAI",
     "OpenAICompatible",
     "OpenAIImages",
+    "Vertex",
 ]
 
 _LAZY = {
@@ -42,6 +44,7 @@ _LAZY = {
     "OpenAI": ("allm.providers.openai", "OpenAI"),
     "OpenAICompatible": ("allm.providers.openai", "OpenAICompatible"),
     "OpenAIImages": ("allm.providers.openai_images", "OpenAIImages"),
+    "Vertex": ("allm.providers.vertex", "Vertex"),
 }
 
 

@@ -166,5 +166,9 @@ class Gemini(HttpAdapter):
         if not isinstance(error, Mapping):
             return self._unreadable(result, call, "an unreadable body")
         return _error_from(
-            error, http_status=result.status, headers=result.headers, request_id=call.request_id
+            error,
+            http_status=result.status,
+            headers=result.headers,
+            request_id=call.request_id,
+            provider=self.name,
         )

@@ -245,7 +245,11 @@ class GeminiStreamDecoder(StreamDecoder):
         if type(error) is dict or isinstance(error, Mapping):
             return self._fail(
                 _error_from(
-                    error, http_status=None, headers={}, request_id=self._error_request_id()
+                    error,
+                    http_status=None,
+                    headers={},
+                    request_id=self._error_request_id(),
+                    provider=self.provider,
                 )
             )
         out: list[Event] = []
