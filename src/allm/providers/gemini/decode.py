@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..._json import dumps, loads_wire
 from ..._text import TextBuffer
@@ -438,19 +438,16 @@ class GeminiStreamDecoder(StreamDecoder):
         return out
 
 
-def _is_map(value: Any) -> bool:
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """A JSON object: a dict, tested without the ABC check first (parsed JSON is a dict)."""
     return type(value) is dict or isinstance(value, Mapping)
 
 
 def _first_candidate(candidates: Any) -> Mapping[str, Any] | None:
-    if type(candidates) is not list:
-        if not isinstance(candidates, list):
-            return None
-    if not candidates:
+    if not isinstance(candidates, list) or not candidates:
         return None
     first = candidates[0]
-    if len(candidates) == 1 or type(first) is dict and first.get("index", 0) == 0:
+    if len(candidates) == 1 or (type(first) is dict and first.get("index", 0) == 0):
         return first if _is_map(first) else None
     for candidate in candidates:
         if _is_map(candidate) and candidate.get("index", 0) == 0:
