@@ -475,6 +475,7 @@ class HttpAdapter(HttpSettings):
         sse = self.frame_decoder(limit)
         buffered = bytearray()
         read = HttpRead(result.handle)  # one effect object for the whole body
+        feed_sse, feed = sse.feed, decoder.feed
         while chunk is not None:
             if isinstance(chunk, TransportFailure):
                 for event in decoder.fail(self._transport_error(chunk, call)):
@@ -489,15 +490,24 @@ class HttpAdapter(HttpSettings):
                     yield HttpClose(result.handle)
                     return
             else:
-                for sse_event in sse.feed(chunk):
-                    events = decoder.feed(sse_event)
-                    if decoder.done:
-                        # Read the body's end before the last events go out: a consumer that
-                        # stops at the terminal event still leaves the connection to the pool.
-                        yield HttpClose(result.handle, drain=True)
-                        yield from events
-                        return
+                # Every event this read completes is decoded before any goes out (one round
+                # trip through the driver per read, not per event).
+                sse_events = feed_sse(chunk)
+                if len(sse_events) == 1:
+                    events = feed(sse_events[0])
+                else:
+                    events = []
+                    for sse_event in sse_events:
+                        events += feed(sse_event)
+                        if decoder.done:
+                            break
+                if decoder.done:
+                    # Read the body's end before the last events go out: a consumer that
+                    # stops at the terminal event still leaves the connection to the pool.
+                    yield HttpClose(result.handle, drain=True)
                     yield from events
+                    return
+                yield from events
                 if sse.error is not None:  # an oversized line: the events before it were kept
                     for event in decoder.fail(_with_provider(sse.error, self.name, call, result)):
                         yield event

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._json import dumps
+from ..._text import TextBuffer
 from ...data.messages import Message, Role
 from ...data.response import FinishReason
 from ...data.tools import ToolCall
@@ -121,7 +122,7 @@ class _Turn:
         self.provider_request_id = provider_request_id
         self.response_id: str | None = None
         self.model: str | None = None
-        self.text_parts: list[str] = []
+        self.text_parts = TextBuffer()  # memory follows the text, not the number of deltas
         self.tool_calls: list[ToolCall] = []
         self.structured_text: str | None = None
         self.reasoning_blocks: list[dict[str, Any]] = []
@@ -193,11 +194,11 @@ class _Turn:
     def text(self) -> str:
         if self.structured_text is not None:
             return self.structured_text
-        return "".join(self.text_parts)
+        return self.text_parts.text()
 
     @property
     def has_text(self) -> bool:
-        return self.structured_text is not None or any(self.text_parts)
+        return self.structured_text is not None or bool(self.text_parts.text())
 
     def finish_reason(self) -> FinishReason | None:
         return finish_reason_for(
