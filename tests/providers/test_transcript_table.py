@@ -6,9 +6,12 @@ preset has a stream the server cut, and each transcript names the documentation 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from .transcript_table import ADAPTERS, KINDS, Row, kinds_of, render, row, table
+from .wire import load
 
 ROWS = {r.name: r for r in table()}
 BOTH_WAYS = [k for k in KINDS if k != "cut"]
@@ -49,3 +52,30 @@ def test_the_table_renders_every_row() -> None:
     text = render(rows)
     assert text.count("\n") == len(rows) + 1
     assert isinstance(row("azure", "azure"), Row) and "| azure | " in text
+
+
+def _composed() -> list[tuple[str, str, tuple[Any, Any, Any]]]:
+    from .azure import compose_azure
+    from .mistral import compose_mistral
+    from .ollama import compose_ollama
+    from .servers import compose_presets
+    from .vertex import compose_vertex
+
+    found = [(d, n, c) for d, cases in compose_vertex.cases().items() for n, c in cases.items()]
+    for directory, module in (
+        ("azure", compose_azure),
+        ("mistral", compose_mistral),
+        ("ollama", compose_ollama),
+    ):
+        found += [(directory, n, c) for n, c in module.cases().items()]
+    for preset in compose_presets.DOCS:
+        composed = compose_presets.Composer(preset).cases()
+        found += [(f"presets/{preset}", n, c) for n, c in composed.items()]
+    return found
+
+
+def test_the_files_on_disk_are_what_the_compose_scripts_write() -> None:
+    for directory, name, (request, body, expected) in _composed():
+        case = load(directory, name)
+        raw = body if isinstance(body, bytes) else body.encode("utf-8")
+        assert (case.request, case.body, case.expect) == (request, raw, expected), name
