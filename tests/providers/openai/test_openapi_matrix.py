@@ -628,6 +628,31 @@ def test_responses_takes_at_least_16_output_tokens(target: Target) -> None:
     assert body["max_output_tokens"] == 16
 
 
+@pytest.mark.parametrize(
+    "target", [*OPENAI_TARGETS, SHARED_TARGETS[2]], ids=ids([*OPENAI_TARGETS, SHARED_TARGETS[2]])
+)
+@pytest.mark.parametrize(
+    "choice", ["required", {"type": "function", "name": "x"}, {"type": "allowed_tools"}]
+)
+def test_a_forcing_tool_choice_needs_tools(target: Target, choice: Any) -> None:
+    sent: list[dict[str, Any]] = []
+    with pytest.raises(ValidationError) as info:
+        send(target, {"tool_choice": choice}, sent, model=None, stream=False)
+    assert (("tool_choice",), "forcing_choice_without_tools") in info.value.errors
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    "target", [*OPENAI_TARGETS, SHARED_TARGETS[2]], ids=ids([*OPENAI_TARGETS, SHARED_TARGETS[2]])
+)
+@pytest.mark.parametrize("choice", ["auto", "none"])
+def test_a_choice_that_forces_nothing_is_left_out_without_tools(
+    target: Target, choice: str
+) -> None:
+    (body,) = bodies_sent(target, {"tool_choice": choice})
+    assert "tool_choice" not in body
+
+
 def test_a_compatible_server_sets_its_own_bounds() -> None:
     compatible_server = SHARED_TARGETS[2]
     (body,) = bodies_sent(compatible_server, {"stop": FIVE_STOPS})
