@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,12 +127,15 @@ def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
-    """An unsent request: method, URL, header pairs and body bytes."""
+    """An unsent request: method, URL, header pairs and body bytes. A large body may come as
+    ``parts`` instead (``body`` then None): sent one after the other with their summed
+    ``content-length``, never joined, so an upload built from many pieces is not copied."""
 
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
     body: bytes | None = None
+    parts: tuple[bytes, ...] | None = None
 
     def __post_init__(self) -> None:
         check_headers(self.headers)
@@ -141,8 +144,14 @@ class HttpRequest:
         shown = tuple(
             (name, "<hidden>" if is_secret_header(name) else value) for name, value in self.headers
         )
-        size = 0 if self.body is None else len(self.body)
-        return f"HttpRequest({self.method} {self.url}, headers={shown!r}, body=<{size} bytes>)"
+        return f"HttpRequest({self.method} {self.url}, headers={shown!r}, body=<{self.size} bytes>)"
+
+    @property
+    def size(self) -> int:
+        """The body's length in bytes."""
+        if self.parts is not None:
+            return sum(len(part) for part in self.parts)
+        return 0 if self.body is None else len(self.body)
 
     def secrets(self) -> tuple[str, ...]:
         """The values of this request's secret headers."""
@@ -360,11 +369,19 @@ class HttpSend(Effect):
 
     def _build(self, client: Any, deadline: float | None, hook: _NewConnection) -> Any:
         read = self.stream_timeout if self.stream else self.timeout
+        headers = list(self.request.headers)
+        content: Any = self.request.body
+        parts = self.request.parts
+        if parts is not None:
+            # Each attempt iterates the parts afresh (a resend sends the whole body again).
+            content = _AsyncParts(parts) if isinstance(hook, _AsyncNewConnection) else _Parts(parts)
+            if self.request.header("content-length") is None:
+                headers.append(("content-length", str(self.request.size)))
         return client.build_request(
             self.request.method,
             self.request.url,
-            headers=list(self.request.headers),
-            content=self.request.body,
+            headers=headers,
+            content=content,
             timeout=_timeout(self.timeout, read, deadline),
             extensions={"trace": hook},
         )
@@ -435,6 +452,56 @@ class HttpSend(Effect):
         finally:
             await response.aclose()
         return HttpResult(response.status_code, headers, body)
+
+
+# Parts are written in runs of about this many bytes: one write per small part would cost a
+# system call each, one write of the whole body a copy of it.
+PART_RUN = 64 * 1024
+
+
+def _runs(parts: tuple[bytes, ...]) -> Iterator[bytes]:
+    """``parts`` joined into runs of about ``PART_RUN`` bytes (a large part goes as it is)."""
+    run: list[bytes] = []
+    size = 0
+    for part in parts:
+        if len(part) >= PART_RUN:
+            if run:
+                yield b"".join(run)
+                run, size = [], 0
+            yield part
+            continue
+        run.append(part)
+        size += len(part)
+        if size >= PART_RUN:
+            yield b"".join(run)
+            run, size = [], 0
+    if run:
+        yield b"".join(run)
+
+
+class _Parts:
+    """A body of several parts for the blocking client; iterable again for every attempt."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple[bytes, ...]) -> None:
+        self.parts = parts
+
+    def __iter__(self) -> Iterator[bytes]:
+        return _runs(self.parts)
+
+
+class _AsyncParts:
+    """The same for the async client, which sends async iterables only (so no ``__iter__``)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple[bytes, ...]) -> None:
+        self.parts = parts
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for run in _runs(self.parts):
+            yield run
 
 
 # The most bytes read after a stream's terminal event to reach the end of the body; a body that
