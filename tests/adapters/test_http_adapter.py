@@ -273,13 +273,14 @@ def test_retry_after_parsing() -> None:
 
 
 def test_a_body_of_parts_is_sent_whole_with_its_length_and_again_on_a_resend() -> None:
-    from allm.adapters.http import PART_RUN, HttpSend, Transport, _runs
+    from allm.adapters.body_parts import PART_RUN, runs
+    from allm.adapters.http import HttpSend, Transport
     from allm.effects import Scope
 
     big = b"x" * (PART_RUN + 5)
     parts = (b"a" * 10, b"b" * (PART_RUN - 5), big, b"tail")
-    runs = list(_runs(parts))
-    assert b"".join(runs) == b"".join(parts) and runs[1] is big and len(runs) == 3
+    found = list(runs(parts))
+    assert b"".join(found) == b"".join(parts) and found[1] is big and len(found) == 3
     request = HttpRequest("POST", "https://example.test/u", (("x-api-key", "k"),), None, parts)
     assert request.size == sum(map(len, parts)) and f"<{request.size} bytes>" in repr(request)
     seen: list[tuple[str, bytes]] = []

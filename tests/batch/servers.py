@@ -16,6 +16,37 @@ def transcript(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_text())  # type: ignore[no-any-return]
 
 
+def life(
+    engine: Any, entries: list[Any], mode: str, *, resume: bool = False, **opts: Any
+) -> tuple[Any, list[str], Any, list[Any]]:
+    """A job's whole life, sync or async: submitted, (saved and restored,) waited for, read;
+    ``(job, every status seen while waiting, finished job, items)``. ``opts`` go to every call."""
+    import allm.batch as batch
+    from allm import from_json, to_json
+
+    seen: list[str] = []
+
+    def progress(job: Any) -> None:
+        seen.append(job.status)
+
+    if mode == "sync":
+        job = batch.submit(engine, entries, **opts)
+        started = from_json(to_json(job)) if resume else job
+        done = batch.wait(engine, started, poll_interval=0, on_progress=progress, **opts)
+        return job, seen, done, list(batch.results(engine, done, **opts))
+
+    async def run() -> tuple[Any, Any, list[Any]]:
+        job = await batch.asubmit(engine, entries, **opts)
+        started = from_json(to_json(job)) if resume else job
+        done = await batch.await_(engine, started, poll_interval=0, on_progress=progress, **opts)
+        return job, done, [item async for item in batch.aresults(engine, done, **opts)]
+
+    import anyio
+
+    job, done, items = anyio.run(run)
+    return job, seen, done, items
+
+
 def jsonl(lines: list[Any]) -> bytes:
     return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
 

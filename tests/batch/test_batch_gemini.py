@@ -22,7 +22,7 @@ from allm.batch._gemini import chunked
 from allm.errors import ConfigurationError
 from allm.testing.loopback import Answer, LoopbackServer, ReceivedRequest
 
-from .servers import GeminiEmbeddingServer, GeminiFileServer, jsonl, transcript
+from .servers import GeminiEmbeddingServer, GeminiFileServer, jsonl, life, transcript
 from .test_batch_providers import KEY, requests
 
 MODEL = "gemini-2.0-flash"
@@ -56,26 +56,8 @@ def direct(answer_body: Any, status: int = 200) -> tuple[list[httpx.Request], di
 
 def file_life(mode: str, final: str | None = None) -> tuple[GeminiFileServer, Any, Any, list[Any]]:
     server = GeminiFileServer(final)
-    eng = chat_engine(server)
-    seen: list[str] = []
-    if mode == "sync":
-        job = batch.submit(eng, requests(), api_key=KEY, input_file=True, display_name="nightly")
-        done = batch.wait(
-            eng, job, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY
-        )
-        items = list(batch.results(eng, done, api_key=KEY))
-    else:
-
-        async def life() -> tuple[Any, Any, list[Any]]:
-            job = await batch.asubmit(
-                eng, requests(), api_key=KEY, input_file=True, display_name="nightly"
-            )
-            done = await batch.await_(
-                eng, job, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY
-            )
-            return job, done, [item async for item in batch.aresults(eng, done, api_key=KEY)]
-
-        job, done, items = anyio.run(life)
+    opts = {"api_key": KEY, "input_file": True, "display_name": "nightly"}
+    job, seen, done, items = life(chat_engine(server), requests(), mode, **opts)
     return server, (job, seen), done, items
 
 
@@ -236,24 +218,7 @@ def embedding_requests() -> list[tuple[str, allm.EmbeddingRequest]]:
 def test_the_life_of_an_embeddings_job(mode: str) -> None:
     server = GeminiEmbeddingServer()
     eng = embedding_engine(server)
-    seen: list[str] = []
-    if mode == "sync":
-        job = batch.submit(eng, embedding_requests(), api_key=KEY)
-        saved = allm.from_json(allm.to_json(job))
-        done = batch.wait(
-            eng, saved, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY
-        )
-        items = list(batch.results(eng, done, api_key=KEY))
-    else:
-
-        async def life() -> tuple[Any, Any, list[Any]]:
-            job = await batch.asubmit(eng, embedding_requests(), api_key=KEY)
-            done = await batch.await_(
-                eng, job, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY
-            )
-            return job, done, [item async for item in batch.aresults(eng, done, api_key=KEY)]
-
-        job, done, items = anyio.run(life)
+    job, seen, done, items = life(eng, embedding_requests(), mode, resume=True, api_key=KEY)
     create = server.sent[0]
     assert create.url.path == f"/v1beta/models/{EMBEDDING_MODEL}:asyncBatchEmbedContent"
     assert create.headers["x-goog-api-key"] == KEY and KEY not in create.content.decode()

@@ -26,13 +26,14 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .. import _secrets
 from ..effects import Effect, Scope
 from ..errors import ConfigurationError
+from .body_parts import AsyncParts, Parts
 
 __all__ = [
     "SECRET_HEADERS",
@@ -374,7 +375,7 @@ class HttpSend(Effect):
         parts = self.request.parts
         if parts is not None:
             # Each attempt iterates the parts afresh (a resend sends the whole body again).
-            content = _AsyncParts(parts) if isinstance(hook, _AsyncNewConnection) else _Parts(parts)
+            content = AsyncParts(parts) if isinstance(hook, _AsyncNewConnection) else Parts(parts)
             if self.request.header("content-length") is None:
                 headers.append(("content-length", str(self.request.size)))
         return client.build_request(
@@ -452,56 +453,6 @@ class HttpSend(Effect):
         finally:
             await response.aclose()
         return HttpResult(response.status_code, headers, body)
-
-
-# Parts are written in runs of about this many bytes: one write per small part would cost a
-# system call each, one write of the whole body a copy of it.
-PART_RUN = 64 * 1024
-
-
-def _runs(parts: tuple[bytes, ...]) -> Iterator[bytes]:
-    """``parts`` joined into runs of about ``PART_RUN`` bytes (a large part goes as it is)."""
-    run: list[bytes] = []
-    size = 0
-    for part in parts:
-        if len(part) >= PART_RUN:
-            if run:
-                yield b"".join(run)
-                run, size = [], 0
-            yield part
-            continue
-        run.append(part)
-        size += len(part)
-        if size >= PART_RUN:
-            yield b"".join(run)
-            run, size = [], 0
-    if run:
-        yield b"".join(run)
-
-
-class _Parts:
-    """A body of several parts for the blocking client; iterable again for every attempt."""
-
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: tuple[bytes, ...]) -> None:
-        self.parts = parts
-
-    def __iter__(self) -> Iterator[bytes]:
-        return _runs(self.parts)
-
-
-class _AsyncParts:
-    """The same for the async client, which sends async iterables only (so no ``__iter__``)."""
-
-    __slots__ = ("parts",)
-
-    def __init__(self, parts: tuple[bytes, ...]) -> None:
-        self.parts = parts
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for run in _runs(self.parts):
-            yield run
 
 
 # The most bytes read after a stream's terminal event to reach the end of the body; a body that
