@@ -47,7 +47,7 @@ class Request:
     structured_finalize: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
-    # Neutral fields, translated per wire or refused before any I/O (docs/requests.md).
+    # Neutral fields, translated per wire or refused before any I/O (docs/one-request.md).
     stop: tuple[str, ...] = ()
     top_p: float | None = None
     seed: int | None = None

@@ -108,15 +108,20 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         refuse([*reasoning_problems(request, responses), *self.limit_problems(request, responses)])
 
     def limit_problems(self, request: Request, responses: bool) -> list[FieldError]:
-        """The bounds OpenAI's schema states: at most four ``stop`` sequences on Chat
-        Completions, a ``max_output_tokens`` of at least 16 on Responses."""
+        """A forcing ``tool_choice`` needs tools; and on OpenAI itself the bounds its schema
+        states: at most four ``stop`` sequences on Chat Completions, a ``max_output_tokens`` of at
+        least 16 on Responses."""
+        problems: list[FieldError] = []
+        if request.tool_choice not in (None, "auto", "none") and not request.tools:
+            # the API answers 400; a choice that forces nothing is left out of the body instead
+            problems.append((("tool_choice",), "forcing_choice_without_tools"))
         if not self.openai_limits:
-            return []
-        if responses:
-            low = request.max_tokens is not None and request.max_tokens < MIN_OUTPUT_TOKENS
-            return [(("max_tokens",), "out_of_range")] if low else []
-        many = len(request.stop) > MAX_STOP_SEQUENCES
-        return [(("stop",), "too_many_stop_sequences")] if many else []
+            return problems
+        if responses and request.max_tokens is not None and request.max_tokens < MIN_OUTPUT_TOKENS:
+            problems.append((("max_tokens",), "out_of_range"))
+        if not responses and len(request.stop) > MAX_STOP_SEQUENCES:
+            problems.append((("stop",), "too_many_stop_sequences"))
+        return problems
 
     def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
         """``reasoning_effort`` (Chat Completions) or ``reasoning`` (Responses) as sent."""
@@ -162,7 +167,7 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         }
         if request.tools:
             body["tools"] = chat_tools(request.tools)
-        if request.tool_choice is not None:
+        if request.tool_choice is not None and request.tools:
             body["tool_choice"] = chat_tool_choice(request.tool_choice)
         response_format = chat_response_format(request.response_format)
         if response_format is not None:

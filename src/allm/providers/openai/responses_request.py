@@ -162,7 +162,7 @@ def build_body(
             }
             tools.append(spec)
         body["tools"] = tools
-    if request.tool_choice is not None:
+    if request.tool_choice is not None and request.tools:
         body["tool_choice"] = _tool_choice(request.tool_choice)
     controls = reasoning_params(call, validate=validate)
     text: dict[str, Any] = {}
