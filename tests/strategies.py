@@ -41,6 +41,7 @@ from allm.data import (
     Usage,
     json_schema,
 )
+from allm.data.server_tools import Citation, ServerToolCall
 from allm.data.tools import RESERVED_TOOL_NAMES
 from allm.engine import Engine
 from allm.retry import RetryPolicy
@@ -512,6 +513,24 @@ EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     events.ChatCompleted: st.builds(events.ChatCompleted, chat_results),
     events.RawChunk: st.builds(events.RawChunk, json_values | _usage_chunks),
     events.ErrorEvent: st.builds(events.ErrorEvent, error_values),
+    events.ServerToolCallCompleted: st.builds(
+        events.ServerToolCallCompleted,
+        st.builds(ServerToolCall, ids, tool_names, arguments, json_values, metadata),
+    ),
+    events.CitationAdded: st.builds(
+        events.CitationAdded,
+        st.builds(
+            Citation,
+            st.sampled_from(["url", "document", "grounding"]),
+            optional_texts,
+            optional_texts,
+            optional_texts,
+            st.none() | st.integers(min_value=0, max_value=99),
+            st.none() | st.integers(min_value=0, max_value=99),
+            optional_texts,
+            metadata,
+        ),
+    ),
     events.PartialOutput: st.builds(events.PartialOutput, json_values),
     events.OutputCompleted: st.builds(events.OutputCompleted, json_values),
     events.OutputRetry: st.builds(

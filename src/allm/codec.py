@@ -72,6 +72,7 @@ def _ensure_registry() -> None:
         request,
         response,
         results,
+        server_tools,
         steps,
         tools,
     )
@@ -83,6 +84,7 @@ def _ensure_registry() -> None:
         request,
         response,
         results,
+        server_tools,
         images,
         models,
         output,

@@ -14,7 +14,17 @@ from .audio import (
 from .classification import Classification
 from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
-from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
+from .messages import (
+    AudioPart,
+    DocumentPart,
+    Image,
+    ImageDetail,
+    ImagePart,
+    ImageSource,
+    Message,
+    Role,
+    TextPart,
+)
 from .models import ModelRef
 from .moderation import ModerationRequest, ModerationResponse, ModerationResult
 from .request import Request, json_schema
@@ -28,11 +38,17 @@ from .results import (
     StepResult,
     Thread,
 )
+from .server_tools import Citation, ProviderTool, ServerToolCall
 from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
 
 __all__ = [
     "AskUser",
     "Audio",
+    "AudioPart",
+    "Citation",
+    "DocumentPart",
+    "ProviderTool",
+    "ServerToolCall",
     "Halt",
     "ToolFailure",
     "RESERVED_HALT_REASONS",

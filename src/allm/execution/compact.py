@@ -63,11 +63,11 @@ def with_tool_help(tools: tuple[Tool, ...]) -> tuple[Tool, ...]:
 
 def wire_tools(tools: tuple[Tool, ...]) -> tuple[Tool, ...]:
     """The tools as the model sees them: each compact tool as its stub."""
-    if not any(item.compact for item in tools):
+    if not any(getattr(item, "compact", False) for item in tools):
         return tools
     return tuple(
         replace(item, description=_first_line(item.description), schema=dict(STUB_SCHEMA))
-        if item.compact
+        if getattr(item, "compact", False)
         else item
         for item in tools
     )

@@ -11,9 +11,16 @@ from ...adapters.http import HttpResult
 from ...data.request import Request
 from ...data.response import Response, Usage
 from ...errors import AdapterError, EngineError, ValidationError
+from ..parts import part_problems, tool_problems
 from .decode import AnthropicStreamDecoder
 from .errors import _snippet, classify
-from .request import AnthropicRequests, _json_format, structured_tool_name
+from .request import (
+    PROVIDER_TOOLS,
+    AnthropicRequests,
+    _json_format,
+    part_rule,
+    structured_tool_name,
+)
 from .settings import (
     _FORMAT_TYPES,
     _TOOL_CHOICE_TYPES,
@@ -72,6 +79,8 @@ class Anthropic(AnthropicRequests):
             for name in UNSUPPORTED_NEUTRAL
             if getattr(request, name) is not None
         )
+        problems.extend(part_problems(request.messages, part_rule))
+        problems.extend(tool_problems(request.tools, PROVIDER_TOOLS))
         if problems:
             raise ValidationError("invalid_request", errors=problems)
 
@@ -118,6 +127,7 @@ class Anthropic(AnthropicRequests):
             raw=data,
             metadata=metadata,
             reasoning="".join(reasoning) if turn.reasoning_blocks else None,
+            **turn.found.response_fields(),
         )
 
     def classify_error(self, result: HttpResult, call: Call) -> AdapterError:

@@ -11,9 +11,11 @@ from typing import Any
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, text_of
 from ...adapters.http import HttpRequest
-from ...data.messages import Image, ImagePart, Message, Role, TextPart
+from ...data.messages import AudioPart, DocumentPart, Image, ImagePart, Message, Role, TextPart
 from ...data.request import Request
+from ...data.server_tools import ProviderTool, provider_tools_of
 from ...output import anthropic_output_config
+from ..parts import server_tool_calls
 from .settings import (
     API_VERSION,
     DEFAULT_MAX_TOKENS,
@@ -25,6 +27,41 @@ from .settings import (
 )
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+# Provider tools: (type, name, beta header) as the Messages API spells them.
+PROVIDER_TOOLS: dict[str, tuple[str, str, str | None]] = {
+    "web_search": ("web_search_20250305", "web_search", None),
+    "code_execution": ("code_execution_20250825", "code_execution", "code-execution-2025-08-25"),
+    "url_context": ("web_fetch_20250910", "web_fetch", "web-fetch-2025-09-10"),
+}
+_TOOL_CONFIG = ("max_uses", "allowed_domains", "blocked_domains")
+
+
+def provider_tool(tool: ProviderTool) -> dict[str, Any]:
+    """A provider tool as the Messages API spells it."""
+    kind, name, _ = PROVIDER_TOOLS[tool.kind]
+    spec: dict[str, Any] = {"type": kind, "name": name}
+    for key in _TOOL_CONFIG:
+        if key in tool.config:
+            spec[key] = tool.config[key]
+    if tool.kind == "web_search" and "user_location" in tool.config:
+        spec["user_location"] = {"type": "approximate", **dict(tool.config["user_location"])}
+    return spec
+
+
+def beta_headers(request: Request) -> dict[str, str]:
+    """``anthropic-beta`` for the provider tools that still need one."""
+    betas = []
+    for tool in provider_tools_of(request.tools):
+        beta = PROVIDER_TOOLS.get(tool.kind, ("", "", None))[2]
+        if beta and beta not in betas:
+            betas.append(beta)
+    return {"anthropic-beta": ",".join(betas)} if betas else {}
+
+
+def part_rule(part: DocumentPart | AudioPart) -> str | None:
+    """Why the Messages API cannot carry ``part``: it takes documents, never audio."""
+    return "unsupported_part" if isinstance(part, AudioPart) else None
 
 
 def _json_format(response_format: Any) -> tuple[str, dict[str, Any]] | None:
@@ -91,6 +128,7 @@ class AnthropicRequests(HttpAdapter):
         """``POST {base}/messages`` with the key, the API version and the JSON body."""
         body = self.build_body(request, call, stream=stream)
         headers = {"x-api-key": self.api_key(call), "anthropic-version": API_VERSION}
+        headers.update(beta_headers(request))
         return self.json_request(call, f"{self.base(call)}/messages", body, headers)
 
     def build_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
@@ -108,7 +146,12 @@ class AnthropicRequests(HttpAdapter):
         if system:
             body["system"] = "\n\n".join(system)
         body["messages"] = self.wire_messages(request.messages)
-        tools = [self.wire_tool(tool.name, tool.description, tool.schema) for tool in request.tools]
+        tools = [
+            provider_tool(tool)
+            if isinstance(tool, ProviderTool)
+            else self.wire_tool(tool.name, tool.description, tool.schema)
+            for tool in request.tools
+        ]
         extra_tools = extras.pop("tools", None)  # provider tools (web search, ...) join ours
         if isinstance(extra_tools, list | tuple):
             tools.extend(extra_tools)
@@ -203,7 +246,7 @@ class AnthropicRequests(HttpAdapter):
         """A string, or text and image blocks when there is an image."""
         if isinstance(content, str):
             return content
-        if not any(isinstance(part, ImagePart) for part in content):
+        if not any(isinstance(part, ImagePart | DocumentPart) for part in content):
             return text_of(content)
         blocks: list[dict[str, Any]] = []
         for part in content:
@@ -211,7 +254,24 @@ class AnthropicRequests(HttpAdapter):
                 blocks.append({"type": "text", "text": part.text})
             elif isinstance(part, ImagePart):
                 blocks.append(self.image_block(part.image))
+            elif isinstance(part, DocumentPart):
+                blocks.append(self.document_block(part))
         return blocks
+
+    @staticmethod
+    def document_block(part: DocumentPart) -> dict[str, Any]:
+        """A ``document`` block: a text, URL or base64 source, titled with the part's name."""
+        if part.text is not None:
+            source = {"type": "text", "media_type": "text/plain", "data": part.text}
+        elif part.source.type == "url":
+            source = {"type": "url", "url": str(part.source.value)}
+        else:
+            media_type = part.mime_type or "application/pdf"
+            source = {"type": "base64", "media_type": media_type, "data": part.to_base64()}
+        block: dict[str, Any] = {"type": "document", "source": source}
+        if part.name:
+            block["title"] = part.name
+        return block
 
     @staticmethod
     def image_block(image: Image) -> dict[str, Any]:
@@ -242,6 +302,11 @@ class AnthropicRequests(HttpAdapter):
         An assistant message with nothing to say is left out: the API rejects empty turns.
         """
         blocks = list(_thinking_blocks(message.metadata.get("reasoning_blocks")))
+        for server_call in server_tool_calls(message):
+            # The API needs the server tool blocks back, each use before its result.
+            kept = server_call.metadata.get("blocks")
+            if isinstance(kept, list | tuple):
+                blocks.extend(dict(block) for block in kept if isinstance(block, Mapping))
         text = text_of(message.content)
         if not blocks and not message.tool_calls:
             return {"role": "assistant", "content": text} if text else None

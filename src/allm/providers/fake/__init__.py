@@ -46,6 +46,7 @@ from .entries import (
     ToolCallDeltaEntry,
     ToolCallEntry,
     UsageEntry,
+    citation,
     delay,
     error,
     error_event,
@@ -54,6 +55,7 @@ from .entries import (
     preflight_error,
     raw_chunk,
     reasoning,
+    server_tool_call,
     stream_error,
     text,
     tool_call,
@@ -63,6 +65,7 @@ from .entries import (
 from .script import CursorBook, ScriptCursor, parse_script, record
 
 __all__ = [
+    "citation",
     "record",
     "Delay",
     "Entry",
@@ -86,6 +89,7 @@ __all__ = [
     "preflight_error",
     "raw_chunk",
     "reasoning",
+    "server_tool_call",
     "stream_error",
     "text",
     "tool_call",

@@ -15,15 +15,30 @@ from ...adapters.base import (
 )
 from ...adapters.http import HttpRequest, HttpResult
 from ...adapters.urls import path_segment
-from ...data.messages import ImagePart
+from ...data.messages import AudioPart, DocumentPart, ImagePart
 from ...data.request import Request
 from ...data.response import Response
+from ...data.server_tools import ProviderTool
 from ...errors import AdapterError, EngineError
+from ..parts import refuse_parts_and_tools
 from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
-from .request import _contents, _has_parameters, _tool_config, generation_config, sanitize_schema
+from .request import (
+    PROVIDER_TOOL_KINDS,
+    _contents,
+    _has_parameters,
+    _tool_config,
+    generation_config,
+    provider_tool,
+    sanitize_schema,
+)
 from .settings import DEFAULT_BASE_URL, MODEL_PREFIXES
+
+
+def _no_rule(part: DocumentPart | AudioPart) -> str | None:
+    return None  # documents and audio go as inline data or file data
+
 
 # -- the adapter ----------------------------------------------------------------------------------
 
@@ -51,6 +66,7 @@ class Gemini(HttpAdapter):
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
+        refuse_parts_and_tools(request, _no_rule, PROVIDER_TOOL_KINDS, wire="Gemini")
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):
@@ -95,12 +111,18 @@ class Gemini(HttpAdapter):
             body["generationConfig"] = config
         if request.tools:
             declarations = []
+            servers: list[dict[str, Any]] = []
             for tool in request.tools:
+                if isinstance(tool, ProviderTool):
+                    servers.append(provider_tool(tool))
+                    continue
                 declaration: dict[str, Any] = {"name": tool.name, "description": tool.description}
                 if _has_parameters(tool.schema):
                     declaration["parameters"] = sanitize_schema(tool.schema)
                 declarations.append(declaration)
-            body["tools"] = [{"functionDeclarations": declarations}]
+            body["tools"] = (
+                [{"functionDeclarations": declarations}] if declarations else []
+            ) + servers
             tool_config = _tool_config(request.tool_choice)
             if tool_config is not None:
                 body["toolConfig"] = tool_config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 from ..._json import loads_wire as json_loads
@@ -11,17 +12,21 @@ from ...adapters.http import HttpRequest, HttpResult
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError, ConfigurationError
+from ..parts import refuse_parts_and_tools
 from ..wire import refuse_unsupported
 from .chat_decode import ChatStreamDecoder, parse_chat_body
 from .chat_request import (
     chat_messages,
     chat_neutral_fields,
+    chat_provider_kinds,
     chat_response_format,
     chat_tool_choice,
     chat_tools,
+    chat_web_search,
 )
 from .errors import api_error, classify_http_error, unreadable_error
-from .request import account_headers, json_schema_format, merge_extras
+from .request import account_headers, json_schema_format, merge_extras, openai_part_rule
+from .responses_request import RESPONSES_PROVIDER_KINDS
 from .settings import (
     _COMPLETION_TOKEN_MODELS,
     _OWN_PARAMS,
@@ -93,8 +98,22 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
     def check(self, request: Request, call: Call) -> None:
         """Images, the endpoint and the reasoning controls, before any key or I/O."""
         raise_image_errors(request)
+        model = str(request.model or "")
         if self.endpoint_for(request, call) == RESPONSES:
             refuse_unsupported(request, RESPONSES_UNSUPPORTED)
+            refuse_parts_and_tools(
+                request,
+                partial(openai_part_rule, audio=False, urls=True),
+                RESPONSES_PROVIDER_KINDS,
+                wire="OpenAI Responses",
+            )
+        else:
+            refuse_parts_and_tools(
+                request,
+                partial(openai_part_rule, audio=True, urls=False),
+                chat_provider_kinds(model),
+                wire="OpenAI Chat Completions",
+            )
         reasoning_params(call, validate=self.validate_reasoning)
 
     def auth_headers(self, call: Call) -> dict[str, str]:
@@ -126,8 +145,10 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
                 request, empty_tool_turn_content=self.empty_tool_turn_content
             ),
         }
-        if request.tools:
-            body["tools"] = chat_tools(request.tools)
+        tools = chat_tools(request.tools)
+        if tools:
+            body["tools"] = tools
+        body.update(chat_web_search(request.tools))
         if request.tool_choice is not None:
             body["tool_choice"] = chat_tool_choice(request.tool_choice)
         response_format = chat_response_format(request.response_format)
