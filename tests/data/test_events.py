@@ -182,4 +182,6 @@ def test_a_usage_chunk_is_still_a_usage_chunk_after_a_json_round_trip():
 @given(event_values)
 def test_f013_every_generated_event_is_an_event(event):
     assert events.is_event(event)
-    assert event.type in ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS
+    assert event.type in (
+        ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS | PROVIDER_TOOL_ADDITIONS
+    )
