@@ -18,6 +18,8 @@ this module or tuples::
     finish("stop")             ("finish", "stop")
     error("rate_limited")      ("error", "rate_limited")
     delay(50)                  ("delay", 50)        milliseconds
+    server_tool_call(id, name, arguments, result)    a ServerToolCallCompleted
+    citation("url", url=...)   a CitationAdded
 
 and the conformance harness's entries: ``("text_delta", s)``, ``("ok", {...})``,
 ``("error", reason, {...})``, ``("preflight_error", reason, {...})``, ``("error_event", reason,
