@@ -29,6 +29,7 @@ _ENV_VARS = {
     "anthropic": ("ANTHROPIC_API_KEY",),
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     "google": ("GOOGLE_API_KEY",),
+    "azure": ("AZURE_OPENAI_API_KEY",),
 }
 
 

@@ -284,6 +284,11 @@ class HttpSettings:
             )
         return key
 
+    def configured_home(self, settings: Mapping[str, Any]) -> str:
+        """The base URL the provider's configured settings point at (where its configured
+        headers may go): their ``base_url``, else the provider's default."""
+        return str(settings.get("base_url") or self.default_base_url).rstrip("/")
+
     def extra_headers(self, call: Call) -> dict[str, str]:
         """Headers from the provider's configured settings, then the constructor, then the
         call's ``headers`` option (checked now). Configured headers travel only to the host
@@ -291,10 +296,8 @@ class HttpSettings:
         above them."""
         settings = call.provider_settings
         configured = settings.get("headers") or {}
-        if configured:
-            home = str(settings.get("base_url") or self.default_base_url).rstrip("/")
-            if self.base(call) != home:
-                configured = {}
+        if configured and self.base(call) != self.configured_home(settings):
+            configured = {}
         merged = {**configured, **self.headers, **(call.opt("headers") or {})}
         check_headers(tuple(merged.items()))
         return merged
@@ -333,6 +336,11 @@ class HttpAdapter(HttpSettings):
         """The longest SSE line (and non-event-stream body) accepted: ``max_sse_line_bytes``."""
         value = self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)
         return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_LINE_BYTES
+
+    def frame_decoder(self, limit: int) -> SSEDecoder:
+        """What splits a stream's body into events: SSE by default (an NDJSON wire swaps in
+        ``allm.adapters.ndjson.NDJSONDecoder``, which yields one event per line)."""
+        return SSEDecoder(limit)
 
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The call's policy, widened with this provider's extra retryable statuses."""
@@ -436,7 +444,7 @@ class HttpAdapter(HttpSettings):
         for event in decoder.start(result):
             yield event
         limit = self.line_limit(call)
-        sse = SSEDecoder(limit)
+        sse = self.frame_decoder(limit)
         buffered = bytearray()
         read = HttpRead(result.handle)  # one effect object for the whole body
         while chunk is not None:
@@ -472,7 +480,9 @@ class HttpAdapter(HttpSettings):
             for event in decoder.finish_body(bytes(buffered)):
                 yield event
             return
-        sse.finish()
+        for sse_event in sse.finish():  # an NDJSON body's last line may lack its newline
+            for event in decoder.feed(sse_event):
+                yield event
         for event in decoder.finish():
             yield event
 

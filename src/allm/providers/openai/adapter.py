@@ -133,8 +133,13 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
             )
         else:
             body = self.chat_body(request, call, stream=stream)
-        url = self.base(call) + _PATHS[endpoint]
-        return self.json_request(call, url, body, self.auth_headers(call))
+        return self.json_request(
+            call, self.endpoint_url(request, call, endpoint), body, self.auth_headers(call)
+        )
+
+    def endpoint_url(self, request: Request, call: Call, endpoint: str) -> str:
+        """Where the chosen endpoint's request goes: the base URL and the endpoint's path."""
+        return self.base(call) + _PATHS[endpoint]
 
     def chat_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The Chat Completions body (design §20.2)."""
