@@ -672,3 +672,17 @@ def test_the_catalog_refuses_parts_and_provider_tools_the_model_lacks() -> None:
         (("messages", 0, "content", 2), "audio_disabled"),
         (("tools", 1), "provider_tool_unsupported"),
     ]
+
+
+def test_ollama_native_chat_refuses_documents_audio_and_provider_tools() -> None:
+    engine = allm.Engine(adapter="ollama", model="llama3", retry=False)
+    with pytest.raises(ValidationError) as raised:
+        allm.generate(
+            engine,
+            [allm.user([allm.TextPart("x"), allm.DocumentPart.from_text("y")])],
+            tools=[provider_tools.web_search()],
+        )
+    assert list(raised.value.errors) == [
+        (("messages", 0, "content", 1), "unsupported_part"),
+        (("tools", 0), "unsupported_option"),
+    ]
