@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .data import (
         Audio,
         AudioPart,
+        BatchItem,
+        BatchJob,
         ChatResult,
         Citation,
         Classification,
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     )
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.reasoning import CachePoint, PromptCache, Reasoning
     from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
     from .embeddings import aembed, embed
@@ -131,6 +134,8 @@ _LAZY: dict[str, str] = {
     "DocumentPart": _DATA,
     "ProviderTool": _DATA,
     "ServerToolCall": _DATA,
+    "BatchItem": _DATA,
+    "BatchJob": _DATA,
     "ChatResult": _DATA,
     "Classification": _DATA,
     "classify": "allm.classification",
@@ -145,6 +150,9 @@ _LAZY: dict[str, str] = {
     "moderate": "allm.moderation",
     "amoderate": "allm.moderation",
     "ContentPart": "allm.data.messages",
+    "CachePoint": "allm.data.reasoning",
+    "PromptCache": "allm.data.reasoning",
+    "Reasoning": "allm.data.reasoning",
     "FinishReason": _DATA,
     "HaltReason": _DATA,
     "Image": _DATA,
@@ -243,6 +251,7 @@ _SUBMODULES = frozenset(
     {
         "adapters",
         "audio",
+        "batch",
         "catalog",
         "classification",
         "codec",
@@ -280,6 +289,9 @@ __all__ = [
     "AsyncSpeechStream",
     "Audio",
     "AudioPart",
+    "BatchItem",
+    "BatchJob",
+    "CachePoint",
     "ChatResult",
     "Citation",
     "Classification",
@@ -309,7 +321,9 @@ __all__ = [
     "ModerationResult",
     "OutputSpec",
     "OutputValidationError",
+    "PromptCache",
     "ProviderTool",
+    "Reasoning",
     "Request",
     "Response",
     "Role",

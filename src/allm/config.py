@@ -36,9 +36,11 @@ TRANSPORT_KEYS = frozenset(
         "max_connections",
     }
 )
-# Where a provider's resource is and how it is reached (Azure OpenAI): configurable per provider
-# like the transport settings, read only by the adapter that knows them.
-PLACEMENT_KEYS = frozenset({"resource", "api_version", "azure_ad_token_provider"})
+# Where a provider's resource is and how it is reached (Azure OpenAI, Vertex AI): configurable per
+# provider like the transport settings, read only by the adapter that knows them.
+PLACEMENT_KEYS = frozenset(
+    {"resource", "api_version", "azure_ad_token_provider", "project", "location"}
+)
 _SECONDS = frozenset(
     {"timeout", "request_timeout", "receive_timeout", "pool_timeout", "stream_timeout"}
 )

@@ -41,6 +41,8 @@ _registry: dict[str, str | type[Any]] = {
     "azure": "allm.providers.azure.adapter:AzureOpenAI",
     "mistral": "allm.providers.mistral.adapter:Mistral",
     "ollama": "allm.providers.ollama.adapter:Ollama",
+    "bedrock": "allm.providers.bedrock.adapter:Bedrock",
+    "vertex": "allm.providers.vertex.adapter:Vertex",
     "openai_images": "allm.providers.openai_images.adapter:OpenAIImages",
     "fake_images": "allm.providers.fake_images.adapter:FakeImages",
     "openai_embeddings": "allm.providers.openai_embeddings.adapter:OpenAIEmbeddings",

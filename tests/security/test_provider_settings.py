@@ -59,7 +59,7 @@ def test_every_problem_is_listed_at_once_and_no_header_value_is_shown() -> None:
     assert error.reason == "invalid_option"
     problems = "\n".join(error.problems)
     for expected in (
-        "providers['acme']: unknown provider; registered: anthropic, azure, cerebras, deepseek",
+        "providers['acme']: unknown provider; registered: anthropic, azure, bedrock, cerebras, deepseek",
         "providers['openai_images']: adapter 'openai_images' reads the settings of provider "
         "'openai'",
         "providers['gemini'] must be a mapping of settings, got str",

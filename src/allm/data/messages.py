@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from ..errors import ValidationError
+from .reasoning import CachePoint
 from .tools import ToolCall
 
 __all__ = [
@@ -305,7 +306,7 @@ class AudioPart:
         return base64.b64encode(Image(self.source, self.mime_type).to_bytes()).decode("ascii")
 
 
-ContentPart = TextPart | ImagePart | DocumentPart | AudioPart
+ContentPart = TextPart | ImagePart | DocumentPart | AudioPart | CachePoint
 Content = str | tuple[ContentPart, ...]
 
 

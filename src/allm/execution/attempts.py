@@ -227,6 +227,8 @@ def _generate_route(route: _Route, attempt: _Attempt) -> Generator[Effect, Any, 
 
 
 def _check_fallback_on(opts: Mapping[str, Any]) -> None:
+    if opts.get("fallback_on") is None:
+        return  # nothing to check (the common call)
     from ..engine import fallback_on_problems
 
     problems = fallback_on_problems(opts.get("fallback_on"), "fallback_on")

@@ -80,7 +80,7 @@ ORCHESTRATION_KEYS = frozenset(
     }
 )
 # The neutral fields every wire translates or refuses (docs/requests.md).
-NEUTRAL_KEYS = ("stop", "top_p", "seed", "parallel_tool_calls")
+NEUTRAL_KEYS = ("stop", "top_p", "seed", "parallel_tool_calls", "reasoning", "prompt_cache")
 # Call keywords that override the request's own fields (call keyword > request field > engine).
 REQUEST_FIELD_KEYS = frozenset(
     {
@@ -96,6 +96,8 @@ REQUEST_FIELD_KEYS = frozenset(
 )
 _CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
 OUTPUT_KEYS = frozenset({"output_retries"})
+# Keys that never reach the body as provider parameters, whatever set them.
+_NOT_PARAMS = REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,8 +467,9 @@ def _resolve_call(
         if key in OUTPUT_KEYS:
             continue
         params[key] = value
-    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS:
-        params.pop(key, None)
+    if params:
+        for key in _NOT_PARAMS.intersection(params):
+            del params[key]
     # Params go into the request body: each must be JSON, found now rather than as a TypeError
     # halfway through building the body.
     json_errors = validate.errors_json(params, ("params",))

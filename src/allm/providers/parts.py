@@ -16,6 +16,7 @@ __all__ = [
     "SERVER_TOOL_CALLS",
     "Extras",
     "assistant_content",
+    "part_and_tool_problems",
     "part_problems",
     "refuse_parts_and_tools",
     "server_tool_calls",
@@ -55,12 +56,17 @@ def tool_problems(tools: Iterable[Any], kinds: Iterable[str]) -> list[FieldError
     ]
 
 
+def part_and_tool_problems(request: Any, rule: PartRule, kinds: Iterable[str]) -> list[FieldError]:
+    """Every part ``rule`` refuses and every provider tool whose kind is not in ``kinds``."""
+    return part_problems(request.messages, rule) + tool_problems(request.tools, kinds)
+
+
 def refuse_parts_and_tools(
     request: Any, rule: PartRule, kinds: Iterable[str], *, wire: str
 ) -> None:
     """Raise ``ValidationError("invalid_request")`` before any I/O, listing every part and
     provider tool this wire cannot carry."""
-    problems = part_problems(request.messages, rule) + tool_problems(request.tools, kinds)
+    problems = part_and_tool_problems(request, rule, kinds)
     if problems:
         raise ValidationError(
             "invalid_request", f"{wire} cannot carry part of this request", errors=problems

@@ -15,10 +15,27 @@ __all__ = [
     "as_str",
     "decode_json",
     "language_code",
+    "parse_tool_arguments",
     "refuse_unsupported",
 ]
 
 decode_json = loads_wire  # orjson when installed, else the scanner-direct stdlib parser
+
+
+def parse_tool_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
+    """A tool call's streamed argument text parsed, and why it is not a JSON object (or None);
+    empty text is no arguments."""
+    if not raw.strip():
+        return {}, None
+    import json
+
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return {}, f"invalid JSON arguments: {exc}"
+    if not isinstance(value, dict):
+        return {}, "tool arguments are not a JSON object"
+    return value, None
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -67,15 +84,21 @@ def language_code(name: str) -> str:
     return _CODES.get(lowered, lowered)
 
 
+def unsupported_fields(request: Any, names: tuple[str, ...]) -> list[Any]:
+    """``((field,), "unsupported_option")`` for each neutral field of ``names`` set on
+    ``request``."""
+    return [
+        ((name,), "unsupported_option")
+        for name in names
+        if getattr(request, name, None) not in (None, ())
+    ]
+
+
 def refuse_unsupported(request: Any, unsupported: tuple[str, ...]) -> None:
     """Raise before any I/O for each neutral field set on ``request`` that this wire cannot
     express: ``ValidationError("invalid_request")`` with ``((field,), "unsupported_option")``."""
     from ..errors import ValidationError
 
-    problems = [
-        ((name,), "unsupported_option")
-        for name in unsupported
-        if getattr(request, name, None) not in (None, ())
-    ]
+    problems = unsupported_fields(request, unsupported)
     if problems:
         raise ValidationError("invalid_request", errors=problems)

@@ -12,6 +12,7 @@ from ...data.request import Request
 from ...data.response import Response, Usage
 from ...errors import AdapterError, EngineError, ValidationError
 from ..parts import part_problems, tool_problems
+from .caching import thinking_fields, thinking_problems
 from .decode import AnthropicStreamDecoder
 from .errors import _snippet, classify
 from .request import (
@@ -81,8 +82,13 @@ class Anthropic(AnthropicRequests):
         )
         problems.extend(part_problems(request.messages, part_rule))
         problems.extend(tool_problems(request.tools, PROVIDER_TOOLS))
+        problems.extend(thinking_problems(request, call.params))
         if problems:
             raise ValidationError("invalid_request", errors=problems)
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``thinking`` (and the ``max_tokens`` / ``output_config`` it set)."""
+        return thinking_fields(request, call.params)
 
     def requires_structured_finalize(self, request: Request) -> bool:
         """Structured output forces a synthetic tool, which would shut out the user's tools: with

@@ -26,10 +26,11 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..wire import parse_tool_arguments
 from .errors import _snippet, classify
 from .server import citation, is_result_block
 from .settings import REDACTED_THINKING_ID, THINKING_ID
-from .turn import _parse_arguments, _Turn, finish_reason_for, read_message, usage_fields
+from .turn import _Turn, finish_reason_for, read_message, usage_fields
 
 __all__ = ["AnthropicStreamDecoder", "finish_reason_for", "usage_fields"]
 
@@ -364,4 +365,4 @@ class AnthropicStreamDecoder(StreamDecoder):
 
 def parse_input(raw: str) -> dict[str, Any]:
     """A server tool's streamed input (an empty object when it is not a JSON object)."""
-    return _parse_arguments(raw)[0]
+    return parse_tool_arguments(raw)[0]

@@ -15,12 +15,14 @@ from ...adapters.base import (
 )
 from ...adapters.http import HttpRequest, HttpResult
 from ...adapters.urls import path_segment
-from ...data.messages import AudioPart, DocumentPart, ImagePart
+from ...data.messages import ImagePart
+from ...data.reasoning import Reasoning
 from ...data.request import Request
 from ...data.response import Response
 from ...data.server_tools import ProviderTool
 from ...errors import AdapterError, EngineError
-from ..parts import refuse_parts_and_tools
+from ..parts import tool_problems
+from ..reasoning import refuse
 from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
@@ -34,11 +36,7 @@ from .request import (
     sanitize_schema,
 )
 from .settings import DEFAULT_BASE_URL, MODEL_PREFIXES
-
-
-def _no_rule(part: DocumentPart | AudioPart) -> str | None:
-    return None  # documents and audio go as inline data or file data
-
+from .thinking import thinking_problems, thinking_sent
 
 # -- the adapter ----------------------------------------------------------------------------------
 
@@ -66,7 +64,7 @@ class Gemini(HttpAdapter):
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
-        refuse_parts_and_tools(request, _no_rule, PROVIDER_TOOL_KINDS, wire="Gemini")
+        refuse(tool_problems(request.tools, PROVIDER_TOOL_KINDS) + thinking_problems(request))
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):
@@ -93,6 +91,12 @@ class Gemini(HttpAdapter):
             model = f"models/{model}"
         path = f"{self.base(call)}/{model}"
         return f"{path}:streamGenerateContent?alt=sse" if stream else f"{path}:generateContent"
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``generationConfig.thinkingConfig`` as sent, when a reasoning control set it."""
+        if not isinstance(request.reasoning, Reasoning) and "reasoning_effort" not in call.params:
+            return {}
+        return thinking_sent(generation_config(request, call)[0])
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
         """The POST with the JSON body; the key is resolved after the body was built."""
@@ -178,5 +182,9 @@ class Gemini(HttpAdapter):
         if not isinstance(error, Mapping):
             return self._unreadable(result, call, "an unreadable body")
         return _error_from(
-            error, http_status=result.status, headers=result.headers, request_id=call.request_id
+            error,
+            http_status=result.status,
+            headers=result.headers,
+            request_id=call.request_id,
+            provider=self.name,
         )

@@ -27,6 +27,7 @@ from .settings import (
     _camel,
     _camel_keys,
 )
+from .thinking import thinking_config
 
 # JSON Schema keys the Gemini ``Schema`` object rejects.
 _SCHEMA_DROP = frozenset(
@@ -120,6 +121,9 @@ def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dic
     for source in (call.params, request.options):
         for key, value in source.items():
             _apply_option(str(key), value, config, top)
+    thinking = thinking_config(request)
+    if thinking:  # the neutral field over the raw options
+        config["thinkingConfig"] = {**config.get("thinkingConfig", {}), **thinking}
     if request.max_tokens is not None:
         config["maxOutputTokens"] = request.max_tokens
     if request.temperature is not None:

@@ -12,8 +12,9 @@ from ...adapters.http import HttpRequest, HttpResult
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError, ConfigurationError
-from ..parts import refuse_parts_and_tools
-from ..wire import refuse_unsupported
+from ..parts import part_and_tool_problems
+from ..reasoning import refuse
+from ..wire import unsupported_fields
 from .chat_decode import ChatStreamDecoder, parse_chat_body
 from .chat_request import (
     chat_messages,
@@ -41,6 +42,7 @@ from .settings import (
     _log,
     reasoning_params,
 )
+from .thinking import cache_fields, chat_reasoning_field, reasoning_problems, responses_reasoning
 
 # -- the adapters ---------------------------------------------------------------------------------
 
@@ -51,6 +53,8 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
     lenient: ClassVar[bool] = False
     output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     validate_reasoning: ClassVar[bool] = True
+    # OpenRouter spells the effort ``reasoning: {effort}``.
+    nested_reasoning: ClassVar[bool] = False
     default_endpoint: ClassVar[str | None] = None
     # Local servers (llama.cpp, vLLM, LM Studio) refuse ``content: null`` beside tool calls.
     empty_tool_turn_content: ClassVar[bool] = False
@@ -99,22 +103,28 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         """Images, the endpoint and the reasoning controls, before any key or I/O."""
         raise_image_errors(request)
         model = str(request.model or "")
-        if self.endpoint_for(request, call) == RESPONSES:
-            refuse_unsupported(request, RESPONSES_UNSUPPORTED)
-            refuse_parts_and_tools(
-                request,
-                partial(openai_part_rule, audio=False, urls=True),
-                RESPONSES_PROVIDER_KINDS,
-                wire="OpenAI Responses",
+        responses = self.endpoint_for(request, call) == RESPONSES
+        if responses:
+            problems = unsupported_fields(request, RESPONSES_UNSUPPORTED)
+            problems += part_and_tool_problems(
+                request, partial(openai_part_rule, audio=False, urls=True), RESPONSES_PROVIDER_KINDS
             )
         else:
-            refuse_parts_and_tools(
+            problems = part_and_tool_problems(
                 request,
                 partial(openai_part_rule, audio=True, urls=False),
                 chat_provider_kinds(model),
-                wire="OpenAI Chat Completions",
             )
         reasoning_params(call, validate=self.validate_reasoning)
+        refuse(problems + reasoning_problems(request, responses))
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``reasoning_effort`` (Chat Completions) or ``reasoning`` (Responses) as sent."""
+        if self.endpoint_for(request, call) == RESPONSES:
+            return responses_reasoning(request, call, validate=self.validate_reasoning)
+        found = self.chat_reasoning(str(request.model or ""), call)
+        found.pop("verbosity", None)
+        return {**found, **chat_reasoning_field(request, nested=self.nested_reasoning)}
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project) headers."""
@@ -164,6 +174,8 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         if request.max_tokens is not None:
             body[self.max_tokens_field(model)] = request.max_tokens
         body.update(self.chat_reasoning(model, call))
+        body.update(chat_reasoning_field(request, nested=self.nested_reasoning))
+        body.update(cache_fields(request))
         if stream:
             body["stream"] = True
             if "stream_options" not in request.options and "stream_options" not in call.params:

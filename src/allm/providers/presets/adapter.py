@@ -40,7 +40,9 @@ class Groq(CompatiblePreset, preset="groq"):
 
 class OpenRouter(CompatiblePreset, preset="openrouter"):
     """OpenRouter (``OPENROUTER_API_KEY``); ``delta.reasoning`` is reasoning, an error beside
-    ``choices`` ends the stream as that error."""
+    ``choices`` ends the stream as that error; ``reasoning=`` is sent as ``reasoning: {effort}``."""
+
+    nested_reasoning: ClassVar[bool] = True
 
 
 class DeepSeek(CompatiblePreset, preset="deepseek"):
