@@ -166,10 +166,10 @@ def test_gemini_sends_inline_data_and_file_data() -> None:
 @pytest.mark.parametrize(
     ("wire", "part", "reason"),
     [
-        ("anthropic", allm.AudioPart.from_bytes(WAV, "audio/wav"), "unsupported_part"),
-        ("openai-responses", allm.AudioPart.from_bytes(WAV, "audio/wav"), "unsupported_part"),
+        ("anthropic", allm.AudioPart.from_bytes(WAV, "audio/wav"), "unsupported_option"),
+        ("openai-responses", allm.AudioPart.from_bytes(WAV, "audio/wav"), "unsupported_option"),
         ("openai-chat", allm.AudioPart.from_bytes(b"x", "audio/flac"), "unsupported_audio_format"),
-        ("openai-chat", allm.DocumentPart.from_url("https://e.com/a.pdf"), "unsupported_part"),
+        ("openai-chat", allm.DocumentPart.from_url("https://e.com/a.pdf"), "unsupported_option"),
     ],
 )
 def test_a_part_a_wire_cannot_carry_is_refused_before_any_io(wire, part, reason) -> None:
@@ -683,6 +683,6 @@ def test_ollama_native_chat_refuses_documents_audio_and_provider_tools() -> None
             tools=[provider_tools.web_search()],
         )
     assert list(raised.value.errors) == [
-        (("messages", 0, "content", 1), "unsupported_part"),
+        (("messages", 0, "content", 1), "unsupported_option"),
         (("tools", 0), "unsupported_option"),
     ]

@@ -64,7 +64,7 @@ def beta_headers(request: Request) -> dict[str, str]:
 
 def part_rule(part: DocumentPart | AudioPart) -> str | None:
     """Why the Messages API cannot carry ``part``: it takes documents, never audio."""
-    return "unsupported_part" if isinstance(part, AudioPart) else None
+    return "unsupported_option" if isinstance(part, AudioPart) else None
 
 
 def _json_format(response_format: Any) -> tuple[str, dict[str, Any]] | None:

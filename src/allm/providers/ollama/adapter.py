@@ -61,7 +61,7 @@ class Ollama(HttpAdapter):
         raise_image_errors(request)
         url_image_errors(request)
         # The native chat API takes text and images only, and runs no provider tools.
-        refuse_parts_and_tools(request, lambda part: "unsupported_part", (), wire="Ollama")
+        refuse_parts_and_tools(request, lambda part: "unsupported_option", (), wire="Ollama")
         self.base(call)
 
     def auth_headers(self, call: Call) -> dict[str, str]:

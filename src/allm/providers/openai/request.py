@@ -114,10 +114,10 @@ def openai_part_rule(part: DocumentPart | AudioPart, *, audio: bool, urls: bool)
     takes it, and then only wav or mp3; a document URL only where the wire fetches files."""
     if isinstance(part, AudioPart):
         if not audio:
-            return "unsupported_part"
+            return "unsupported_option"
         return None if part.format in ("wav", "mp3") else "unsupported_audio_format"
     if part.source.type == "url" and not urls:
-        return "unsupported_part"
+        return "unsupported_option"
     return None
 
 
