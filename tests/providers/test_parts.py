@@ -151,6 +151,14 @@ def test_anthropic_sends_document_blocks_with_base64_url_and_text_sources() -> N
     }
 
 
+def test_anthropic_document_citations_are_asked_through_the_parts_metadata() -> None:
+    # https://docs.claude.com/en/docs/build-with-claude/citations: "citations": {"enabled": true}
+    cited = allm.DocumentPart.from_text("plain words", name="notes")
+    cited = allm.DocumentPart(cited.source, cited.mime_type, cited.name, {"citations": True})
+    blocks = user_blocks("anthropic", sent("anthropic", ["q", cited]))
+    assert blocks[1]["citations"] == {"enabled": True}
+
+
 def test_gemini_sends_inline_data_and_file_data() -> None:
     url = allm.DocumentPart.from_url("https://example.com/a.pdf", "application/pdf")
     audio = allm.AudioPart.from_bytes(WAV, "audio/wav")

@@ -279,7 +279,8 @@ class AnthropicRequests(HttpAdapter):
 
     @staticmethod
     def document_block(part: DocumentPart) -> dict[str, Any]:
-        """A ``document`` block: a text, URL or base64 source, titled with the part's name."""
+        """A ``document`` block: a text, URL or base64 source, titled with the part's name;
+        ``citations`` enabled when the part's ``metadata["citations"]`` is true."""
         if part.text is not None:
             source = {"type": "text", "media_type": "text/plain", "data": part.text}
         elif part.source.type == "url":
@@ -290,6 +291,8 @@ class AnthropicRequests(HttpAdapter):
         block: dict[str, Any] = {"type": "document", "source": source}
         if part.name:
             block["title"] = part.name
+        if part.metadata.get("citations") is True:
+            block["citations"] = {"enabled": True}
         return block
 
     @staticmethod
