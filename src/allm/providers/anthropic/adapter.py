@@ -47,6 +47,8 @@ class Anthropic(AnthropicRequests):
     key_provider: ClassVar[str] = "anthropic"
     default_base_url: ClassVar[str] = "https://api.anthropic.com/v1"
     extra_retry_statuses: ClassVar[tuple[int, ...]] = (529,)
+    # The provider tool kinds this platform runs (docs/requests.md).
+    provider_tool_kinds: ClassVar[tuple[str, ...]] = tuple(PROVIDER_TOOLS)
 
     # -- pre-flight -------------------------------------------------------------------------------
 
@@ -81,7 +83,7 @@ class Anthropic(AnthropicRequests):
             if getattr(request, name) is not None
         )
         problems.extend(part_problems(request.messages, part_rule))
-        problems.extend(tool_problems(request.tools, PROVIDER_TOOLS))
+        problems.extend(tool_problems(request.tools, self.provider_tool_kinds))
         problems.extend(thinking_problems(request, call.params))
         if problems:
             raise ValidationError("invalid_request", errors=problems)

@@ -52,11 +52,16 @@ def provider_tool(tool: ProviderTool) -> dict[str, Any]:
     return spec
 
 
-def beta_headers(request: Request) -> dict[str, str]:
-    """``anthropic-beta`` for the provider tools that still need one."""
-    betas = []
+def beta_headers(
+    request: Request, betas_by_kind: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
+    """``anthropic-beta`` for the provider tools that still need one (``betas_by_kind`` where a
+    platform names other betas than the Claude API's)."""
+    if betas_by_kind is None:
+        betas_by_kind = {kind: spec[2] for kind, spec in PROVIDER_TOOLS.items()}
+    betas: list[str] = []
     for tool in provider_tools_of(request.tools):
-        beta = PROVIDER_TOOLS.get(tool.kind, ("", "", None))[2]
+        beta = betas_by_kind.get(tool.kind)
         if beta and beta not in betas:
             betas.append(beta)
     return {"anthropic-beta": ",".join(betas)} if betas else {}

@@ -54,6 +54,8 @@ class Gemini(HttpAdapter):
     output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     key_provider: ClassVar[str] = "gemini"
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    # The provider tool kinds this platform runs (docs/requests.md).
+    provider_tool_kinds: ClassVar[tuple[str, ...]] = PROVIDER_TOOL_KINDS
 
     # -- pre-flight -------------------------------------------------------------------------------
 
@@ -64,7 +66,7 @@ class Gemini(HttpAdapter):
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
-        refuse(tool_problems(request.tools, PROVIDER_TOOL_KINDS) + thinking_problems(request))
+        refuse(tool_problems(request.tools, self.provider_tool_kinds) + thinking_problems(request))
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):
