@@ -9,6 +9,7 @@ from ..._json import loads_wire as json_loads
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, StreamDecoder, raise_image_errors
 from ...adapters.http import HttpRequest, HttpResult
+from ...data.messages import AudioPart, DocumentPart, Message
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError, ConfigurationError
@@ -17,6 +18,7 @@ from ..reasoning import refuse
 from ..wire import unsupported_fields
 from .chat_decode import ChatStreamDecoder, parse_chat_body
 from .chat_request import (
+    chat_content,
     chat_messages,
     chat_neutral_fields,
     chat_provider_kinds,
@@ -111,12 +113,22 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
             )
         else:
             problems = part_and_tool_problems(
-                request,
-                partial(openai_part_rule, audio=True, urls=False),
-                chat_provider_kinds(model),
+                request, self.chat_part_rule, self.chat_provider_kinds(model)
             )
         reasoning_params(call, validate=self.validate_reasoning)
         refuse(problems + reasoning_problems(request, responses))
+
+    def chat_part_rule(self, part: DocumentPart | AudioPart) -> str | None:
+        """Why Chat Completions cannot carry ``part``: a document URL, audio not wav or mp3."""
+        return openai_part_rule(part, audio=True, urls=False)
+
+    def chat_user_content(self, message: Message) -> Any:
+        """A user message's content in Chat Completions' blocks."""
+        return chat_content(message)
+
+    def chat_provider_kinds(self, model: str) -> tuple[str, ...]:
+        """The provider tools Chat Completions runs for ``model``."""
+        return chat_provider_kinds(model)
 
     def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
         """``reasoning_effort`` (Chat Completions) or ``reasoning`` (Responses) as sent."""
@@ -157,7 +169,9 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         body: dict[str, Any] = {
             "model": model,
             "messages": chat_messages(
-                request, empty_tool_turn_content=self.empty_tool_turn_content
+                request,
+                empty_tool_turn_content=self.empty_tool_turn_content,
+                user_content=self.chat_user_content,
             ),
         }
         tools = chat_tools(request.tools)

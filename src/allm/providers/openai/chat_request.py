@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...data.messages import AudioPart, DocumentPart, ImagePart, Message, Role, TextPart
@@ -76,10 +76,14 @@ def chat_web_search(tools: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def chat_messages(
-    request: Request, *, empty_tool_turn_content: bool = False
+    request: Request,
+    *,
+    empty_tool_turn_content: bool = False,
+    user_content: Callable[[Message], Any] = chat_content,
 ) -> list[dict[str, Any]]:
     """The ``messages`` array (design §20.2). An assistant turn with tool calls and no text has
-    ``content: null``, or ``""`` with ``empty_tool_turn_content`` (servers that reject null)."""
+    ``content: null``, or ``""`` with ``empty_tool_turn_content`` (servers that reject null);
+    ``user_content`` spells a user message's content (a server with other block types)."""
     out: list[dict[str, Any]] = []
     for message in request.messages:
         role = message.role
@@ -87,7 +91,7 @@ def chat_messages(
         if role == Role.SYSTEM:
             item = {"role": "system", "content": content_text(message.content)}
         elif role == Role.USER:
-            item = {"role": "user", "content": chat_content(message)}
+            item = {"role": "user", "content": user_content(message)}
         elif role == Role.ASSISTANT:
             text = content_text(message.content)
             item = {"role": "assistant", "content": text}
