@@ -103,6 +103,8 @@ def _parts(*extra: Any) -> list[Any]:
 
 
 def test_openai_chat_sends_file_and_input_audio_blocks() -> None:
+    # https://platform.openai.com/docs/guides/pdf-files?api-mode=chat (file.file_data) and
+    # https://platform.openai.com/docs/guides/audio?example=audio-in (input_audio.data/format)
     audio = allm.AudioPart.from_bytes(WAV, "audio/wav")
     blocks = user_blocks("openai-chat", sent("openai-chat", _parts(audio)))
     assert blocks[1] == {
@@ -116,11 +118,13 @@ def test_openai_chat_sends_file_and_input_audio_blocks() -> None:
 
 
 def test_openai_compatible_takes_the_chat_spelling() -> None:
+    # The Chat Completions spelling (https://platform.openai.com/docs/api-reference/chat/create)
     blocks = user_blocks("openai-compatible", sent("openai-compatible", _parts()))
     assert blocks[1]["type"] == "file" and blocks[1]["file"]["filename"] == "report.pdf"
 
 
 def test_responses_sends_input_file_with_file_data_or_file_url() -> None:
+    # https://platform.openai.com/docs/guides/pdf-files?api-mode=responses (input_file)
     url = allm.DocumentPart.from_url("https://example.com/a.pdf")
     blocks = user_blocks("openai-responses", sent("openai-responses", _parts(url)))
     assert blocks[1] == {
@@ -133,6 +137,8 @@ def test_responses_sends_input_file_with_file_data_or_file_url() -> None:
 
 
 def test_anthropic_sends_document_blocks_with_base64_url_and_text_sources() -> None:
+    # https://docs.claude.com/en/docs/build-with-claude/pdf-support (base64 and url sources) and
+    # https://docs.claude.com/en/docs/build-with-claude/citations (a plain-text source)
     url = allm.DocumentPart.from_url("https://example.com/a.pdf")
     blocks = user_blocks("anthropic", sent("anthropic", _parts(url)))
     assert blocks[1] == {
@@ -160,6 +166,7 @@ def test_anthropic_document_citations_are_asked_through_the_parts_metadata() -> 
 
 
 def test_gemini_sends_inline_data_and_file_data() -> None:
+    # https://ai.google.dev/gemini-api/docs/document-processing and https://ai.google.dev/api#Part
     url = allm.DocumentPart.from_url("https://example.com/a.pdf", "application/pdf")
     audio = allm.AudioPart.from_bytes(WAV, "audio/wav")
     blocks = user_blocks("gemini", sent("gemini", _parts(url, audio)))
@@ -214,6 +221,9 @@ TOOLS = (
 
 
 def test_responses_spells_web_search_code_interpreter_and_file_search() -> None:
+    # https://platform.openai.com/docs/guides/tools-web-search?api-mode=responses,
+    # https://platform.openai.com/docs/guides/tools-code-interpreter,
+    # https://platform.openai.com/docs/guides/tools-file-search
     tools = (*TOOLS, provider_tools.file_search(["vs_1"], max_results=3))
     body = sent("openai-responses", ["hi"], tools=tools)
     assert body["tools"] == [
@@ -224,6 +234,7 @@ def test_responses_spells_web_search_code_interpreter_and_file_search() -> None:
 
 
 def test_chat_completions_takes_web_search_options_on_search_models_only() -> None:
+    # https://platform.openai.com/docs/guides/tools-web-search?api-mode=chat (web_search_options)
     tool = provider_tools.web_search(context_size="low", user_location={"country": "FR"})
     body = sent("openai-search", ["hi"], tools=[tool])
     assert body["web_search_options"] == {
@@ -238,6 +249,9 @@ def test_chat_completions_takes_web_search_options_on_search_models_only() -> No
 
 
 def test_anthropic_spells_server_tools_and_sends_the_beta_header() -> None:
+    # https://docs.claude.com/en/docs/agents-and-tools/tool-use/web-search-tool,
+    # https://docs.claude.com/en/docs/agents-and-tools/tool-use/code-execution-tool,
+    # https://docs.claude.com/en/docs/agents-and-tools/tool-use/web-fetch-tool
     weather = allm.Tool("weather", "Weather.", {"type": "object", "properties": {}})
     probe = Wire("anthropic")
     probe.generate(
@@ -259,6 +273,8 @@ def test_anthropic_spells_server_tools_and_sends_the_beta_header() -> None:
 
 
 def test_gemini_spells_google_search_code_execution_url_context_and_file_search() -> None:
+    # https://ai.google.dev/gemini-api/docs/google-search, .../code-execution, .../url-context,
+    # https://ai.google.dev/gemini-api/docs/file-search (fileSearch.fileSearchStoreNames)
     tools = (*TOOLS, provider_tools.url_context(), provider_tools.file_search(["stores/a"]))
     body = sent("gemini", ["hi"], tools=tools)
     assert body["tools"] == [
