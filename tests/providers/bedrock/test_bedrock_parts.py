@@ -204,3 +204,72 @@ def test_a_system_tool_run_is_sent_back_on_the_next_turn_and_never_run_by_the_lo
         SYSTEM_RESULT,
         {"text": "It is 2."},
     ]
+
+
+# -- the answer readers, case by case -------------------------------------------------------------
+
+
+def test_converse_citation_locations_map_to_citations() -> None:
+    from allm.providers.bedrock.server import citation
+
+    page = {
+        "title": "deck",
+        "sourceContent": [{"text": "Revenue grew."}, {"text": " Costs fell."}],
+        "location": {"documentPage": {"documentIndex": 1, "start": 3, "end": 4}},
+    }
+    found = citation(page)
+    assert found == allm.Citation(
+        "document",
+        title="deck",
+        cited_text="Revenue grew. Costs fell.",
+        source="1",
+        metadata={"location": {"documentPage": {"documentIndex": 1, "start": 3, "end": 4}}},
+    )
+    assert citation({"title": "t", "source": "s1"}) == allm.Citation(
+        "document", title="t", source="s1"
+    )
+    assert citation("not a citation") is None
+
+
+def test_tool_result_pieces_join_consecutive_text() -> None:
+    from allm.providers.bedrock.server import merged_results
+
+    pieces = [{"text": "ab"}, {"text": "c"}, {"json": {"x": 1}}, "raw", {"text": "d"}]
+    assert merged_results(pieces) == [{"text": "abc"}, {"json": {"x": 1}}, "raw", {"text": "d"}]
+
+
+def test_audio_at_an_s3_uri_goes_as_an_s3_location() -> None:
+    part = allm.AudioPart(allm.DocumentPart.from_url("s3://bucket/a.wav").source, "audio/wav")
+    (block,) = user_blocks(part, model=NOVA)
+    assert block == {
+        "audio": {"format": "wav", "source": {"s3Location": {"uri": "s3://bucket/a.wav"}}}
+    }
+
+
+def test_repeated_citations_and_runs_are_reported_once_and_stray_results_are_ignored() -> None:
+    from allm.adapters.eventstream import EventStreamMessage
+    from allm.events import CitationAdded, ServerToolCallCompleted
+    from allm.providers.bedrock import BedrockStreamDecoder
+
+    cite = {"location": {"web": {"url": "https://a.example"}}}
+    frames = [
+        ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"citation": cite}}),
+        ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"citation": cite}}),
+        ("contentBlockDelta", {"contentBlockIndex": 5, "delta": {"toolResult": [{"text": "x"}]}}),
+    ]
+    for _ in range(2):  # the same system tool run twice: one call
+        frames += [
+            (
+                "contentBlockStart",
+                {"contentBlockIndex": 1, "start": {"toolResult": {"toolUseId": "t1"}}},
+            ),
+            ("contentBlockStop", {"contentBlockIndex": 1}),
+        ]
+    decoder = BedrockStreamDecoder("bedrock", "r", CLAUDE)
+    events = []
+    for kind, payload in frames:
+        headers = {":event-type": kind, ":message-type": "event"}
+        events += decoder.feed(EventStreamMessage(headers, json.dumps(payload).encode()))
+    assert sum(isinstance(e, CitationAdded) for e in events) == 1
+    (run,) = [e.call for e in events if isinstance(e, ServerToolCallCompleted)]
+    assert (run.id, run.name, run.arguments, run.result) == ("t1", "", {}, [])

@@ -63,7 +63,8 @@ def merged_results(items: list[Any]) -> list[Any]:
     merged: list[Any] = []
     for item in items:
         text = item.get("text") if isinstance(item, Mapping) else None
-        if isinstance(text, str) and merged and isinstance(merged[-1].get("text"), str):
+        last = merged[-1] if merged and isinstance(merged[-1], dict) else {}
+        if isinstance(text, str) and isinstance(last.get("text"), str):
             merged[-1] = {"text": merged[-1]["text"] + text}
         else:
             merged.append(dict(item) if isinstance(item, Mapping) else item)
