@@ -698,6 +698,28 @@ def test_the_catalog_refuses_parts_and_provider_tools_the_model_lacks() -> None:
     ]
 
 
+def test_the_catalog_lists_part_refusals_beside_reasoning_and_caching_ones() -> None:
+    from allm.catalog import check_capabilities
+    from allm.data import ModelRef
+
+    flags = {"documents": False, "reasoning": False, "prompt_caching": False}
+    request = allm.request(
+        [allm.user(["x", allm.CachePoint(), allm.DocumentPart.from_text("y")])],
+        reasoning="high",
+        prompt_cache="auto",
+    )
+    with pytest.raises(ValidationError) as raised:
+        check_capabilities(request, ModelRef("anthropic", "m", capabilities=flags))
+    assert list(raised.value.errors) == [
+        (("messages", 0, "content", 2), "documents_disabled"),
+        (("reasoning",), "reasoning_disabled"),
+        (("prompt_cache",), "prompt_caching_disabled"),
+        (("messages", 0, "content"), "prompt_caching_disabled"),
+    ]
+    allowed = {"documents": True, "reasoning": True, "prompt_caching": True}
+    check_capabilities(request, ModelRef("anthropic", "m", capabilities=allowed))  # no raise
+
+
 def test_ollama_native_chat_refuses_documents_audio_and_provider_tools() -> None:
     engine = allm.Engine(adapter="ollama", model="llama3", retry=False)
     with pytest.raises(ValidationError) as raised:
