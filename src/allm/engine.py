@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from . import codec
 from .data.mcp import HttpServer, SseServer, StdioServer
+from .data.server_tools import ProviderTool
 from .data.tools import Tool
 from .errors import ConfigurationError
 from .limits import Limits
@@ -178,8 +179,8 @@ class Engine:
         problems.extend(fallback_on_problems(self.fallback_on, "fallback_on"))
         problems.extend(self._resilience_problems())
         for item in self.tools:
-            if not isinstance(item, Tool):
-                problems.append(f"tools must hold Tool values, got {item!r}")
+            if not isinstance(item, Tool | ProviderTool):
+                problems.append(f"tools must hold Tool or ProviderTool values, got {item!r}")
         if not isinstance(self.mcp_servers, tuple):
             object.__setattr__(self, "mcp_servers", tuple(self.mcp_servers))
         for index, server in enumerate(self.mcp_servers):

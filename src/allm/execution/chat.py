@@ -2,8 +2,7 @@
 
 One step is a model call plus the tools it asked for; a chat is steps until a terminal condition.
 Both are written once, as plans (generators of events and effects) that the sync and the async
-drivers run. ``step`` is the fold of ``stream_step`` and ``chat`` the fold of ``stream``, so the
-streaming and non-streaming paths cannot disagree.
+drivers run. ``step`` folds ``stream_step`` and ``chat`` folds ``stream``: the two paths agree.
 
 Terminal conditions after each step, first match wins: ask_user, tool_error, a handler's halt,
 per-tool manual calls, whole-loop manual mode, a stop/length/content_filter finish (completed),
@@ -101,9 +100,10 @@ def _assistant_message(response: Response) -> Message:
     metadata: dict[str, Any] = {
         "finish_reason": None if response.finish_reason is None else response.finish_reason.value
     }
-    blocks = response.metadata.get("reasoning_blocks")
-    if blocks:
+    if blocks := response.metadata.get("reasoning_blocks"):
         metadata["reasoning_blocks"] = blocks
+    if response.server_tool_calls:  # kept, so the next turn can send them back
+        metadata["server_tool_calls"] = response.server_tool_calls
     return Message(
         Role.ASSISTANT,
         response.output_text or "",

@@ -77,7 +77,8 @@ class ChatRun:
 
     @property
     def tools_by_name(self) -> dict[str, Tool]:
-        return {item.name: item for item in self.tools}
+        # Provider tools run on the provider's side: the loop never executes them.
+        return {item.name: item for item in self.tools if isinstance(item, Tool)}
 
 
 def _as_thread(value: Any) -> Thread:

@@ -23,6 +23,7 @@ from ..wire import refuse_unsupported
 from . import auth
 from .decode import BedrockStreamDecoder
 from .errors import http_error
+from .parts import parts_and_tools_problems
 from .request import build_body
 from .settings import EVENT_STREAM_TYPE, HOST_TEMPLATE, REGION_VARIABLES, UNSUPPORTED_NEUTRAL
 
@@ -74,7 +75,8 @@ class Bedrock(HttpAdapter):
     # -- pre-flight -------------------------------------------------------------------------------
 
     def check(self, request: Request, call: Call) -> None:
-        """Images, the model id (ARNs too), the neutral fields and tool choice Converse has."""
+        """Images, documents, audio and provider tools, the model id (ARNs too), the neutral
+        fields and tool choice Converse has."""
         raise_image_errors(request)
         if not isinstance(request.model, str) or not request.model:
             raise EngineError("missing_model", "Bedrock needs a model id", provider=self.name)
@@ -94,6 +96,7 @@ class Bedrock(HttpAdapter):
             for part_index, part in enumerate(message.content):
                 if isinstance(part, ImagePart) and part.image.source.type == "url":
                     problems.append((("messages", index, "content", part_index), "image_url"))
+        problems.extend(parts_and_tools_problems(request))
         if problems:
             raise ValidationError("invalid_request", errors=problems)
         self.region_for(call)

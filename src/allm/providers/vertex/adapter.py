@@ -69,6 +69,8 @@ class Vertex(Gemini):
     key_provider: ClassVar[str] = "vertex"
     default_base_url: ClassVar[str] = EXPRESS_BASE_URL
     extra_retry_statuses: ClassVar[tuple[int, ...]] = (529,)  # Claude's "overloaded"
+    # Gemini's tools on Vertex: no file search stores (Vertex grounds with its own retrieval).
+    provider_tool_kinds: ClassVar[tuple[str, ...]] = ("web_search", "code_execution", "url_context")
 
     def __init__(
         self,
@@ -201,8 +203,10 @@ class Vertex(Gemini):
         """The request without its access token; credentials and project resolved (no I/O but
         ``google.auth.default()``'s first look-up)."""
         publisher = self.publisher_for(request, call)
+        headers: dict[str, str] = {}
         if publisher == "anthropic":
             body = self._claude.vertex_body(request, call, stream=stream)
+            headers = self._claude.vertex_headers(request)
         else:
             body = self.build_body(request, call)
         model = path_segment(request.model, provider=self.name)
@@ -236,7 +240,7 @@ class Vertex(Gemini):
             f"{self.base(call)}/projects/{project}/locations/{location}"
             f"/publishers/{publisher}/models/{model}:{method}"
         )
-        return _Draft(self.json_request(call, url, body, {}), credentials)
+        return _Draft(self.json_request(call, url, body, headers), credentials)
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
         """The whole request, the access token fetched now (blocking; for ``prepare_request``)."""
