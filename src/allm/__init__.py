@@ -103,6 +103,7 @@ if TYPE_CHECKING:
         image_request,
         image_variation,
     )
+    from .execution.options import CallOptions, ChatOptions
     from .execution.streams import AsyncEventStream, EventStream
     from .limits import Limits
     from .moderation import amoderate, moderate
@@ -213,6 +214,8 @@ _LAZY: dict[str, str] = {
     "generate": _API,
     "stream_generate": _API,
     "unwrap": _API,
+    "CallOptions": "allm.execution.options",
+    "ChatOptions": "allm.execution.options",
     "aedit_image": _IMAGES,
     "agenerate_image": _IMAGES,
     "aimage_variation": _IMAGES,
@@ -268,6 +271,8 @@ __all__ = [
     "AsyncEventStream",
     "AsyncSpeechStream",
     "Audio",
+    "CallOptions",
+    "ChatOptions",
     "ChatResult",
     "Classification",
     "ConflictError",

@@ -68,6 +68,7 @@ ENGINE_FIELD_KEYS = frozenset(
         "metadata",
         "api_key",
         "id",
+        "provider_options",
     }
 )
 
@@ -165,6 +166,7 @@ class Engine:
     limits: Limits | None = None
     middleware: tuple[Any, ...] = ()
     mcp_servers: tuple[StdioServer | HttpServer | SseServer, ...] = ()
+    provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -188,7 +190,7 @@ class Engine:
                     f"mcp_servers[{index}] must be allm.mcp.stdio(...), http(...) or sse(...), "
                     f"got {type(server).__name__}"
                 )
-        for name in ("adapter_opts", "params", "context", "metadata"):
+        for name in ("adapter_opts", "params", "context", "metadata", "provider_options"):
             if not isinstance(getattr(self, name), Mapping):
                 problems.append(f"{name} must be a mapping, got {getattr(self, name)!r}")
         _check_ref(self.adapter, "adapter", problems)

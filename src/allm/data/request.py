@@ -51,6 +51,8 @@ class Request:
     top_p: float | None = None
     seed: int | None = None
     parallel_tool_calls: bool | None = None
+    # Provider body parameters by adapter name, for that provider only (docs/requests.md).
+    provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.messages, tuple):

@@ -37,6 +37,8 @@ from ..output import (
     typed_stream,
 )
 from ..registry import registered_names, resolve_adapter
+from ..retry import policy_from
+from .options import deep_merge, merged_provider_options, provider_names
 
 __all__ = [
     "ORCHESTRATION_KEYS",
@@ -94,7 +96,9 @@ REQUEST_FIELD_KEYS = frozenset(
         *NEUTRAL_KEYS,
     }
 )
-_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
+_CONTROL_KEYS = frozenset(
+    {"request_id", "api_key", "adapter_opts", "streaming", "fallback_on", "provider_options"}
+)
 OUTPUT_KEYS = frozenset({"output_retries"})
 
 
@@ -467,6 +471,14 @@ def _resolve_call(
         params[key] = value
     for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS:
         params.pop(key, None)
+    levels = (engine.provider_options, final.provider_options, opts.get("provider_options"))
+    scoped, errors = merged_provider_options(levels, registered_names())
+    if errors:
+        raise ValidationError("invalid_request", errors=errors)
+    final = replace(final, provider_options=scoped)
+    for name in provider_names(adapter):  # this provider's entries only, deep over the params
+        for key, value in scoped.get(name, {}).items():
+            params[key] = deep_merge(params.get(key), value)
     # Params go into the request body: each must be JSON, found now rather than as a TypeError
     # halfway through building the body.
     json_errors = validate.errors_json(params, ("params",))
@@ -478,7 +490,7 @@ def _resolve_call(
         params=params,
         adapter_opts=adapter_opts,
         api_key=opts.get("api_key") or None,
-        retry=engine.retry_policy(),
+        retry=policy_from(opts["retry"]) if "retry" in opts else engine.retry_policy(),
         provider_settings=settings_for(adapter),
     )
     return final, call, model_ref

@@ -66,7 +66,7 @@ def request_from_body(body: Mapping[str, Any]) -> tuple[allm.Request, dict[str, 
 
     A forced ``respond_with_json_*`` tool is the structured-output strategy, so it becomes a
     ``response_format``; a non-string ``system`` and provider tool types go through
-    ``request.options``; other unknown body fields become call keywords (``call.params``).
+    ``request.options``; other unknown body fields go in the call's ``provider_options``.
     """
     options: dict[str, Any] = {}
     messages: list[Message] = []
@@ -107,8 +107,8 @@ def request_from_body(body: Mapping[str, Any]) -> tuple[allm.Request, dict[str, 
         response_format=response_format,
         options=options,
     )
-    params = {k: v for k, v in body.items() if k not in _BODY_FIELDS and k != "stream"}
-    return request, params
+    extra = {k: v for k, v in body.items() if k not in _BODY_FIELDS and k != "stream"}
+    return request, ({"provider_options": {"anthropic": extra}} if extra else {})
 
 
 def engine_for(case: Case, how: Any = "whole", **adapter_opts: Any) -> allm.Engine:
