@@ -76,7 +76,7 @@ def test_config_params_and_engine_params_reach_the_adapter(make_engine, recorded
     allm.configure(params={"top_p": 0.1, "seed": 1, "user": "config"})
     engine = make_engine(params={"seed": 2, "user": "engine"})
 
-    allm.generate(engine, [allm.user("hi")], user="call")
+    allm.generate(engine, [allm.user("hi")], provider_options={"fake": {"user": "call"}})
 
     request, call = recorded[0]
     assert dict(call.params) == {"user": "call"}
@@ -128,10 +128,7 @@ def test_control_and_stream_keywords_stay_out_of_params(make_engine, recorded):
         adapter_opts={"a": 1},
         emit_text_deltas=False,
         include_raw_chunks=True,
-        max_turns=3,
-        tool_timeout=4,
-        context={"c": 1},
-        provider_knob=True,
+        provider_options={"fake": {"provider_knob": True}},
     )
 
     _, call = recorded[0]
