@@ -41,6 +41,7 @@ from allm.data import (
     Usage,
     json_schema,
 )
+from allm.data.reasoning import CachePoint, PromptCache, Reasoning
 from allm.data.tools import RESERVED_TOOL_NAMES
 from allm.engine import Engine
 from allm.retry import RetryPolicy
@@ -171,7 +172,17 @@ image_parts = st.builds(
     ImagePart, image=images, detail=st.sampled_from(["auto", "low", "high"]), metadata=metadata
 )
 
-contents = texts | st.lists(text_parts | image_parts, max_size=3).map(tuple)
+cache_points = st.builds(CachePoint, retention=st.sampled_from(["short", "long"]))
+reasonings = st.builds(
+    Reasoning,
+    effort=st.none() | st.sampled_from(["none", "minimal", "low", "medium", "high", "xhigh"]),
+    budget_tokens=st.none() | st.integers(min_value=0, max_value=64_000),
+    summary=st.none() | st.sampled_from(["auto", "concise", "detailed"]),
+)
+prompt_caches = st.builds(
+    PromptCache, key=st.none() | ids, retention=st.sampled_from(["short", "long"])
+)
+contents = texts | st.lists(text_parts | image_parts | cache_points, max_size=3).map(tuple)
 
 messages = st.builds(
     Message,
@@ -199,6 +210,7 @@ tools = st.builds(
     handler=st.none() | st.sampled_from(_HANDLERS),
     manual=st.booleans(),
     metadata=metadata,
+    cache=st.booleans(),
 )
 
 # --------------------------------------------------------------------------- request, response
@@ -231,6 +243,8 @@ requests = st.builds(
     structured_finalize=st.booleans(),
     options=metadata,
     metadata=metadata,
+    reasoning=st.none() | reasonings,
+    prompt_cache=st.none() | st.just("auto") | prompt_caches,
 )
 
 usages = st.builds(
@@ -530,6 +544,9 @@ DATA_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "ImageSource": image_sources,
     "Image": images,
     "ImagePart": image_parts,
+    "CachePoint": cache_points,
+    "Reasoning": reasonings,
+    "PromptCache": prompt_caches,
     "Tool": tools,
     "ToolCall": tool_calls,
     "Request": requests,

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .config import configure
     from .data import (
         Audio,
+        BatchItem,
+        BatchJob,
         ChatResult,
         Classification,
         EmbeddingRequest,
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
     )
     from .data.constructors import assistant, request, system, tool_result, user
     from .data.messages import ContentPart
+    from .data.reasoning import CachePoint, PromptCache, Reasoning
     from .data.steps import StepContext, StepOverrides
     from .data.tools import AskUser, Halt, ToolFailure
     from .embeddings import aembed, embed
@@ -122,6 +125,8 @@ _AUDIO = "allm.audio"
 _LAZY: dict[str, str] = {
     # Layer A: data and its constructors
     "Audio": _DATA,
+    "BatchItem": _DATA,
+    "BatchJob": _DATA,
     "ChatResult": _DATA,
     "Classification": _DATA,
     "classify": "allm.classification",
@@ -136,6 +141,9 @@ _LAZY: dict[str, str] = {
     "moderate": "allm.moderation",
     "amoderate": "allm.moderation",
     "ContentPart": "allm.data.messages",
+    "CachePoint": "allm.data.reasoning",
+    "PromptCache": "allm.data.reasoning",
+    "Reasoning": "allm.data.reasoning",
     "FinishReason": _DATA,
     "HaltReason": _DATA,
     "Image": _DATA,
@@ -236,6 +244,7 @@ _SUBMODULES = frozenset(
     {
         "adapters",
         "audio",
+        "batch",
         "catalog",
         "classification",
         "codec",
@@ -271,6 +280,9 @@ __all__ = [
     "AsyncEventStream",
     "AsyncSpeechStream",
     "Audio",
+    "BatchItem",
+    "BatchJob",
+    "CachePoint",
     "CallOptions",
     "ChatOptions",
     "ChatResult",
@@ -300,6 +312,8 @@ __all__ = [
     "ModerationResult",
     "OutputSpec",
     "OutputValidationError",
+    "PromptCache",
+    "Reasoning",
     "Request",
     "Response",
     "Role",

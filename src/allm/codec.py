@@ -61,6 +61,7 @@ def _ensure_registry() -> None:
     from . import errors, events
     from .data import (
         audio,
+        batch,
         classification,
         embeddings,
         images,
@@ -69,6 +70,7 @@ def _ensure_registry() -> None:
         models,
         moderation,
         output,
+        reasoning,
         request,
         response,
         results,
@@ -76,9 +78,10 @@ def _ensure_registry() -> None:
         tools,
     )
 
-    surfaces = (embeddings, moderation, audio, classification, mcp)
+    surfaces = (embeddings, moderation, audio, classification, mcp, batch)
     for module in (
         messages,
+        reasoning,
         tools,
         request,
         response,

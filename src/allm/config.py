@@ -36,6 +36,11 @@ TRANSPORT_KEYS = frozenset(
         "max_connections",
     }
 )
+# Where a provider's resource is and how it is reached (Azure OpenAI, Vertex AI): configurable per
+# provider like the transport settings, read only by the adapter that knows them.
+PLACEMENT_KEYS = frozenset(
+    {"resource", "api_version", "azure_ad_token_provider", "project", "location"}
+)
 _SECONDS = frozenset(
     {"timeout", "request_timeout", "receive_timeout", "pool_timeout", "stream_timeout"}
 )
@@ -147,8 +152,13 @@ def provider_settings(value: Any) -> dict[str, dict[str, Any]]:
 
 
 def _option_problem(option: Any, value: Any) -> str | None:
+    if option in PLACEMENT_KEYS:
+        if option == "azure_ad_token_provider":
+            return None if callable(value) else f"must be a callable, got {type(value).__name__}"
+        return None if isinstance(value, str) and value else f"must be a string, got {value!r}"
     if option not in TRANSPORT_KEYS:
-        return f"unknown setting; known: {', '.join(sorted(TRANSPORT_KEYS))}"
+        known = sorted(TRANSPORT_KEYS | PLACEMENT_KEYS)
+        return f"unknown setting; known: {', '.join(known)}"
     if option == "base_url":
         return _url_problem(value)
     if option == "headers":

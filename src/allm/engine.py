@@ -130,6 +130,8 @@ class Engine:
     ``speech_model`` and ``transcription_model`` are those surfaces' default models (a
     ``"provider:id"`` string picks the adapter when the slot is empty; ``model`` is never used).
     ``params`` are default request parameters; unknown names reach the provider as they are.
+    ``provider_options`` (``{"anthropic": {...}}``) are body fields per provider name, below the
+    request's and the call's (``docs/requests.md``).
     ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
     overrides or a ``RetryPolicy``. ``fallbacks`` are model strings or engines tried in order
     when a call fails before anything was delivered, for the reasons in ``fallback_on`` (default

@@ -29,6 +29,10 @@ _ENV_VARS = {
     "anthropic": ("ANTHROPIC_API_KEY",),
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     "google": ("GOOGLE_API_KEY",),
+    "azure": ("AZURE_OPENAI_API_KEY",),
+    # A Bedrock API key (Bearer); without one, Bedrock signs with AWS credentials instead.
+    "bedrock": ("AWS_BEARER_TOKEN_BEDROCK",),
+    "vertex": ("GOOGLE_API_KEY",),  # Vertex AI express mode
 }
 
 

@@ -13,6 +13,14 @@ from .data.images import ImageRequest
 from .data.messages import Image, ImagePart, Message, Role, TextPart
 from .data.models import ModelRef
 from .data.output import is_typed_output
+from .data.reasoning import (
+    CACHE_RETENTIONS,
+    REASONING_EFFORTS,
+    REASONING_SUMMARIES,
+    CachePoint,
+    PromptCache,
+    Reasoning,
+)
 from .data.request import Request
 from .data.results import Session, SessionStatus, Thread
 from .data.tools import RESERVED_TOOL_NAMES, TOOL_NAME_PATTERN, Tool, ToolCall
@@ -98,7 +106,7 @@ def errors_message(msg: Any, path: Path = ()) -> list[FieldError]:
             if isinstance(part, dict):
                 # A raw provider-shaped part: the typed ImagePart / TextPart are the only content.
                 errors.append(((*path, "content", index), "vision_not_in_v0_2"))
-            elif not isinstance(part, TextPart | ImagePart):
+            elif not isinstance(part, TextPart | ImagePart | CachePoint):
                 errors.append(((*path, "content", index), "invalid_part_type"))
             elif isinstance(part, ImagePart) and not isinstance(part.image, Image):
                 errors.append(((*path, "content", index, "image"), "invalid_type"))
@@ -320,8 +328,8 @@ def image_request(value: Any) -> None:
 
 
 def _errors_neutral(req: Request) -> list[tuple[tuple[str | int, ...], str]]:
-    """The neutral sampling fields: ``stop`` strings, ``top_p`` in [0, 1], an integer ``seed``,
-    a bool ``parallel_tool_calls``."""
+    """The neutral sampling fields: ``stop`` strings, ``top_p`` in [0, 1], a 64-bit integer
+    ``seed``, a bool ``parallel_tool_calls``."""
     errors: list[tuple[tuple[str | int, ...], str]] = []
     if not isinstance(req.stop, tuple):
         errors.append((("stop",), "invalid_type"))
@@ -338,6 +346,51 @@ def _errors_neutral(req: Request) -> list[tuple[tuple[str | int, ...], str]]:
             errors.append((("top_p",), "out_of_range"))
     if req.seed is not None and (not isinstance(req.seed, int) or isinstance(req.seed, bool)):
         errors.append((("seed",), "invalid_type"))
+    elif req.seed is not None and not -(2**63) <= req.seed < 2**63:
+        errors.append((("seed",), "out_of_range"))  # every wire takes a 64-bit integer at most
     if req.parallel_tool_calls is not None and not isinstance(req.parallel_tool_calls, bool):
         errors.append((("parallel_tool_calls",), "invalid_type"))
+    errors.extend(_errors_reasoning(req.reasoning))
+    errors.extend(_errors_cache(req))
+    return errors
+
+
+def _errors_reasoning(value: Any) -> list[FieldError]:
+    """A ``Reasoning``: a known effort, a positive integer budget, a known summary."""
+    if value is None:
+        return []
+    if not isinstance(value, Reasoning):
+        return [(("reasoning",), "invalid_type")]
+    errors: list[FieldError] = []
+    if value.effort is not None and value.effort not in REASONING_EFFORTS:
+        errors.append((("reasoning", "effort"), "unknown_value"))
+    budget = value.budget_tokens
+    if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool)):
+        errors.append((("reasoning", "budget_tokens"), "invalid_type"))
+    elif budget is not None and budget < 0:
+        errors.append((("reasoning", "budget_tokens"), "out_of_range"))
+    if value.summary is not None and value.summary not in REASONING_SUMMARIES:
+        errors.append((("reasoning", "summary"), "unknown_value"))
+    return errors
+
+
+def _errors_cache(req: Request) -> list[FieldError]:
+    """``prompt_cache`` is ``"auto"`` or a ``PromptCache``; every retention is short or long."""
+    errors: list[FieldError] = []
+    value = req.prompt_cache
+    if isinstance(value, PromptCache):
+        if value.retention not in CACHE_RETENTIONS:
+            errors.append((("prompt_cache", "retention"), "unknown_value"))
+        if value.key is not None and (not isinstance(value.key, str) or not value.key):
+            errors.append((("prompt_cache", "key"), "invalid_type"))
+    elif value is not None and value != "auto":
+        errors.append((("prompt_cache",), "unknown_value"))
+    for index, message in enumerate(req.messages):
+        if not isinstance(message, Message) or not isinstance(message.content, tuple):
+            continue
+        for position, part in enumerate(message.content):
+            if isinstance(part, CachePoint) and part.retention not in CACHE_RETENTIONS:
+                errors.append(
+                    (("messages", index, "content", position, "retention"), "unknown_value")
+                )
     return errors

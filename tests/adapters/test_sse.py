@@ -127,3 +127,33 @@ def test_chunking_invariance(lines: list[str], newline: str, cuts: list[int]) ->
     pieces.append(body[start:])
     assert decode(*pieces) == whole
     assert decode(*(body[i : i + 1] for i in range(len(body)))) == whole
+
+
+@given(lines=_lines, newline=st.sampled_from(["\n", "\r", "\r\n"]))
+def test_one_read_per_event_decodes_as_byte_by_byte(lines: list[str], newline: str) -> None:
+    # Servers write one event per read: those reads take the whole-event path of the decoder.
+    body = (newline.join(lines) + newline + newline).encode()
+    blank = (newline + newline).encode()
+    reads, start = [], 0
+    while (end := body.find(blank, start)) != -1:
+        reads.append(body[start : end + len(blank)])
+        start = end + len(blank)
+    reads.append(body[start:])
+    assert b"".join(reads) == body
+    assert decode(*reads) == decode(*(body[i : i + 1] for i in range(len(body))))
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        [b"id: 4\n", b"data: a\n\n", b"data: b\n\n"],
+        [b"event: delta\n", b"data: a\n\n"],
+        [b"retry: 30\n", b"data: a\n\n"],
+        [b"data: a\n", b"data: b\n\n"],
+        [b"data: a\r\n\r\n", b"data: b\r\n\r\n"],
+        [b"data:a\n\n", b"data: a\rb\n\n", b"data: a\r\n\n"],
+    ],
+)
+def test_whole_event_reads_keep_what_earlier_reads_started(reads: list[bytes]) -> None:
+    joined = b"".join(reads)
+    assert decode(*reads) == decode(*(joined[i : i + 1] for i in range(len(joined))))

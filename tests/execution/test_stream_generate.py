@@ -300,7 +300,8 @@ def test_f030_chat_loop_keywords_are_unknown_options_of_generate(
         )
     assert info.value.reason == "unknown_option"
     message = str(info.value)
-    assert "unknown option 'max_turns'" in message and "unknown option 'mode'" in message
+    assert "unknown option 'max_turns': a chat-loop option" in message
+    assert "unknown option 'mode': a chat-loop option" in message
     assert "unknown option 'temprature': did you mean 'temperature'?" in message
     assert record == []  # nothing was sent
 

@@ -79,7 +79,8 @@ def test_config_params_and_engine_params_reach_the_adapter(make_engine, recorded
     allm.generate(engine, [allm.user("hi")], provider_options={"fake": {"user": "call"}})
 
     request, call = recorded[0]
-    assert dict(call.params) == {"user": "call"}
+    assert dict(call.params) == {"user": "engine"}  # the engine over the configuration
+    assert dict(call.provider_options) == {"user": "call"}
     # the neutral fields (W1) resolve into the request with the same precedence
     assert (request.top_p, request.seed) == (0.1, 2)
 
@@ -132,7 +133,8 @@ def test_control_and_stream_keywords_stay_out_of_params(make_engine, recorded):
     )
 
     _, call = recorded[0]
-    assert dict(call.params) == {"provider_knob": True}
+    assert dict(call.params) == {}
+    assert dict(call.provider_options) == {"provider_knob": True}
     assert isinstance(call, Call)
 
 

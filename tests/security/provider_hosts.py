@@ -164,6 +164,8 @@ def _surface_case(path: str) -> str | None:
 
 def _wire_of(request: httpx.Request) -> tuple[str, bool]:
     path = request.url.path
+    if path.endswith("/api/chat"):  # Ollama's native NDJSON wire
+        return "ollama", bool(json.loads(request.content or b"{}").get("stream"))
     if "/images/" in path:
         return "openai-images", False
     if path.endswith(":streamGenerateContent"):

@@ -321,7 +321,7 @@ def test_every_json_problem_of_a_request_is_a_validation_error_before_any_io():
     assert {path for path, _ in params.value.errors} == {
         ("params", "bad"),
         ("params", "3"),
-        ("params", "other"),
+        ("provider_options", "fake", "other"),
     }
 
 

@@ -24,7 +24,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import allm
 from allm import keys, sessions, telemetry
 from allm.errors import ConfigurationError
-from allm.providers import Anthropic, Gemini, OpenAI, OpenAICompatible, OpenAIImages
+from allm.providers import (
+    Anthropic,
+    Bedrock,
+    Gemini,
+    OpenAI,
+    OpenAICompatible,
+    OpenAIImages,
+    Vertex,
+)
 from allm.telemetry import otel
 from allm.testing.loopback import LoopbackServer
 
@@ -64,6 +72,16 @@ PROVIDERS = {
         "gemini", "GEMINI_API_KEY", "gemini-2.0-flash",
         "/v1beta/models/gemini-2.0-flash:streamGenerateContent",
         lambda url: Gemini(base_url=url + "/v1beta"),
+    ),
+    "bedrock": Provider(
+        "bedrock", "AWS_BEARER_TOKEN_BEDROCK", "amazon.nova-lite-v1:0",
+        "/model/amazon.nova-lite-v1%3A0/converse-stream",
+        lambda url: Bedrock(base_url=url, region="us-east-1"),
+    ),
+    "vertex": Provider(  # express mode: the key of a Vertex call
+        "vertex", "GOOGLE_API_KEY", "gemini-2.0-flash",
+        "/v1/publishers/google/models/gemini-2.0-flash:streamGenerateContent",
+        lambda url: Vertex(base_url=url + "/v1"),
     ),
 }  # fmt: skip
 
@@ -344,6 +362,8 @@ ECHO_BODIES = {
     "openai": b'{"error": {"message": "Incorrect API key provided: %s", "type": "invalid_request_error", "code": "invalid_api_key"}}',
     "anthropic": b'{"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key %s"}}',
     "gemini": b'{"error": {"code": 401, "message": "API key not valid: %s", "status": "UNAUTHENTICATED"}}',
+    "bedrock": b'{"message": "Bearer token %s is invalid"}',
+    "vertex": b'{"error": {"code": 401, "message": "Invalid credentials: %s", "status": "UNAUTHENTICATED"}}',
 }  # fmt: skip
 
 
@@ -355,6 +375,7 @@ def test_a_key_echoed_by_the_provider_is_scrubbed_everywhere(provider_name, serv
     server.add("POST", provider.path, status=401, body=body,
                headers={"content-type": "application/json", "x-echo": GOOD_KEY})  # fmt: skip
     non_stream_path = provider.path.replace(":streamGenerateContent", ":generateContent")
+    non_stream_path = non_stream_path.replace("/converse-stream", "/converse")
     server.add("POST", non_stream_path, status=401, body=body,
                headers={"content-type": "application/json"})  # fmt: skip
     engine = engine_for(provider, server)
@@ -402,3 +423,67 @@ def test_a_key_echoed_by_the_image_provider_is_scrubbed(server, witness):
 
     assert server.requests
     witness.assert_clean(info.value)
+
+
+# -- Vertex: OAuth access tokens and the secrets of google-auth credentials ----------------------
+
+VERTEX_PATH = (
+    "/v1/projects/leak-project/locations/global/publishers/google/models/"
+    "gemini-2.0-flash:streamGenerateContent"
+)
+
+
+def _vertex_credentials(token_uri: str, *, expired: bool) -> Any:
+    import datetime
+
+    from google.oauth2.credentials import Credentials
+
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    return Credentials(
+        token=f"ya29.{CANARY}-access",
+        expiry=now + datetime.timedelta(hours=-1 if expired else 1),
+        refresh_token=f"1//{CANARY}-refresh",
+        client_id="client-id",
+        client_secret=f"{CANARY}-client-secret",
+        token_uri=token_uri,
+    )
+
+
+def test_a_vertex_access_token_echoed_by_the_provider_is_scrubbed_everywhere(server, witness):
+    token = f"ya29.{CANARY}-access"
+    body = ECHO_BODIES["vertex"] % token.encode()
+    server.add("POST", VERTEX_PATH, status=401, body=body,
+               headers={"content-type": "application/json", "x-echo": token})  # fmt: skip
+    server.add("POST", VERTEX_PATH.replace(":streamGenerateContent", ":generateContent"),
+               status=401, body=body, headers={"content-type": "application/json"})  # fmt: skip
+    adapter = Vertex(base_url=server.url + "/v1", project="leak-project",
+                     credentials=_vertex_credentials(server.url + "/token", expired=False))  # fmt: skip
+    _ADAPTERS.append(adapter)
+    engine = allm.Engine(adapter=adapter, model="gemini-2.0-flash", retry=False)
+
+    response = allm.generate(engine, [allm.user("hi")])
+    session, result = sessions.start(engine, [allm.user("hi")])
+    whole = allm.generate(engine, [allm.user("hi")], streaming=False)
+
+    assert response.error.reason == "authentication_failed"
+    assert "[redacted]" in response.error.message
+    assert whole.error.reason == "authentication_failed"
+    assert server.requests[0].headers["authorization"] == f"Bearer {token}"
+    witness.assert_clean(response, response.error, session, result, whole, whole.error)
+
+
+def test_a_refresh_error_echoing_the_refresh_token_is_scrubbed(server, witness):
+    server.add("POST", "/token", status=400, headers={"content-type": "application/json"},
+               body=b'{"error": "invalid_grant", "error_description": "bad token 1//'
+               + CANARY.encode() + b'-refresh"}')  # fmt: skip
+    adapter = Vertex(base_url=server.url + "/v1", project="leak-project",
+                     credentials=_vertex_credentials(server.url + "/token", expired=True))  # fmt: skip
+    _ADAPTERS.append(adapter)
+    engine = allm.Engine(adapter=adapter, model="gemini-2.0-flash", retry=False)
+
+    response = allm.generate(engine, [allm.user("hi")])
+
+    assert response.error.reason == "authentication_failed"
+    assert "invalid_grant" in response.error.message
+    assert [r.path for r in server.requests] == ["/token"]  # nothing went to Vertex
+    witness.assert_clean(response, response.error)

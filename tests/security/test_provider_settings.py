@@ -59,7 +59,7 @@ def test_every_problem_is_listed_at_once_and_no_header_value_is_shown() -> None:
     assert error.reason == "invalid_option"
     problems = "\n".join(error.problems)
     for expected in (
-        "providers['acme']: unknown provider; registered: anthropic, cerebras, deepseek, fake",
+        "providers['acme']: unknown provider; registered: anthropic, azure, bedrock, cerebras, deepseek",
         "providers['openai_images']: adapter 'openai_images' reads the settings of provider "
         "'openai'",
         "providers['gemini'] must be a mapping of settings, got str",
@@ -72,7 +72,8 @@ def test_every_problem_is_listed_at_once_and_no_header_value_is_shown() -> None:
         "providers['anthropic']['max_sse_line_bytes']: must be a byte count > 0, got 0",
         "providers['anthropic']['http_client']: must be an httpx.Client, got str",
         "providers['anthropic']['async_http_client']: must be an httpx.AsyncClient, got Client",
-        "providers['anthropic']['bse_url']: unknown setting; known: async_http_client, base_url",
+        "providers['anthropic']['bse_url']: unknown setting; known: api_version, async_http_client,"
+        " azure_ad_token_provider, base_url",
         "providers['openai']['base_url']: must not contain spaces or control characters",
         "providers['openai']['headers']: must be a mapping of header names to values, got list",
         "providers['openai_compatible']['base_url']: must be an http(s) URL with a host",

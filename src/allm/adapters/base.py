@@ -12,17 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from .. import keys
-from .._json import dumps
 from .._json import loads_wire as json_loads
 from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
 from ..data.response import Response
 from ..effects import Effect
 from ..errors import AdapterError, ConfigurationError, FieldError, ValidationError
-from ..events import ErrorEvent, Event, MessageStarted
+from ..events import ErrorEvent, Event, MessageCompleted, MessageStarted
 from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
 from . import Call
 from .http import (
@@ -37,12 +36,14 @@ from .http import (
     check_headers,
     header_problem,
 )
-from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder, SSEEvent
+from .options import encode_body
+from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder
 
 __all__ = [
     "IMAGE_MAX_BYTES",
     "IMAGE_MIME_TYPES",
     "HttpAdapter",
+    "Framing",
     "HttpSettings",
     "StreamDecoder",
     "image_errors",
@@ -58,6 +59,17 @@ DEFAULT_TIMEOUT = 60.0
 # empty body, or the failure that read ended with).
 Opened = tuple[HttpResult, bytes | TransportFailure | None]
 DEFAULT_STREAM_TIMEOUT = 60.0
+
+
+class Framing(Protocol):
+    """Bytes in, framed events out (the SSE decoder, the AWS event-stream decoder)."""
+
+    @property
+    def error(self) -> AdapterError | None: ...
+
+    def feed(self, chunk: bytes) -> list[Any]: ...
+
+    def finish(self) -> list[Any]: ...
 
 
 class StreamDecoder:
@@ -78,8 +90,9 @@ class StreamDecoder:
         """Events for an exchange that opened with ``result``."""
         return [MessageStarted(Message(Role.ASSISTANT, ""))]
 
-    def feed(self, event: SSEEvent) -> list[Event]:  # pragma: no cover - every decoder overrides
-        """Events for one SSE event."""
+    def feed(self, event: Any) -> list[Event]:  # pragma: no cover - every decoder overrides
+        """Events for one framed event (an ``SSEEvent``, or what the adapter's
+        ``frame_decoder`` yields)."""
         raise NotImplementedError
 
     def finish(self) -> list[Event]:  # pragma: no cover - every decoder overrides
@@ -230,9 +243,14 @@ class HttpSettings:
         configured = call.provider_settings.get(name)
         return configured if configured is not None else default
 
+    def default_base(self, call: Call) -> str:
+        """The base URL when none is set (a provider whose host depends on a setting, such as a
+        region, computes it here)."""
+        return self.default_base_url
+
     def base(self, call: Call) -> str:
         """The base URL, without a trailing slash."""
-        return str(self.setting(call, "base_url", self.default_base_url)).rstrip("/")
+        return str(self.setting(call, "base_url", self.default_base(call))).rstrip("/")
 
     def pool_size(self, call: Call) -> int:
         """The most connections a pool holds: ``max_connections`` (a positive int)."""
@@ -284,6 +302,11 @@ class HttpSettings:
             )
         return key
 
+    def configured_home(self, settings: Mapping[str, Any]) -> str:
+        """The base URL the provider's configured settings point at (where its configured
+        headers may go): their ``base_url``, else the provider's default."""
+        return str(settings.get("base_url") or self.default_base_url).rstrip("/")
+
     def extra_headers(self, call: Call) -> dict[str, str]:
         """Headers from the provider's configured settings, then the constructor, then the
         call's ``headers`` option (checked now). Configured headers travel only to the host
@@ -291,10 +314,8 @@ class HttpSettings:
         above them."""
         settings = call.provider_settings
         configured = settings.get("headers") or {}
-        if configured:
-            home = str(settings.get("base_url") or self.default_base_url).rstrip("/")
-            if self.base(call) != home:
-                configured = {}
+        if configured and self.base(call) != self.configured_home(settings):
+            configured = {}
         merged = {**configured, **self.headers, **(call.opt("headers") or {})}
         check_headers(tuple(merged.items()))
         return merged
@@ -334,6 +355,12 @@ class HttpAdapter(HttpSettings):
         value = self.setting(call, "max_sse_line_bytes", DEFAULT_MAX_LINE_BYTES)
         return int(value) if isinstance(value, int) and value > 0 else DEFAULT_MAX_LINE_BYTES
 
+    def frame_decoder(self, limit: int) -> Framing:
+        """What splits a stream's body into events for ``StreamDecoder.feed``: SSE by default (an
+        NDJSON wire swaps in ``allm.adapters.ndjson.NDJSONDecoder``, which yields one event per
+        line; Bedrock ``allm.adapters.eventstream.EventStreamDecoder``, one per AWS message)."""
+        return SSEDecoder(limit)
+
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The call's policy, widened with this provider's extra retryable statuses."""
         policy = call.retry or NO_RETRY
@@ -361,6 +388,11 @@ class HttpAdapter(HttpSettings):
     def classify_error(self, result: HttpResult, call: Call) -> AdapterError:
         """An error status and body as an ``AdapterError``."""
         raise NotImplementedError  # pragma: no cover
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """The body keys this wire sets for the call's reasoning (``metadata["reasoning_sent"]``
+        of the response); empty when it sets none."""
+        return {}
 
     def prepare_request(self, request: Request, call: Call, *, stream: bool = False) -> Any:
         """The ``httpx.Request`` this adapter would send (the key already in), for callers who
@@ -421,7 +453,11 @@ class HttpAdapter(HttpSettings):
         self.pool_size(call)
         http_request = self.build_request(request, call, stream=True)
         decoder = self.stream_decoder(request, call)
-        return self._stream_plan(call, http_request, decoder)
+        plan = self._stream_plan(call, http_request, decoder)
+        sent = self.reasoning_sent(request, call)
+        if not sent:
+            return plan
+        return _stamp_completed(plan, {"reasoning_sent": sent})
 
     def _stream_plan(
         self, call: Call, http_request: HttpRequest, decoder: StreamDecoder
@@ -436,9 +472,10 @@ class HttpAdapter(HttpSettings):
         for event in decoder.start(result):
             yield event
         limit = self.line_limit(call)
-        sse = SSEDecoder(limit)
+        sse = self.frame_decoder(limit)
         buffered = bytearray()
         read = HttpRead(result.handle)  # one effect object for the whole body
+        feed_sse, feed = sse.feed, decoder.feed
         while chunk is not None:
             if isinstance(chunk, TransportFailure):
                 for event in decoder.fail(self._transport_error(chunk, call)):
@@ -453,15 +490,24 @@ class HttpAdapter(HttpSettings):
                     yield HttpClose(result.handle)
                     return
             else:
-                for sse_event in sse.feed(chunk):
-                    events = decoder.feed(sse_event)
-                    if decoder.done:
-                        # Read the body's end before the last events go out: a consumer that
-                        # stops at the terminal event still leaves the connection to the pool.
-                        yield HttpClose(result.handle, drain=True)
-                        yield from events
-                        return
+                # Every event this read completes is decoded before any goes out (one round
+                # trip through the driver per read, not per event).
+                sse_events = feed_sse(chunk)
+                if len(sse_events) == 1:
+                    events = feed(sse_events[0])
+                else:
+                    events = []
+                    for sse_event in sse_events:
+                        events += feed(sse_event)
+                        if decoder.done:
+                            break
+                if decoder.done:
+                    # Read the body's end before the last events go out: a consumer that
+                    # stops at the terminal event still leaves the connection to the pool.
+                    yield HttpClose(result.handle, drain=True)
                     yield from events
+                    return
+                yield from events
                 if sse.error is not None:  # an oversized line: the events before it were kept
                     for event in decoder.fail(_with_provider(sse.error, self.name, call, result)):
                         yield event
@@ -472,7 +518,9 @@ class HttpAdapter(HttpSettings):
             for event in decoder.finish_body(bytes(buffered)):
                 yield event
             return
-        sse.finish()
+        for sse_event in sse.finish():  # an NDJSON body's last line may lack its newline
+            for event in decoder.feed(sse_event):
+                yield event
         for event in decoder.finish():
             yield event
 
@@ -490,6 +538,9 @@ class HttpAdapter(HttpSettings):
         if not isinstance(outcome, Ok):
             raise outcome.error
         response = self.parse_response(outcome.value[0], request, call)
+        sent = self.reasoning_sent(request, call)
+        if sent:
+            response = replace(response, metadata={**response.metadata, "reasoning_sent": sent})
         return replace(response, request_id=call.request_id)
 
     # -- small shared helpers ---------------------------------------------------------------------
@@ -497,9 +548,10 @@ class HttpAdapter(HttpSettings):
     def json_request(
         self, call: Call, url: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> HttpRequest:
-        """A POST with a compact JSON body, the provider's headers and the caller's extras."""
+        """A POST with a compact JSON body (the call's ``provider_options`` merged in), the
+        provider's headers and the caller's extras."""
         merged = {"content-type": "application/json", **headers, **self.extra_headers(call)}
-        return HttpRequest("POST", url, tuple(merged.items()), dumps(dict(body)).encode("utf-8"))
+        return HttpRequest("POST", url, tuple(merged.items()), encode_body(body, call))
 
     def malformed(self, call: Call, message: str, result: HttpResult | None = None) -> AdapterError:
         """A ``malformed_response`` error for this provider."""
@@ -510,6 +562,25 @@ class HttpAdapter(HttpSettings):
             status=None if result is None else result.status,
             request_id=call.request_id,
         )
+
+
+def _stamp_completed(
+    plan: Generator[Any, Any, None], metadata: Mapping[str, Any]
+) -> Generator[Any, Any, None]:
+    """``plan`` with ``metadata`` added to its ``MessageCompleted`` events (replies pass through;
+    closing it closes ``plan``)."""
+    reply: Any = None
+    try:
+        while True:
+            try:
+                item = plan.send(reply)
+            except StopIteration:
+                return
+            if isinstance(item, MessageCompleted):
+                item = replace(item, metadata={**item.metadata, **metadata})
+            reply = yield item
+    finally:
+        plan.close()
 
 
 def _with_provider(

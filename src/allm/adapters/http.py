@@ -79,6 +79,7 @@ _TRANSPORT_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    "botocore.auth",  # logs the canonical request, session token included, at DEBUG
 )
 for _name in _TRANSPORT_LOGGERS:
     logging.getLogger(_name).addFilter(_ScrubSecrets())

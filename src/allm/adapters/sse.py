@@ -69,6 +69,10 @@ class SSEDecoder:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
+        if not self._tail and not self._has_data and not self._event and self._id is None:
+            event = self._whole_event(chunk)
+            if event is not None:
+                return [event]
         if self._tail and b"\n" not in chunk and b"\r" not in chunk:
             # A long line arriving in pieces: grow it in place (joining each piece onto the
             # whole line so far would make a 16 MB line cost gigabytes of copying).
@@ -93,6 +97,9 @@ class SSEDecoder:
                 value = raw[6:] if raw[5:6] == b" " else raw[5:]
                 self._data.append(value.decode("utf-8", "replace"))
                 self._has_data = True
+            elif raw[:6] == b"event:" and len(raw) <= limit:
+                value = raw[7:] if raw[6:7] == b" " else raw[6:]
+                self._event = value.decode("utf-8", "replace")
             elif len(raw) > limit:
                 return self._fail(events)
             else:
@@ -101,6 +108,25 @@ class SSEDecoder:
         if len(tail) > limit:
             return self._fail(events)
         return events
+
+    def _whole_event(self, chunk: bytes) -> SSEEvent | None:
+        """The one event of a chunk that is exactly ``data: ...`` and a blank line (LF or CRLF
+        framed), as LLM servers write them; None for any other chunk (the general path)."""
+        if chunk[:5] != b"data:" or self._retry is not None:
+            return None
+        size = len(chunk)
+        end = chunk.find(b"\n")
+        if end == size - 2:
+            if chunk[-1] != 10 or b"\r" in chunk:
+                return None
+        elif end != size - 3 or chunk[-4:] != b"\r\n\r\n" or chunk.find(b"\r") != size - 4:
+            return None
+        else:
+            end = size - 4
+        if end > self._max:
+            return None
+        value = chunk[6:end] if chunk[5:6] == b" " else chunk[5:end]
+        return SSEEvent(value.decode("utf-8", "replace"), "message", self._last_id)
 
     def _feed_any_newline(self, data: bytes | bytearray, events: list[SSEEvent]) -> list[SSEEvent]:
         start = 0
@@ -159,9 +185,13 @@ class SSEDecoder:
         if self._id is not None:
             self._last_id = self._id
         if self._has_data:
+            data = self._data
             events.append(
                 SSEEvent(
-                    "\n".join(self._data), self._event or "message", self._last_id, self._retry
+                    data[0] if len(data) == 1 else "\n".join(data),
+                    self._event or "message",
+                    self._last_id,
+                    self._retry,
                 )
             )
         self._data = []

@@ -5,7 +5,8 @@ A catalog is any object with ``lookup(provider, model_id) -> ModelRef | None``. 
 Anthropic and Gemini models, from the data file ``allm/catalog/models.json``). Without a catalog,
 nothing is rejected and costs stay ``None``.
 
-``check_capabilities`` is the pre-flight (tools, JSON schema, images, max output tokens) and
+``check_capabilities`` is the pre-flight (tools, JSON schema, images, reasoning, prompt
+caching, max output tokens) and
 ``apply_costs`` fills the costs of a ``Usage`` from the model's per-million prices.
 """
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ..config import get_settings
 from ..data.messages import ImagePart
 from ..data.models import ModelRef
+from ..data.reasoning import CachePoint
 from ..data.response import Usage
 from ..errors import FieldError, ValidationError
 from .bundled import (
@@ -105,6 +107,7 @@ def check_capabilities(request: Request, ref: ModelRef | None) -> None:
                 isinstance(part, ImagePart) for part in message.content
             ):
                 errors.append((("messages", index, "content"), "vision_disabled"))
+    errors.extend(_reasoning_and_cache(request, capabilities))
     limit = ref.limits.get("output")
     if (
         isinstance(limit, int)
@@ -122,6 +125,25 @@ def check_capabilities(request: Request, ref: ModelRef | None) -> None:
             errors=errors,
             metadata={"model": str(ref)},
         )
+
+
+def _reasoning_and_cache(request: Request, capabilities: Mapping[str, Any]) -> list[FieldError]:
+    """Reasoning asked of a model without it (``"none"`` asks for nothing); caching asked (the
+    field or a ``CachePoint``) of a model without prompt caching."""
+    errors: list[FieldError] = []
+    reasoning = request.reasoning
+    effort = getattr(reasoning, "effort", None)
+    if reasoning is not None and effort != "none" and _flag(capabilities, "reasoning") is False:
+        errors.append((("reasoning",), "reasoning_disabled"))
+    if _flag(capabilities, "prompt_caching") is False:
+        if request.prompt_cache is not None:
+            errors.append((("prompt_cache",), "prompt_caching_disabled"))
+        for index, message in enumerate(request.messages):
+            if isinstance(message.content, tuple) and any(
+                isinstance(part, CachePoint) for part in message.content
+            ):
+                errors.append((("messages", index, "content"), "prompt_caching_disabled"))
+    return errors
 
 
 def _over(errors: list[FieldError]) -> bool:

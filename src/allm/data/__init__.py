@@ -3,36 +3,93 @@
 Nothing here does I/O or imports the runtime; an engine, adapters and keys live in Layer B.
 """
 
-from .audio import (
-    Audio,
-    SpeechRequest,
-    SpeechResponse,
-    Transcription,
-    TranscriptionRequest,
-    TranscriptSpan,
-)
-from .classification import Classification
-from .embeddings import EmbeddingRequest, EmbeddingResponse
-from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
-from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
-from .models import ModelRef
-from .moderation import ModerationRequest, ModerationResponse, ModerationResult
-from .request import Request, json_schema
-from .response import FinishReason, Response, Usage
-from .results import (
-    RESERVED_HALT_REASONS,
-    ChatResult,
-    HaltReason,
-    Session,
-    SessionStatus,
-    StepResult,
-    Thread,
-)
-from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names load with their module on first use: a chat call never pays for the audio, image or
+# moderation values it does not touch.
+if TYPE_CHECKING:
+    from .audio import (
+        Audio,
+        SpeechRequest,
+        SpeechResponse,
+        Transcription,
+        TranscriptionRequest,
+        TranscriptSpan,
+    )
+    from .batch import BatchItem, BatchJob
+    from .classification import Classification
+    from .embeddings import EmbeddingRequest, EmbeddingResponse
+    from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
+    from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
+    from .models import ModelRef
+    from .moderation import ModerationRequest, ModerationResponse, ModerationResult
+    from .request import Request, json_schema
+    from .response import FinishReason, Response, Usage
+    from .results import (
+        RESERVED_HALT_REASONS,
+        ChatResult,
+        HaltReason,
+        Session,
+        SessionStatus,
+        StepResult,
+        Thread,
+    )
+    from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
+
+_LAZY = {
+    "AskUser": "tools",
+    "Audio": "audio",
+    "BatchItem": "batch",
+    "BatchJob": "batch",
+    "ChatResult": "results",
+    "Classification": "classification",
+    "EmbeddingRequest": "embeddings",
+    "EmbeddingResponse": "embeddings",
+    "FinishReason": "response",
+    "Halt": "tools",
+    "HaltReason": "results",
+    "Image": "messages",
+    "ImageDetail": "messages",
+    "ImageOperation": "images",
+    "ImagePart": "messages",
+    "ImageRequest": "images",
+    "ImageResponse": "images",
+    "ImageSource": "messages",
+    "ImageUsage": "images",
+    "Message": "messages",
+    "ModelRef": "models",
+    "ModerationRequest": "moderation",
+    "ModerationResponse": "moderation",
+    "ModerationResult": "moderation",
+    "RESERVED_HALT_REASONS": "results",
+    "Request": "request",
+    "Response": "response",
+    "Role": "messages",
+    "Session": "results",
+    "SessionStatus": "results",
+    "SpeechRequest": "audio",
+    "SpeechResponse": "audio",
+    "StepResult": "results",
+    "TextPart": "messages",
+    "Thread": "results",
+    "Tool": "tools",
+    "ToolCall": "tools",
+    "ToolFailure": "tools",
+    "TranscriptSpan": "audio",
+    "Transcription": "audio",
+    "TranscriptionRequest": "audio",
+    "Usage": "response",
+    "json_schema": "request",
+}
 
 __all__ = [
     "AskUser",
     "Audio",
+    "BatchItem",
+    "BatchJob",
     "Halt",
     "ToolFailure",
     "RESERVED_HALT_REASONS",
@@ -73,3 +130,12 @@ __all__ = [
     "Usage",
     "json_schema",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'allm.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"allm.data.{module_name}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

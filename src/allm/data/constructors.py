@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .messages import ContentPart, Message, Role, tool_result_content
+from .messages import ContentPart, Message, Role, TextPart, tool_result_content
 from .request import Request
 from .results import Thread
 
@@ -17,9 +17,12 @@ def system(text: str) -> Message:
     return Message(Role.SYSTEM, text)
 
 
-def user(content: str | Sequence[ContentPart]) -> Message:
-    """A user message: text, or a list of ``TextPart`` / ``ImagePart``."""
-    return Message(Role.USER, content if isinstance(content, str) else tuple(content))
+def user(content: str | Sequence[ContentPart | str]) -> Message:
+    """A user message: text, or a list of parts (a plain string in the list is a ``TextPart``,
+    so ``["document", allm.CachePoint(), "question"]`` keeps three parts)."""
+    if isinstance(content, str):
+        return Message(Role.USER, content)
+    return Message(Role.USER, tuple(TextPart(p) if isinstance(p, str) else p for p in content))
 
 
 def assistant(content: str | Sequence[ContentPart]) -> Message:

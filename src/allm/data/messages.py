@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from ..errors import ValidationError
+from .reasoning import CachePoint
 from .tools import ToolCall
 
 __all__ = [
@@ -188,7 +189,7 @@ class ImagePart:
         return self.image.to_data_uri()
 
 
-ContentPart = TextPart | ImagePart
+ContentPart = TextPart | ImagePart | CachePoint
 Content = str | tuple[ContentPart, ...]
 
 

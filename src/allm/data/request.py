@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .messages import Message
+from .reasoning import PromptCache, Reasoning
 from .tools import Tool, normalize_schema
 
 __all__ = ["Request", "ResponseFormat", "ToolChoice", "json_schema"]
@@ -51,6 +52,10 @@ class Request:
     top_p: float | None = None
     seed: int | None = None
     parallel_tool_calls: bool | None = None
+    # Reasoning and prompt caching, translated per wire (docs/requests.md); a bare effort string
+    # becomes ``Reasoning(effort=...)``.
+    reasoning: Reasoning | str | None = None
+    prompt_cache: PromptCache | str | None = None
     # Provider body parameters by adapter name, for that provider only (docs/requests.md).
     provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -61,5 +66,7 @@ class Request:
             object.__setattr__(self, "stop", (self.stop,))
         elif not isinstance(self.stop, tuple) and isinstance(self.stop, list):
             object.__setattr__(self, "stop", tuple(self.stop))
+        if isinstance(self.reasoning, str):
+            object.__setattr__(self, "reasoning", Reasoning(effort=self.reasoning))  # type: ignore[arg-type]
         if not isinstance(self.tools, tuple):
             object.__setattr__(self, "tools", tuple(self.tools))

@@ -69,12 +69,15 @@ class Tool:
     metadata: dict[str, Any] = field(default_factory=dict)
     compact: bool = False
     strict: bool | None = None
+    cache: bool = False  # a prompt-cache breakpoint after this tool (docs/requests.md)
 
     def __post_init__(self) -> None:
         if not isinstance(self.manual, bool):
             raise TypeError(f"Tool.manual must be a bool, got {self.manual!r}")
         if not isinstance(self.compact, bool):
             raise TypeError(f"Tool.compact must be a bool, got {self.compact!r}")
+        if not isinstance(self.cache, bool):
+            raise TypeError(f"Tool.cache must be a bool, got {self.cache!r}")
         if self.strict is not None and not isinstance(self.strict, bool):
             raise TypeError(f"Tool.strict must be a bool or None, got {self.strict!r}")
         if self.handler is not None and not callable(self.handler):

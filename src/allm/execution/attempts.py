@@ -67,6 +67,7 @@ def _fallback_engine(first: Engine, index: int, model: str) -> Engine:
         model=model,
         tools=first.tools,
         params=first.params,
+        provider_options=first.provider_options,  # scoped by provider: safe on any fallback
         context=first.context,
         retry=first.retry,
         metadata=first.metadata,
@@ -227,6 +228,8 @@ def _generate_route(route: _Route, attempt: _Attempt) -> Generator[Effect, Any, 
 
 
 def _check_fallback_on(opts: Mapping[str, Any]) -> None:
+    if opts.get("fallback_on") is None:
+        return  # nothing to check (the common call)
     from ..engine import fallback_on_problems
 
     problems = fallback_on_problems(opts.get("fallback_on"), "fallback_on")

@@ -15,6 +15,7 @@ from typing import Any
 from .. import telemetry, validate
 from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call
+from ..adapters.options import scoped_options
 from ..catalog import apply_costs, check_capabilities, resolve_model_ref
 from ..config import get_settings
 from ..data.messages import Message
@@ -38,7 +39,7 @@ from ..output import (
 )
 from ..registry import registered_names, resolve_adapter
 from ..retry import policy_from
-from .options import deep_merge, merged_provider_options, provider_names
+from .options import merged_provider_options
 
 __all__ = [
     "ORCHESTRATION_KEYS",
@@ -82,7 +83,7 @@ ORCHESTRATION_KEYS = frozenset(
     }
 )
 # The neutral fields every wire translates or refuses (docs/requests.md).
-NEUTRAL_KEYS = ("stop", "top_p", "seed", "parallel_tool_calls")
+NEUTRAL_KEYS = ("stop", "top_p", "seed", "parallel_tool_calls", "reasoning", "prompt_cache")
 # Call keywords that override the request's own fields (call keyword > request field > engine).
 REQUEST_FIELD_KEYS = frozenset(
     {
@@ -100,6 +101,8 @@ _CONTROL_KEYS = frozenset(
     {"request_id", "api_key", "adapter_opts", "streaming", "fallback_on", "provider_options"}
 )
 OUTPUT_KEYS = frozenset({"output_retries"})
+# Keys that never reach the body as provider parameters, whatever set them.
+_NOT_PARAMS = REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +410,8 @@ def span_metadata(
 def annotate(span: telemetry.Span, request: Any, call: Any, adapter: Any) -> None:
     """Tell tracers (the OpenTelemetry bridge) the final request, its parameters and provider."""
     if span.observed:
-        span.annotate(request=request, params=call.params, provider=getattr(adapter, "name", None))
+        params = {**call.params, **call.provider_options} if call.provider_options else call.params
+        span.annotate(request=request, params=params, provider=getattr(adapter, "name", None))
 
 
 def with_costs(response: Response, model_ref: ModelRef | None) -> Response:
@@ -469,25 +473,31 @@ def _resolve_call(
         if key in OUTPUT_KEYS:
             continue
         params[key] = value
-    for key in REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS:
-        params.pop(key, None)
-    levels = (engine.provider_options, final.provider_options, opts.get("provider_options"))
-    scoped, errors = merged_provider_options(levels, registered_names())
-    if errors:
-        raise ValidationError("invalid_request", errors=errors)
-    final = replace(final, provider_options=scoped)
-    for name in provider_names(adapter):  # this provider's entries only, deep over the params
-        for key, value in scoped.get(name, {}).items():
-            params[key] = deep_merge(params.get(key), value)
-    # Params go into the request body: each must be JSON, found now rather than as a TypeError
-    # halfway through building the body.
+    if params:
+        for key in _NOT_PARAMS.intersection(params):
+            del params[key]
+    by_name = merged_provider_options(
+        (
+            ("Engine.provider_options", engine.provider_options),
+            ("Request.provider_options", final.provider_options),
+            ("provider_options", opts.get("provider_options")),
+        ),
+        registered_names(),
+    )
+    if by_name != final.provider_options:
+        final = replace(final, provider_options=by_name)
+    fragment = scoped_options(adapter, by_name)  # this provider's entries; the rest are ignored
+    # Params and provider options go into the request body: each must be JSON, found now rather
+    # than as a TypeError halfway through building the body.
     json_errors = validate.errors_json(params, ("params",))
+    json_errors += validate.errors_json(by_name, ("provider_options",))
     if json_errors:
         raise ValidationError("invalid_request", errors=json_errors)
     call = Call(
         request_id=request_id,
         engine=engine,
         params=params,
+        provider_options=fragment,
         adapter_opts=adapter_opts,
         api_key=opts.get("api_key") or None,
         retry=policy_from(opts["retry"]) if "retry" in opts else engine.retry_policy(),

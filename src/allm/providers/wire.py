@@ -15,10 +15,27 @@ __all__ = [
     "as_str",
     "decode_json",
     "language_code",
+    "parse_tool_arguments",
     "refuse_unsupported",
 ]
 
 decode_json = loads_wire  # orjson when installed, else the scanner-direct stdlib parser
+
+
+def parse_tool_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
+    """A tool call's streamed argument text parsed, and why it is not a JSON object (or None);
+    empty text is no arguments."""
+    if not raw.strip():
+        return {}, None
+    import json
+
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return {}, f"invalid JSON arguments: {exc}"
+    if not isinstance(value, dict):
+        return {}, "tool arguments are not a JSON object"
+    return value, None
 
 
 def as_dict(value: Any) -> dict[str, Any]:

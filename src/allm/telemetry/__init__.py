@@ -66,6 +66,7 @@ SPAN_NAMES = frozenset(
         "transcribe",
         "classify",
         "mcp",
+        "batch",
     }
 )
 # Spans that stand for one model request (a ``stream`` inside a ``generate`` is the same request).

@@ -76,6 +76,7 @@ _OPERATIONS = {
     "transcribe": "speech_to_text",
     "classify": "classify",  # likewise; its generate span is the model call
     "mcp": "execute_tool",
+    "batch": "batch",  # a provider batch job's control call (submit, get, cancel, results)
 }
 # Model calls and MCP requests are CLIENT spans; the loop, a tool and a classification (around its
 # chat) INTERNAL.

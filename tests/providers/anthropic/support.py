@@ -61,8 +61,10 @@ def _messages(wire: Sequence[Mapping[str, Any]]) -> list[Message]:
     return messages
 
 
-def request_from_body(body: Mapping[str, Any]) -> tuple[allm.Request, dict[str, Any]]:
-    """The allm request (and provider call keywords) whose wire body is ``body``.
+def request_from_body(
+    body: Mapping[str, Any], provider: str = "anthropic"
+) -> tuple[allm.Request, dict[str, Any]]:
+    """The allm request (and call keywords) whose wire body is ``body`` on ``provider``.
 
     A forced ``respond_with_json_*`` tool is the structured-output strategy, so it becomes a
     ``response_format``; a non-string ``system`` and provider tool types go through
@@ -108,7 +110,7 @@ def request_from_body(body: Mapping[str, Any]) -> tuple[allm.Request, dict[str, 
         options=options,
     )
     extra = {k: v for k, v in body.items() if k not in _BODY_FIELDS and k != "stream"}
-    return request, ({"provider_options": {"anthropic": extra}} if extra else {})
+    return request, ({"provider_options": {provider: extra}} if extra else {})
 
 
 def engine_for(case: Case, how: Any = "whole", **adapter_opts: Any) -> allm.Engine:

@@ -11,6 +11,7 @@ from ...adapters.http import HttpResult
 from ...data.request import Request
 from ...data.response import Response, Usage
 from ...errors import AdapterError, EngineError, ValidationError
+from .caching import thinking_fields, thinking_problems
 from .decode import AnthropicStreamDecoder
 from .errors import _snippet, classify
 from .request import AnthropicRequests, _json_format, structured_tool_name
@@ -29,8 +30,8 @@ class Anthropic(AnthropicRequests):
 
     Key from ``ANTHROPIC_API_KEY`` (or ``api_key=``); extra headers such as ``anthropic-beta``
     through the ``headers`` option; provider parameters (``thinking``, ``top_k``,
-    ``stop_sequences``, ``metadata``, ...) as call keywords, engine params or
-    ``request.options``, merged into the body as they are.
+    ``stop_sequences``, ``metadata``, ...) as engine params, ``request.options`` or
+    ``provider_options={"anthropic": {...}}``, merged into the body as they are.
     """
 
     name: ClassVar[str] = "anthropic"
@@ -72,8 +73,13 @@ class Anthropic(AnthropicRequests):
             for name in UNSUPPORTED_NEUTRAL
             if getattr(request, name) is not None
         )
+        problems.extend(thinking_problems(request, call.params))
         if problems:
             raise ValidationError("invalid_request", errors=problems)
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``thinking`` (and the ``max_tokens`` / ``output_config`` it set)."""
+        return thinking_fields(request, call.params)
 
     def requires_structured_finalize(self, request: Request) -> bool:
         """Structured output forces a synthetic tool, which would shut out the user's tools: with

@@ -11,9 +11,13 @@ from typing import Any
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, text_of
 from ...adapters.http import HttpRequest
+from ...adapters.options import deep_merge
 from ...data.messages import Image, ImagePart, Message, Role, TextPart
+from ...data.reasoning import CachePoint
 from ...data.request import Request
 from ...output import anthropic_output_config
+from ..reasoning import REASONING_ALIASES, cache_retention, has_cache_points
+from .caching import apply_auto_cache, cache_control, marked_blocks, system_field, thinking_fields
 from .settings import (
     API_VERSION,
     DEFAULT_MAX_TOKENS,
@@ -96,19 +100,34 @@ class AnthropicRequests(HttpAdapter):
     def build_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The Messages API body for ``request`` (no key involved: safe to log)."""
         extras: dict[str, Any] = {**call.params, **request.options}
+        for alias in REASONING_ALIASES:  # the neutral reasoning, never sent verbatim
+            extras.pop(alias, None)
+        fragment = thinking_fields(request, call.params)
+        if "thinking" in fragment:
+            extras["thinking"] = fragment["thinking"]
+        if "output_config" in fragment:
+            extras["output_config"] = {
+                **extras.get("output_config", {}),
+                **fragment["output_config"],
+            }
         thinking = extras.get("thinking")
-        max_tokens = request.max_tokens
+        if "thinking" in call.provider_options:  # merged into the body last: it is what is sent
+            thinking = deep_merge(thinking, call.provider_options["thinking"], none_removes=True)
+        max_tokens = fragment.get("max_tokens", request.max_tokens)
         if max_tokens is None:
             max_tokens = DEFAULT_MAX_TOKENS
             budget = thinking.get("budget_tokens") if isinstance(thinking, Mapping) else None
             if _thinking_enabled(thinking) and isinstance(budget, int) and budget >= max_tokens:
                 max_tokens = budget + DEFAULT_MAX_TOKENS  # the budget must stay below max_tokens
         body: dict[str, Any] = {"model": request.model, "max_tokens": max_tokens}
-        system = [text_of(m.content) for m in request.messages if m.role == Role.SYSTEM]
-        if system:
-            body["system"] = "\n\n".join(system)
+        system = system_field(request.messages, cache_retention(request))
+        if system is not None:
+            body["system"] = system
         body["messages"] = self.wire_messages(request.messages)
         tools = [self.wire_tool(tool.name, tool.description, tool.schema) for tool in request.tools]
+        for tool, spec in zip(request.tools, tools, strict=True):
+            if tool.cache:
+                spec["cache_control"] = cache_control("short")
         extra_tools = extras.pop("tools", None)  # provider tools (web search, ...) join ours
         if isinstance(extra_tools, list | tuple):
             tools.extend(extra_tools)
@@ -141,6 +160,7 @@ class AnthropicRequests(HttpAdapter):
         output_config = anthropic_output_config(request.response_format)
         if output_config is not None:
             body["output_config"] = {**body.get("output_config", {}), **output_config}
+        apply_auto_cache(body, request)
         if stream:
             body["stream"] = True
         else:
@@ -203,15 +223,17 @@ class AnthropicRequests(HttpAdapter):
         """A string, or text and image blocks when there is an image."""
         if isinstance(content, str):
             return content
-        if not any(isinstance(part, ImagePart) for part in content):
+        if not any(isinstance(part, ImagePart | CachePoint) for part in content):
             return text_of(content)
-        blocks: list[dict[str, Any]] = []
-        for part in content:
-            if isinstance(part, TextPart):
-                blocks.append({"type": "text", "text": part.text})
-            elif isinstance(part, ImagePart):
-                blocks.append(self.image_block(part.image))
-        return blocks
+        return marked_blocks(content, self.content_block)
+
+    def content_block(self, part: Any) -> dict[str, Any] | None:
+        """A text or image part as a block (None for anything else)."""
+        if isinstance(part, TextPart):
+            return {"type": "text", "text": part.text}
+        if isinstance(part, ImagePart):
+            return self.image_block(part.image)
+        return None
 
     @staticmethod
     def image_block(image: Image) -> dict[str, Any]:
@@ -251,4 +273,6 @@ class AnthropicRequests(HttpAdapter):
             blocks.append(
                 {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
             )
+        if blocks and has_cache_points(message):
+            blocks[-1]["cache_control"] = cache_control("short")
         return {"role": "assistant", "content": blocks} if blocks else None

@@ -3,16 +3,16 @@ stream decoder and the whole-body parser)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..._json import dumps
+from ..._text import TextBuffer
 from ...data.messages import Message, Role
 from ...data.response import FinishReason
 from ...data.tools import ToolCall
 from ...events import MessageCompleted
-from ..wire import as_int
+from ..wire import as_int, parse_tool_arguments
 from .settings import REDACTED_THINKING_ID, THINKING_ID
 
 _STOP_REASONS: dict[str, FinishReason] = {
@@ -95,19 +95,6 @@ def finish_reason_for(
     return reason
 
 
-def _parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
-    """Parsed tool input and, when it is not a JSON object, why."""
-    if not raw.strip():
-        return {}, None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        return {}, f"invalid JSON arguments: {exc}"
-    if not isinstance(value, dict):
-        return {}, "tool arguments are not a JSON object"
-    return value, None
-
-
 # -- the turn being assembled (shared by the stream decoder and the whole-body parser) -----------
 
 
@@ -135,7 +122,7 @@ class _Turn:
         self.provider_request_id = provider_request_id
         self.response_id: str | None = None
         self.model: str | None = None
-        self.text_parts: list[str] = []
+        self.text_parts = TextBuffer()  # memory follows the text, not the number of deltas
         self.tool_calls: list[ToolCall] = []
         self.structured_text: str | None = None
         self.reasoning_blocks: list[dict[str, Any]] = []
@@ -162,7 +149,7 @@ class _Turn:
             arguments = dict(given) if isinstance(given, Mapping) else {}
             problem = None
         else:
-            arguments, problem = _parse_arguments(raw)
+            arguments, problem = parse_tool_arguments(raw)
         if self.structured is not None and name == self.structured:
             if problem is None:
                 self.structured_text = dumps(arguments)
@@ -186,7 +173,7 @@ class _Turn:
         object), else the two objects merged."""
         if raw is not None or known.raw_arguments is not None:
             text = (known.raw_arguments or "") + (raw or "")
-            joined, problem = _parse_arguments(text)
+            joined, problem = parse_tool_arguments(text)
             if problem is None and (joined or not (known.arguments or arguments)):
                 return ToolCall(known.id, known.name, joined, text, {})
         merged = {**known.arguments, **arguments}
@@ -207,11 +194,11 @@ class _Turn:
     def text(self) -> str:
         if self.structured_text is not None:
             return self.structured_text
-        return "".join(self.text_parts)
+        return self.text_parts.text()
 
     @property
     def has_text(self) -> bool:
-        return self.structured_text is not None or any(self.text_parts)
+        return self.structured_text is not None or bool(self.text_parts.text())
 
     def finish_reason(self) -> FinishReason | None:
         return finish_reason_for(

@@ -42,6 +42,9 @@ class Fake:
 
     def __init__(self) -> None:
         self._cursors = CursorBook("script_cursor")
+        # The last ``scripts`` list found to be a list of lists, and its length: a batch of
+        # 100,000 calls on one list checks it once, not once per call.
+        self._checked: tuple[Any, int] | None = None
 
     def __repr__(self) -> str:
         return "Fake()"
@@ -65,13 +68,17 @@ class Fake:
             return list(value) if _is_list_of_lists(value) else [value]
         if opts.get("scripts") is not None:
             scripts = opts["scripts"]
+            checked = self._checked
+            if checked is not None and checked[0] is scripts and checked[1] == len(scripts):
+                return scripts  # type: ignore[no-any-return]
             if not isinstance(scripts, Sequence) or not all(
                 isinstance(s, Sequence) for s in scripts
             ):
                 raise ConfigurationError(
                     "invalid_script", problems=["scripts must be a list of lists"]
                 )
-            return list(scripts)
+            self._checked = (scripts, len(scripts))
+            return scripts  # type: ignore[return-value]
         if opts.get("script") is not None:
             return [opts["script"]]
         return None

@@ -16,14 +16,17 @@ from ...adapters.base import (
 from ...adapters.http import HttpRequest, HttpResult
 from ...adapters.urls import path_segment
 from ...data.messages import ImagePart
+from ...data.reasoning import Reasoning
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError, EngineError
+from ..reasoning import refuse
 from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
 from .request import _contents, _has_parameters, _tool_config, generation_config, sanitize_schema
 from .settings import DEFAULT_BASE_URL, MODEL_PREFIXES
+from .thinking import thinking_problems, thinking_sent
 
 # -- the adapter ----------------------------------------------------------------------------------
 
@@ -33,8 +36,9 @@ class Gemini(HttpAdapter):
 
     Key from ``GEMINI_API_KEY`` (then ``GOOGLE_API_KEY``) or ``api_key=``, sent in the
     ``x-goog-api-key`` header (never in the URL). Provider parameters (``top_p``, ``top_k``,
-    ``stop``, ``thinking_config``, ``safety_settings``, ...) as call keywords, engine params or
-    ``request.options``; see ``generation_config`` for the renaming.
+    ``stop``, ``thinking_config``, ``safety_settings``, ...) as engine params or
+    ``request.options``; see ``generation_config`` for the renaming. ``provider_options=
+    {"gemini": {...}}`` is merged into the body as written (``generationConfig``, ...).
     """
 
     name: ClassVar[str] = "gemini"
@@ -51,6 +55,7 @@ class Gemini(HttpAdapter):
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
+        refuse(thinking_problems(request))
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):
@@ -77,6 +82,12 @@ class Gemini(HttpAdapter):
             model = f"models/{model}"
         path = f"{self.base(call)}/{model}"
         return f"{path}:streamGenerateContent?alt=sse" if stream else f"{path}:generateContent"
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``generationConfig.thinkingConfig`` as sent, when a reasoning control set it."""
+        if not isinstance(request.reasoning, Reasoning) and "reasoning_effort" not in call.params:
+            return {}
+        return thinking_sent(generation_config(request, call)[0])
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
         """The POST with the JSON body; the key is resolved after the body was built."""
@@ -156,5 +167,9 @@ class Gemini(HttpAdapter):
         if not isinstance(error, Mapping):
             return self._unreadable(result, call, "an unreadable body")
         return _error_from(
-            error, http_status=result.status, headers=result.headers, request_id=call.request_id
+            error,
+            http_status=result.status,
+            headers=result.headers,
+            request_id=call.request_id,
+            provider=self.name,
         )

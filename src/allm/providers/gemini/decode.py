@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..._json import dumps, loads_wire
 from ..._text import TextBuffer
@@ -231,79 +231,87 @@ class GeminiStreamDecoder(StreamDecoder):
     def payload(self, payload: Any) -> list[Event]:
         """Events for one parsed ``GenerateContentResponse`` (or an in-band error)."""
         self._payloads += 1
-        payload = _unwrap(payload)
-        if not isinstance(payload, dict):
-            return self._fail(
-                AdapterError(
-                    "malformed_response",
-                    f"Gemini sent a JSON {type(payload).__name__} instead of an object",
-                    provider=self.provider,
-                    request_id=self._error_request_id(),
+        if type(payload) is not dict:  # parsed JSON: an object is always a dict
+            payload = _unwrap(payload)
+            if not _is_map(payload):
+                return self._fail(
+                    AdapterError(
+                        "malformed_response",
+                        f"Gemini sent a JSON {type(payload).__name__} instead of an object",
+                        provider=self.provider,
+                        request_id=self._error_request_id(),
+                    )
                 )
-            )
-        error = payload.get("error")
-        if type(error) is dict or isinstance(error, Mapping):
+        get = payload.get
+        error = get("error")
+        if error is not None and _is_map(error):
             return self._fail(
                 _error_from(
-                    error, http_status=None, headers={}, request_id=self._error_request_id()
+                    error,
+                    http_status=None,
+                    headers={},
+                    request_id=self._error_request_id(),
+                    provider=self.provider,
                 )
             )
         out: list[Event] = []
-        response_id = payload.get("responseId")
+        response_id = get("responseId")
         if isinstance(response_id, str):
             self.response_id = response_id
-        model = payload.get("modelVersion")
+        model = get("modelVersion")
         if isinstance(model, str):
             self.model = model
         finish: str | None = None
-        candidate = _first_candidate(payload.get("candidates"))
+        candidate = _first_candidate(get("candidates"))
         if candidate is not None:
             content = candidate.get("content")
-            parts = (
-                content.get("parts")
-                if (type(content) is dict or isinstance(content, Mapping))
-                else None
-            )
+            parts = content.get("parts") if _is_map(content) else None
             if isinstance(parts, list):
+                part_of = self._part
                 for part in parts:
-                    if type(part) is dict or isinstance(part, Mapping):
-                        self._part(part, out)
+                    if _is_map(part):
+                        part_of(part, out)
             ratings = candidate.get("safetyRatings")
             if ratings:
                 self._safety_ratings = ratings
-            if isinstance(candidate.get("finishMessage"), str):
-                self._finish_message = candidate["finishMessage"]
+            message = candidate.get("finishMessage")
+            if isinstance(message, str):
+                self._finish_message = message
             raw_finish = candidate.get("finishReason")
             if isinstance(raw_finish, str) and raw_finish:
                 finish = raw_finish
-        usage = payload.get("usageMetadata")
-        if (type(usage) is dict or isinstance(usage, Mapping)) and usage != self._usage:
+        usage = get("usageMetadata")
+        if usage is not None and _is_map(usage) and usage != self._usage:
             self._usage = usage
             out.append(RawChunk(("usage", usage_fields(usage))))
         if finish is not None:
             self._complete(finish, out)
             return out
-        feedback = payload.get("promptFeedback")
-        block = (
-            feedback.get("blockReason")
-            if (type(feedback) is dict or isinstance(feedback, Mapping))
-            else None
-        )
-        if isinstance(block, str) and block:
-            assert type(feedback) is dict or isinstance(feedback, Mapping)
-            self._blocked(block, feedback, out)
+        feedback = get("promptFeedback")
+        if feedback is not None and _is_map(feedback):
+            block = feedback.get("blockReason")
+            if isinstance(block, str) and block:
+                self._blocked(block, feedback, out)
         return out
 
     def _part(self, part: Mapping[str, Any], out: list[Event]) -> None:
-        signature = part.get("thoughtSignature")
+        get = part.get
+        text = get("text")
+        if type(text) is str and len(part) == 1:  # the common chunk: text and nothing else
+            if self._thinking:
+                self._close_thoughts(None, out, TEXT_SIGNATURE_ID)
+            if text:
+                self._text.append(text)
+                out.append(TextDelta(text))
+            return
+        signature = get("thoughtSignature")
         signature = signature if isinstance(signature, str) and signature else None
-        function = part.get("functionCall")
-        if type(function) is dict or isinstance(function, Mapping):
+        function = get("functionCall")
+        if function is not None and _is_map(function):
             self._close_thoughts(None, out)
             self._function_call(function, signature, out)
             return
-        text = part.get("text")
-        if part.get("thought") is True:
+        if get("thought") is True:
             self._thinking = True
             if isinstance(text, str) and text:
                 self._thoughts.append(text)
@@ -434,13 +442,18 @@ class GeminiStreamDecoder(StreamDecoder):
         return out
 
 
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """A JSON object: a dict, tested without the ABC check first (parsed JSON is a dict)."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _first_candidate(candidates: Any) -> Mapping[str, Any] | None:
     if not isinstance(candidates, list) or not candidates:
         return None
-    for candidate in candidates:
-        if (type(candidate) is dict or isinstance(candidate, Mapping)) and candidate.get(
-            "index", 0
-        ) == 0:
-            return candidate
     first = candidates[0]
-    return first if (type(first) is dict or isinstance(first, Mapping)) else None
+    if len(candidates) == 1 or (type(first) is dict and first.get("index", 0) == 0):
+        return first if _is_map(first) else None
+    for candidate in candidates:
+        if _is_map(candidate) and candidate.get("index", 0) == 0:
+            return candidate
+    return first if _is_map(first) else None

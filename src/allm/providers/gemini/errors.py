@@ -107,6 +107,7 @@ def _error_from(
     http_status: int | None,
     headers: Mapping[str, str],
     request_id: str,
+    provider: str = "gemini",
 ) -> AdapterError:
     """An ``AdapterError`` from a Google error object ``{code, message, status, details}``."""
     code = as_int(error.get("code"))
@@ -131,7 +132,7 @@ def _error_from(
     return AdapterError(
         reason,
         message,
-        provider="gemini",
+        provider=provider,
         status=http_status,
         retry_after_ms=retry_after,
         request_id=request_id,

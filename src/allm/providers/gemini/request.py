@@ -26,6 +26,7 @@ from .settings import (
     _camel,
     _camel_keys,
 )
+from .thinking import thinking_config
 
 # JSON Schema keys the Gemini ``Schema`` object rejects.
 _SCHEMA_DROP = frozenset(
@@ -106,7 +107,7 @@ def _has_parameters(schema: Mapping[str, Any]) -> bool:
 def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dict[str, Any]]:
     """``generationConfig`` and the extra top-level body fields, from the request and options.
 
-    Engine params and call keywords (``call.params``) come first, ``request.options`` over them,
+    Engine params (``call.params``) come first, ``request.options`` over them,
     then the request's own ``max_tokens`` / ``temperature`` / ``response_format``. snake_case
     names are camel-cased (``top_p`` -> ``topP``); ``stop`` -> ``stopSequences``, ``max_tokens`` ->
     ``maxOutputTokens``, ``thinking_config`` -> ``thinkingConfig`` (its keys too),
@@ -119,6 +120,9 @@ def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dic
     for source in (call.params, request.options):
         for key, value in source.items():
             _apply_option(str(key), value, config, top)
+    thinking = thinking_config(request)
+    if thinking:  # the neutral field over the raw options
+        config["thinkingConfig"] = {**config.get("thinkingConfig", {}), **thinking}
     if request.max_tokens is not None:
         config["maxOutputTokens"] = request.max_tokens
     if request.temperature is not None:

@@ -10,7 +10,8 @@ from ...adapters.base import HttpAdapter, StreamDecoder, raise_image_errors
 from ...adapters.http import HttpRequest, HttpResult
 from ...data.request import Request
 from ...data.response import Response
-from ...errors import AdapterError, ConfigurationError
+from ...errors import AdapterError, ConfigurationError, FieldError
+from ..reasoning import refuse
 from ..wire import refuse_unsupported
 from .chat_decode import ChatStreamDecoder, parse_chat_body
 from .chat_request import (
@@ -30,12 +31,15 @@ from .settings import (
     _RESPONSES_MODELS,
     _VERBOSITY_MODELS,
     CHAT_COMPLETIONS,
+    MAX_STOP_SEQUENCES,
+    MIN_OUTPUT_TOKENS,
     RESPONSES,
     RESPONSES_UNSUPPORTED,
     OpenAIAccount,
     _log,
     reasoning_params,
 )
+from .thinking import cache_fields, chat_reasoning_field, reasoning_problems, responses_reasoning
 
 # -- the adapters ---------------------------------------------------------------------------------
 
@@ -46,9 +50,13 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
     lenient: ClassVar[bool] = False
     output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     validate_reasoning: ClassVar[bool] = True
+    # OpenRouter spells the effort ``reasoning: {effort}``.
+    nested_reasoning: ClassVar[bool] = False
     default_endpoint: ClassVar[str | None] = None
     # Local servers (llama.cpp, vLLM, LM Studio) refuse ``content: null`` beside tool calls.
     empty_tool_turn_content: ClassVar[bool] = False
+    # OpenAI's own bounds (``limit_problems``); compatible servers set their own.
+    openai_limits: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -93,9 +101,30 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
     def check(self, request: Request, call: Call) -> None:
         """Images, the endpoint and the reasoning controls, before any key or I/O."""
         raise_image_errors(request)
-        if self.endpoint_for(request, call) == RESPONSES:
+        responses = self.endpoint_for(request, call) == RESPONSES
+        if responses:
             refuse_unsupported(request, RESPONSES_UNSUPPORTED)
         reasoning_params(call, validate=self.validate_reasoning)
+        refuse([*reasoning_problems(request, responses), *self.limit_problems(request, responses)])
+
+    def limit_problems(self, request: Request, responses: bool) -> list[FieldError]:
+        """The bounds OpenAI's schema states: at most four ``stop`` sequences on Chat
+        Completions, a ``max_output_tokens`` of at least 16 on Responses."""
+        if not self.openai_limits:
+            return []
+        if responses:
+            low = request.max_tokens is not None and request.max_tokens < MIN_OUTPUT_TOKENS
+            return [(("max_tokens",), "out_of_range")] if low else []
+        many = len(request.stop) > MAX_STOP_SEQUENCES
+        return [(("stop",), "too_many_stop_sequences")] if many else []
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``reasoning_effort`` (Chat Completions) or ``reasoning`` (Responses) as sent."""
+        if self.endpoint_for(request, call) == RESPONSES:
+            return responses_reasoning(request, call, validate=self.validate_reasoning)
+        found = self.chat_reasoning(str(request.model or ""), call)
+        found.pop("verbosity", None)
+        return {**found, **chat_reasoning_field(request, nested=self.nested_reasoning)}
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project) headers."""
@@ -114,8 +143,13 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
             )
         else:
             body = self.chat_body(request, call, stream=stream)
-        url = self.base(call) + _PATHS[endpoint]
-        return self.json_request(call, url, body, self.auth_headers(call))
+        return self.json_request(
+            call, self.endpoint_url(request, call, endpoint), body, self.auth_headers(call)
+        )
+
+    def endpoint_url(self, request: Request, call: Call, endpoint: str) -> str:
+        """Where the chosen endpoint's request goes: the base URL and the endpoint's path."""
+        return self.base(call) + _PATHS[endpoint]
 
     def chat_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The Chat Completions body (design §20.2)."""
@@ -138,6 +172,8 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         if request.max_tokens is not None:
             body[self.max_tokens_field(model)] = request.max_tokens
         body.update(self.chat_reasoning(model, call))
+        body.update(chat_reasoning_field(request, nested=self.nested_reasoning))
+        body.update(cache_fields(request))
         if stream:
             body["stream"] = True
             if "stream_options" not in request.options and "stream_options" not in call.params:
@@ -239,6 +275,7 @@ class OpenAICompatible(_OpenAIWire):
     lenient: ClassVar[bool] = True
     validate_reasoning: ClassVar[bool] = False
     default_endpoint: ClassVar[str | None] = CHAT_COMPLETIONS
+    openai_limits: ClassVar[bool] = False
 
     def check(self, request: Request, call: Call) -> None:
         """A ``base_url`` is required; then the shared checks."""

@@ -76,10 +76,11 @@ class ChatStreamDecoder(OpenAIDecoder):
             return self.failed(self.malformed(f"a stream event is not JSON: {snippet(data)}"))
         if not isinstance(chunk, dict):
             return self.failed(self.malformed(f"a stream event is not an object: {snippet(data)}"))
+        # Azure's first chunk (``prompt_filter_results``, no choices) has an empty id and model.
         if self.response_id is None:
-            self.response_id = as_str(chunk.get("id"))
+            self.response_id = as_str(chunk.get("id")) or None
         if self.model is None:
-            self.model = as_str(chunk.get("model"))
+            self.model = as_str(chunk.get("model")) or None
         if chunk.get("error") is not None:
             # Gateways (OpenRouter) send the error beside a ``choices`` list that ends the turn.
             return self.in_band(chunk["error"])

@@ -112,7 +112,7 @@ def finish_reason_for(raw: str | None, *, tool_calls: bool, refusal: bool) -> Fi
         if refusal:
             return FinishReason.CONTENT_FILTER
         return FinishReason.TOOL_CALLS if tool_calls else FinishReason.STOP
-    if raw == "length":
+    if raw in ("length", "model_length"):  # model_length: Mistral's context limit
         return FinishReason.LENGTH
     if raw in ("tool_calls", "function_call"):
         return FinishReason.TOOL_CALLS

@@ -22,6 +22,7 @@ from .request import (
     wire_arguments,
 )
 from .settings import _OWN_PARAMS, reasoning_params
+from .thinking import cache_fields, responses_reasoning
 
 _REASONING_MODELS = re.compile(r"^(gpt-5|o[1-9])")
 _ENCRYPTED = "reasoning.encrypted_content"
@@ -176,13 +177,8 @@ def build_body(
         body["max_output_tokens"] = request.max_tokens
     if request.temperature is not None:
         body["temperature"] = request.temperature
-    reasoning: dict[str, Any] = {}
-    if "reasoning_effort" in controls:
-        reasoning["effort"] = controls["reasoning_effort"]
-    if "reasoning_summary" in controls:
-        reasoning["summary"] = controls["reasoning_summary"]
-    if reasoning:
-        body["reasoning"] = reasoning
+    body.update(responses_reasoning(request, call, validate=validate))
+    body.update(cache_fields(request))
     if (
         request.options.get("store") is False
         and "include" not in request.options

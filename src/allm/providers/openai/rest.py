@@ -82,11 +82,15 @@ class OpenAIRest(OpenAIAccount):
                 result.reason, result.message, provider=self.name, request_id=call.request_id
             )
         if result.status >= 400:
-            raise classify_http_error(self.name, result, call)
+            raise self.classify_error(result, call)
         document = json_or_none(result.body)
         if not isinstance(document, dict):
             raise self.malformed(call, result, "the answer is not a JSON object")
         return document, result
+
+    def classify_error(self, result: HttpResult, call: Call) -> AdapterError:
+        """An error status and body as an ``AdapterError`` (the chat wire's mapping)."""
+        return classify_http_error(self.name, result, call)
 
     def malformed(self, call: Call, result: HttpResult, message: str) -> AdapterError:
         """A ``malformed_response`` error for this answer."""

@@ -6,7 +6,7 @@ from collections.abc import Generator
 from typing import Any, ClassVar
 
 from ...adapters import Call
-from ...adapters.http import HttpRequest
+from ...adapters.http import HttpRequest, HttpResult
 from ...data.embeddings import EmbeddingRequest, EmbeddingResponse
 from ...effects import Effect
 from ..openai.rest import OpenAIRest
@@ -33,18 +33,28 @@ class OpenAIEmbeddings(OpenAIRest):
         self, request: EmbeddingRequest, call: Call
     ) -> Generator[Effect, Any, EmbeddingResponse]:
         """Check now, resolve the key; return the plan of one exchange."""
+        return self._plan(request, call, self.build_request(request, call))
+
+    def build_request(self, request: EmbeddingRequest, call: Call) -> HttpRequest:
+        """The checks, then the ``POST /embeddings`` (the key resolved here); what ``embed``
+        sends and what a batch line carries."""
         self.check(request, call)
         body = embedding_body(request, self.setting(call, "encoding_format", ENCODING_FORMAT))
-        http_request = self.json_request(call, PATH, body, self.auth_headers(call))
-        return self._plan(request, call, http_request)
+        return self.json_request(call, PATH, body, self.auth_headers(call))
+
+    def parse_document(
+        self, document: dict[str, Any], result: HttpResult, request: EmbeddingRequest, call: Call
+    ) -> EmbeddingResponse:
+        """One answer's JSON object as an ``EmbeddingResponse`` (``embed`` and batch results)."""
+        return parse_embeddings(
+            document, result, request, lambda message: self.malformed(call, result, message)
+        )
 
     def _plan(
         self, request: EmbeddingRequest, call: Call, http_request: HttpRequest
     ) -> Generator[Effect, Any, EmbeddingResponse]:
         document, result = yield from self.exchange(call, http_request)
-        return parse_embeddings(
-            document, result, request, lambda message: self.malformed(call, result, message)
-        )
+        return self.parse_document(document, result, request, call)
 
 
 class OpenAICompatibleEmbeddings(OpenAIEmbeddings):

@@ -17,6 +17,8 @@ class CompatiblePreset(OpenAICompatible):
     it is set."""
 
     preset: ClassVar[str] = ""
+    # provider_options={"openai_compatible": {...}} reaches every preset, under its own entry
+    option_scopes: ClassVar[tuple[str, ...]] = ("openai_compatible",)
 
     def __init_subclass__(cls, *, preset: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -40,7 +42,9 @@ class Groq(CompatiblePreset, preset="groq"):
 
 class OpenRouter(CompatiblePreset, preset="openrouter"):
     """OpenRouter (``OPENROUTER_API_KEY``); ``delta.reasoning`` is reasoning, an error beside
-    ``choices`` ends the stream as that error."""
+    ``choices`` ends the stream as that error; ``reasoning=`` is sent as ``reasoning: {effort}``."""
+
+    nested_reasoning: ClassVar[bool] = True
 
 
 class DeepSeek(CompatiblePreset, preset="deepseek"):

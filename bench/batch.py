@@ -1,0 +1,212 @@
+"""Memory of a 100,000-request batch: peak RSS growth while building and sending the upload,
+and while reading the results, through the Fake and through a loopback server playing OpenAI's
+batch API (in its own process, so only the client is measured).
+
+    python bench/batch.py [requests] [fake|openai]
+
+RSS is sampled every 5 ms from /proc/self/statm; a phase's figure is its peak over the RSS
+when it started. The requests themselves are built before any phase starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import allm
+import allm.batch as batch
+from allm.providers.fake import text
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
+def peak_growth(work: Callable[[], Any]) -> tuple[Any, float]:
+    """``work()``'s value and the peak RSS growth while it ran, in MB."""
+    start = rss()
+    peak = start
+    running = True
+
+    def sample() -> None:
+        nonlocal peak
+        while running:
+            peak = max(peak, rss())
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        value = work()
+    finally:
+        running = False
+        sampler.join()
+    return value, (max(peak, rss()) - start) / 1e6
+
+
+def count(items: Any) -> tuple[int, int]:
+    ok = errors = 0
+    for item in items:
+        if item.error is None:
+            ok += 1
+        else:
+            errors += 1
+    return ok, errors
+
+
+def serve(n: int) -> None:
+    """The child: OpenAI's batch API on a loopback port, answering ``n`` results."""
+    from allm.testing.loopback import LoopbackServer
+
+    line = {
+        "id": "batch_req",
+        "custom_id": "",
+        "response": {
+            "status_code": 200,
+            "request_id": "req",
+            "body": {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "model": "gpt-4o-mini",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "ok"},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10},
+            },
+        },
+        "error": None,
+    }
+    parts = [(start, min(start + 50_000, n)) for start in range(0, n, 50_000)]
+    with LoopbackServer() as server:
+        for k, (start, stop) in enumerate(parts):
+            lines = []
+            for index in range(start, stop):
+                line["custom_id"] = f"request-{index}"
+                lines.append(json.dumps(line).encode())
+            output = b"\n".join(lines) + b"\n"
+            del lines
+            batch_object = {
+                "id": f"batch_{k}",
+                "object": "batch",
+                "endpoint": "/v1/chat/completions",
+                "input_file_id": f"file-in-{k}",
+                "completion_window": "24h",
+                "created_at": 1,
+                "request_counts": {"total": stop - start, "completed": stop - start, "failed": 0},
+            }
+            file = json.dumps({"id": f"file-in-{k}", "object": "file"}).encode()
+            server.add("POST", "/v1/files", body=file)
+            created = {**batch_object, "status": "validating"}
+            server.add("POST", "/v1/batches", body=json.dumps(created).encode())
+            done = {**batch_object, "status": "completed", "output_file_id": f"file-out-{k}"}
+            server.add("GET", f"/v1/batches/batch_{k}", body=json.dumps(done).encode())
+            step = 64 * 1024
+            server.add(
+                "GET",
+                f"/v1/files/file-out-{k}/content",
+                body=output,
+                chunks=list(range(step, len(output), step)),
+            )
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+def main(n: int, which: str) -> None:
+    requests = [
+        allm.request([allm.user(f"Question {i}: say ok.")], max_tokens=16) for i in range(n)
+    ]
+    figures: dict[str, float] = {}
+    if which == "openai":
+        openai(n, requests, figures)
+        return
+    engine = allm.Engine(
+        adapter="fake", model="fake-model", adapter_opts={"scripts": [[text("ok")]] * n}
+    )
+    job, figures["fake submit"] = peak_growth(lambda: batch.submit(engine, requests))
+    job = batch.wait(engine, job, poll_interval=0)
+    (ok, errors), figures["fake results"] = peak_growth(lambda: count(batch.results(engine, job)))
+    assert (ok, errors) == (n, 0)
+    report(n, figures)
+
+
+def openai(n: int, requests: list[allm.Request], figures: dict[str, float]) -> None:
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(n)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        engine = allm.Engine(
+            adapter="openai", model="gpt-4o-mini", adapter_opts={"base_url": url + "/v1"}
+        )
+        started = time.perf_counter()
+        job, figures["openai submit"] = peak_growth(
+            lambda: batch.submit(engine, requests, api_key="sk-bench")
+        )
+        submit_s = time.perf_counter() - started
+        # The results are read by a fresh process (the job resumed from its JSON), so the
+        # submit's freed memory cannot hide the reader's growth.
+        reader = subprocess.run(
+            [sys.executable, __file__, "--read", url, allm.to_json(job), str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        growth, results_s = (float(x) for x in reader.stdout.split())
+        figures["openai results"] = growth
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    report(n, figures)
+    print(f"  openai submit {submit_s:.1f} s, results {results_s:.1f} s")
+
+
+def read(url: str, saved: str, n: int) -> None:
+    """The reader process: resume the job, wait, count the results; prints MB and seconds."""
+    engine = allm.Engine(
+        adapter="openai", model="gpt-4o-mini", adapter_opts={"base_url": url + "/v1"}
+    )
+    job = batch.wait(engine, allm.from_json(saved), poll_interval=0, api_key="sk-bench")
+    started = time.perf_counter()
+    (ok, errors), growth = peak_growth(
+        lambda: count(batch.results(engine, job, api_key="sk-bench"))
+    )
+    assert (ok, errors) == (n, 0)
+    print(growth, time.perf_counter() - started)
+
+
+def report(n: int, figures: dict[str, float]) -> None:
+    print(f"{n} requests; peak RSS growth per phase (MB):")
+    for name, value in figures.items():
+        print(f"  {name:16} {value:8.1f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]))
+    elif len(sys.argv) > 4 and sys.argv[1] == "--read":
+        read(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+        for which in ("fake", "openai"):  # each in a fresh process, from the same baseline
+            if len(sys.argv) > 2:
+                main(size, sys.argv[2])
+                break
+            subprocess.run([sys.executable, __file__, str(size), which], check=True)
