@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import allm
+import allm.batch
+import allm.sessions
 from allm.providers.fake import text
 
 
@@ -28,8 +30,22 @@ def main() -> None:
         max_tokens=64,
         stop=["END"],
         seed=7,
+        reasoning="low",
         include_raw_chunks=True,
         provider_options={"openai": {"service_tier": "flex"}},
     )
     result: allm.ChatResult = allm.chat(engine, [allm.user("Hi")], tools=tools, max_turns=3)
-    print(response.text, result.final_response)
+    session, started = allm.sessions.start(engine, [allm.user("Hi")], max_turns=2)
+    job = allm.batch.submit(engine, [allm.request([allm.user("Hi")])], display_name="mine")
+    print(response.text, result.final_response, session.id, started.final_response, job.id)
+
+
+async def later(engine: allm.Engine) -> None:
+    response = await allm.agenerate(
+        engine,
+        [allm.user("Hi")],
+        reasoning=allm.Reasoning(effort="high", summary="auto"),
+        prompt_cache="auto",
+    )
+    step = await allm.astep(engine, [allm.user("Hi")], mode="manual", retry=False)
+    print(response.text, step.response)
