@@ -111,6 +111,7 @@ if TYPE_CHECKING:
         image_request,
         image_variation,
     )
+    from .execution.options import CallOptions, ChatOptions
     from .execution.streams import AsyncEventStream, EventStream
     from .limits import Limits
     from .moderation import amoderate, moderate
@@ -231,6 +232,8 @@ _LAZY: dict[str, str] = {
     "generate": _API,
     "stream_generate": _API,
     "unwrap": _API,
+    "CallOptions": "allm.execution.options",
+    "ChatOptions": "allm.execution.options",
     "aedit_image": _IMAGES,
     "agenerate_image": _IMAGES,
     "aimage_variation": _IMAGES,
@@ -292,6 +295,8 @@ __all__ = [
     "BatchItem",
     "BatchJob",
     "CachePoint",
+    "CallOptions",
+    "ChatOptions",
     "ChatResult",
     "Citation",
     "Classification",

@@ -56,6 +56,8 @@ class Request:
     # becomes ``Reasoning(effort=...)``.
     reasoning: Reasoning | str | None = None
     prompt_cache: PromptCache | str | None = None
+    # Provider body parameters by adapter name, for that provider only (docs/requests.md).
+    provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.messages, tuple):

@@ -37,8 +37,8 @@ class Anthropic(AnthropicRequests):
 
     Key from ``ANTHROPIC_API_KEY`` (or ``api_key=``); extra headers such as ``anthropic-beta``
     through the ``headers`` option; provider parameters (``thinking``, ``top_k``,
-    ``stop_sequences``, ``metadata``, ...) as call keywords, engine params or
-    ``request.options``, merged into the body as they are.
+    ``stop_sequences``, ``metadata``, ...) as engine params, ``request.options`` or
+    ``provider_options={"anthropic": {...}}``, merged into the body as they are.
     """
 
     name: ClassVar[str] = "anthropic"

@@ -11,6 +11,7 @@ from typing import Any
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, text_of
 from ...adapters.http import HttpRequest
+from ...adapters.options import deep_merge
 from ...data.messages import AudioPart, DocumentPart, Image, ImagePart, Message, Role, TextPart
 from ...data.reasoning import CachePoint
 from ...data.request import Request
@@ -153,6 +154,8 @@ class AnthropicRequests(HttpAdapter):
                 **fragment["output_config"],
             }
         thinking = extras.get("thinking")
+        if "thinking" in call.provider_options:  # merged into the body last: it is what is sent
+            thinking = deep_merge(thinking, call.provider_options["thinking"], none_removes=True)
         max_tokens = fragment.get("max_tokens", request.max_tokens)
         if max_tokens is None:
             max_tokens = DEFAULT_MAX_TOKENS

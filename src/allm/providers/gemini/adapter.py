@@ -46,8 +46,9 @@ class Gemini(HttpAdapter):
 
     Key from ``GEMINI_API_KEY`` (then ``GOOGLE_API_KEY``) or ``api_key=``, sent in the
     ``x-goog-api-key`` header (never in the URL). Provider parameters (``top_p``, ``top_k``,
-    ``stop``, ``thinking_config``, ``safety_settings``, ...) as call keywords, engine params or
-    ``request.options``; see ``generation_config`` for the renaming.
+    ``stop``, ``thinking_config``, ``safety_settings``, ...) as engine params or
+    ``request.options``; see ``generation_config`` for the renaming. ``provider_options=
+    {"gemini": {...}}`` is merged into the body as written (``generationConfig``, ...).
     """
 
     name: ClassVar[str] = "gemini"

@@ -108,7 +108,7 @@ def _has_parameters(schema: Mapping[str, Any]) -> bool:
 def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dict[str, Any]]:
     """``generationConfig`` and the extra top-level body fields, from the request and options.
 
-    Engine params and call keywords (``call.params``) come first, ``request.options`` over them,
+    Engine params (``call.params``) come first, ``request.options`` over them,
     then the request's own ``max_tokens`` / ``temperature`` / ``response_format``. snake_case
     names are camel-cased (``top_p`` -> ``topP``); ``stop`` -> ``stopSequences``, ``max_tokens`` ->
     ``maxOutputTokens``, ``thinking_config`` -> ``thinkingConfig`` (its keys too),

@@ -28,8 +28,8 @@ __all__ = ["DEFAULT_LOCATION", "EXPRESS_BASE_URL", "Vertex"]
 DEFAULT_LOCATION = "global"
 EXPRESS_BASE_URL = "https://aiplatform.googleapis.com/v1"
 PUBLISHERS = ("google", "anthropic")
-# Vertex's own options: read from call keywords, adapter options or the constructor, and never
-# sent in a request body.
+# Vertex's own options: read from engine params, adapter options (per call: ``adapter_opts=``)
+# or the constructor, and never sent in a request body.
 _OWN_OPTIONS = frozenset({"project", "location", "credentials", "publisher"})
 _METHODS = {
     ("google", True): "streamGenerateContent?alt=sse",
@@ -108,7 +108,7 @@ class Vertex(Gemini):
     # -- settings ---------------------------------------------------------------------------------
 
     def option(self, call: Call, name: str) -> Any:
-        """A Vertex option: the call keyword, else the adapter option / constructor / settings."""
+        """A Vertex option: an engine param, else the adapter option / constructor / settings."""
         value = call.params.get(name)
         return value if value is not None else self.setting(call, name)
 
