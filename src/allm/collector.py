@@ -7,7 +7,7 @@ from typing import Any
 
 from ._text import TextBuffer
 from .data.messages import Message, Role
-from .data.response import FinishReason, Response, Usage, add_usage
+from .data.response import FinishReason, Response, TokenLogprob, Usage, add_usage
 from .data.results import ChatResult, HaltReason, StepResult, Thread
 from .data.tools import ToolCall
 from .events import (
@@ -15,6 +15,7 @@ from .events import (
     ChatCompleted,
     ErrorEvent,
     Event,
+    LogprobsDelta,
     MessageCompleted,
     MessageStarted,
     OutputCompleted,
@@ -53,6 +54,7 @@ class StreamCollector:
         "_argument_parts",
         "_calls",
         "_dispatch",
+        "_logprobs",
         "_reasoning_parts",
         "_text_parts",
         "chat_result",
@@ -95,6 +97,7 @@ class StreamCollector:
             TextCompleted: self._text_completed,
             ReasoningDelta: self._reasoning_delta,
             ReasoningCompleted: self._reasoning_completed,
+            LogprobsDelta: self._logprobs_delta,
             ToolCallStarted: self._tool_call_started,
             ToolCallDelta: self._tool_call_delta,
             ToolCallCompleted: self._tool_call_completed,
@@ -118,6 +121,8 @@ class StreamCollector:
         self._reasoning_parts = TextBuffer()
         self.reasoning_blocks: list[dict[str, Any]] = []
         self.saw_reasoning = False
+        # None until a LogprobsDelta comes: a call that did not ask keeps no per-token list.
+        self._logprobs: list[TokenLogprob] | None = None
         # Calls by id in first-seen order; argument fragments are kept apart until read.
         self._calls: dict[str, ToolCall] = {}
         self._argument_parts: dict[str, TextBuffer] = {}
@@ -185,6 +190,11 @@ class StreamCollector:
             {"text": event.text, "signature": event.signature, "id": event.id}
         )
 
+    def _logprobs_delta(self, event: LogprobsDelta) -> None:
+        if self._logprobs is None:
+            self._logprobs = []
+        self._logprobs.extend(event.items)
+
     def _tool_call_started(self, event: ToolCallStarted) -> None:
         if event.id not in self._calls:
             self._calls[event.id] = ToolCall(event.id, event.name, {}, "")
@@ -244,6 +254,7 @@ class StreamCollector:
         )
         self.usage = Usage()
         self._text_parts = TextBuffer()
+        self._logprobs = None
         self._calls = {}
         self._argument_parts = {}
         self.finish_reason = None
@@ -361,6 +372,7 @@ class StreamCollector:
             metadata=metadata,
             reasoning=self.reasoning,
             parsed=self.parsed,
+            logprobs=None if self._logprobs is None else tuple(self._logprobs),
         )
 
     def to_step_result(self) -> StepResult:

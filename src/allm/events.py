@@ -3,7 +3,7 @@
 An adapter stream is::
 
     MessageStarted
-    (TextDelta | TextCompleted | ReasoningDelta | ReasoningCompleted
+    (TextDelta | TextCompleted | ReasoningDelta | ReasoningCompleted | LogprobsDelta
      | ToolCallStarted | ToolCallDelta | ToolCallCompleted | RawChunk)*
     (MessageCompleted RawChunk* | ErrorEvent)
 
@@ -16,6 +16,8 @@ JSON answer grows, one ``OutputCompleted`` after an attempt that validated, and 
 before each re-ask (the next attempt's adapter events follow it).
 
 Token usage travels as ``RawChunk(("usage", {Usage field: value}))``; it passes every filter.
+With ``include_raw_chunks=True`` each provider event also comes as ``RawChunk(("wire", name,
+payload))`` before the events decoded from it (docs/requests.md).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .data.messages import Message
-from .data.response import FinishReason, Response
+from .data.response import FinishReason, Response, TokenLogprob
 from .data.results import ChatResult, Thread
 from .data.tools import ToolCall
 
@@ -38,6 +40,7 @@ __all__ = [
     "ChatCompleted",
     "ErrorEvent",
     "Event",
+    "LogprobsDelta",
     "MessageCompleted",
     "MessageStarted",
     "OutputCompleted",
@@ -104,6 +107,18 @@ class ReasoningCompleted:
     text: str
     signature: str | None = None
     id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogprobsDelta:
+    """Log probabilities of the next output tokens, in order (only when the call asked)."""
+
+    type: ClassVar[str] = "logprobs_delta"
+    items: tuple[TokenLogprob, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.items, tuple):
+            object.__setattr__(self, "items", tuple(self.items))
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +286,7 @@ Event = (
     | TextCompleted
     | ReasoningDelta
     | ReasoningCompleted
+    | LogprobsDelta
     | ToolCallStarted
     | ToolCallDelta
     | ToolCallCompleted
@@ -295,6 +311,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TextCompleted,
     ReasoningDelta,
     ReasoningCompleted,
+    LogprobsDelta,
     ToolCallStarted,
     ToolCallDelta,
     ToolCallCompleted,
@@ -320,6 +337,7 @@ ADAPTER_EVENT_TYPES: tuple[type[Event], ...] = (
     TextCompleted,
     ReasoningDelta,
     ReasoningCompleted,
+    LogprobsDelta,
     ToolCallStarted,
     ToolCallDelta,
     ToolCallCompleted,

@@ -34,6 +34,8 @@ ALLM_TAGS = {
 }
 PYTHON_ADDITIONS = {"reasoning_delta", "reasoning_completed"}
 TYPED_OUTPUT_ADDITIONS = {"partial_output", "output_completed", "output_retry"}
+WAVE_2_ADDITIONS = {"logprobs_delta"}
+ALL_TAGS = ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS | WAVE_2_ADDITIONS
 
 # One small instance of every event class, built by hand.
 SAMPLES = [
@@ -42,6 +44,9 @@ SAMPLES = [
     events.TextCompleted("hello", id="t1"),
     events.ReasoningDelta("think"),
     events.ReasoningCompleted("thought", signature="sig"),
+    events.LogprobsDelta(
+        (allm.TokenLogprob("hel", -0.25, b"hel", (allm.TokenLogprob("he", -2.0),)),)
+    ),
     events.ToolCallStarted("c1", "get_weather"),
     events.ToolCallDelta("c1", '{"ci'),
     events.ToolCallCompleted("c1", "get_weather", {"city": "Paris"}, '{"city":"Paris"}'),
@@ -63,13 +68,14 @@ SAMPLES = [
 ]
 
 
-def test_f013_the_union_has_twenty_one_classes_with_distinct_tags():
-    # the 18 of wave 1 plus the typed-output events PartialOutput, OutputCompleted, OutputRetry
+def test_f013_the_union_has_one_class_per_distinct_tag():
+    # the 18 of wave 1, the typed-output events PartialOutput, OutputCompleted, OutputRetry, and
+    # wave 2's LogprobsDelta
     tags = [cls.type for cls in events.EVENT_TYPES]
 
-    assert len(events.EVENT_TYPES) == 21
-    assert len(set(tags)) == 21
-    assert set(tags) == ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS
+    assert len(events.EVENT_TYPES) == len(ALL_TAGS) == 22
+    assert len(set(tags)) == len(tags)
+    assert set(tags) == ALL_TAGS
     assert set(typing.get_args(events.Event)) == set(events.EVENT_TYPES)
     assert set(EVENT_STRATEGIES) == set(events.EVENT_TYPES)
 
@@ -176,4 +182,4 @@ def test_a_usage_chunk_is_still_a_usage_chunk_after_a_json_round_trip():
 @given(event_values)
 def test_f013_every_generated_event_is_an_event(event):
     assert events.is_event(event)
-    assert event.type in ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS
+    assert event.type in ALL_TAGS
