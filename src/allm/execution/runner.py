@@ -80,7 +80,15 @@ ORCHESTRATION_KEYS = frozenset(
     }
 )
 # The neutral fields every wire translates or refuses (docs/requests.md).
-NEUTRAL_KEYS = ("stop", "top_p", "seed", "parallel_tool_calls", "reasoning", "prompt_cache")
+NEUTRAL_KEYS = (
+    "stop",
+    "top_p",
+    "seed",
+    "parallel_tool_calls",
+    "logprobs",
+    "reasoning",
+    "prompt_cache",
+)
 # Call keywords that override the request's own fields (call keyword > request field > engine).
 REQUEST_FIELD_KEYS = frozenset(
     {

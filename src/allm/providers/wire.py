@@ -14,6 +14,7 @@ __all__ = [
     "as_list",
     "as_str",
     "decode_json",
+    "is_set",
     "language_code",
     "parse_tool_arguments",
     "refuse_unsupported",
@@ -84,15 +85,17 @@ def language_code(name: str) -> str:
     return _CODES.get(lowered, lowered)
 
 
+def is_set(request: Any, name: str) -> bool:
+    """Whether the neutral field ``name`` asks for something (``logprobs=False`` asks nothing)."""
+    value = getattr(request, name, None)
+    return value not in (None, ()) and not (name == "logprobs" and value is False)
+
+
 def refuse_unsupported(request: Any, unsupported: tuple[str, ...]) -> None:
     """Raise before any I/O for each neutral field set on ``request`` that this wire cannot
     express: ``ValidationError("invalid_request")`` with ``((field,), "unsupported_option")``."""
     from ..errors import ValidationError
 
-    problems = [
-        ((name,), "unsupported_option")
-        for name in unsupported
-        if getattr(request, name, None) not in (None, ())
-    ]
+    problems = [((name,), "unsupported_option") for name in unsupported if is_set(request, name)]
     if problems:
         raise ValidationError("invalid_request", errors=problems)

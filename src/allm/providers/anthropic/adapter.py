@@ -11,6 +11,7 @@ from ...adapters.http import HttpResult
 from ...data.request import Request
 from ...data.response import Response, Usage
 from ...errors import AdapterError, EngineError, ValidationError
+from ..wire import is_set
 from .caching import thinking_fields, thinking_problems
 from .decode import AnthropicStreamDecoder
 from .errors import _snippet, classify
@@ -69,9 +70,7 @@ class Anthropic(AnthropicRequests):
         if synthetic is not None and any(tool.name == synthetic for tool in request.tools):
             problems.append((("tools",), "collides_with_structured_output_tool"))
         problems.extend(
-            ((name,), "unsupported_option")
-            for name in UNSUPPORTED_NEUTRAL
-            if getattr(request, name) is not None
+            ((name,), "unsupported_option") for name in UNSUPPORTED_NEUTRAL if is_set(request, name)
         )
         problems.extend(thinking_problems(request, call.params))
         if problems:

@@ -10,10 +10,11 @@ from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
-from ...data.response import FinishReason, Response, Usage
+from ...data.response import FinishReason, Response, TokenLogprob, Usage
 from ...data.tools import ToolCall
 from ...events import (
     Event,
+    LogprobsDelta,
     MessageCompleted,
     RawChunk,
     ReasoningCompleted,
@@ -24,6 +25,7 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..logprobs import openai_tokens
 from ..wire import as_dict, as_int, as_list, as_str, decode_json
 from .decode import OpenAIDecoder, parse_arguments, usage_fields, wire_usage
 from .errors import api_error, snippet
@@ -77,15 +79,17 @@ def reasoning_blocks(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class Output:
-    """What a response's ``output`` list holds, normalized."""
+    """What a response's ``output`` list holds, normalized (the ``output_text`` parts' token
+    log probabilities too, unless ``logprobs`` is false: a stream already sent them)."""
 
-    __slots__ = ("calls", "reasoning", "refusal", "text")
+    __slots__ = ("calls", "logprobs", "reasoning", "refusal", "text")
 
-    def __init__(self, output: Any) -> None:
+    def __init__(self, output: Any, *, logprobs: bool = True) -> None:
         text: list[str] = []
         refusal: list[str] = []
         self.calls: list[ToolCall] = []
         self.reasoning: list[dict[str, Any]] = []
+        self.logprobs: list[TokenLogprob] = []
         for item in as_list(output):
             if not isinstance(item, dict):
                 continue
@@ -96,6 +100,8 @@ class Output:
                         continue
                     if part.get("type") == "output_text" and isinstance(part.get("text"), str):
                         text.append(part["text"])
+                        if logprobs and part.get("logprobs"):
+                            self.logprobs.extend(openai_tokens(part["logprobs"]))
                     elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
                         refusal.append(part["refusal"])
             elif kind == "function_call":
@@ -176,6 +182,7 @@ def parse_body(
         raw=body,
         metadata=metadata,
         reasoning="".join(b["text"] for b in output.reasoning) if output.reasoning else None,
+        logprobs=tuple(output.logprobs) or None,
     )
 
 
@@ -209,6 +216,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         self.by_index: dict[int, _Item] = {}
         self.reasoning_sent: set[str] = set()
         self.reasoning_kept: list[dict[str, Any]] = []
+        self.streamed_logprobs = False
 
     def handle(self, event: SSEEvent) -> list[Event]:
         try:
@@ -232,10 +240,16 @@ class ResponsesStreamDecoder(OpenAIDecoder):
             return []
         if kind == "response.output_text.delta":
             delta = as_str(payload.get("delta"))
+            events: list[Event] = []
             if delta:
                 self.text.append(delta)
-                return [TextDelta(delta)]
-            return []
+                events.append(TextDelta(delta))
+            if payload.get("logprobs"):  # an empty list unless the call asked for them
+                tokens = openai_tokens(payload["logprobs"])
+                if tokens:
+                    self.streamed_logprobs = True
+                    events.append(LogprobsDelta(tokens))
+            return events
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             delta = as_str(payload.get("delta"))
             return [ReasoningDelta(delta, as_str(payload.get("item_id")))] if delta else []
@@ -294,7 +308,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         """The terminal response: usage, late reasoning, tool calls, text, then the message."""
         self.done = True
         self._note(response)
-        output = Output(response.get("output"))
+        output = Output(response.get("output"), logprobs=not self.streamed_logprobs)
         usage = response.get("usage")
         if isinstance(usage, dict):
             self.usage = responses_usage(usage)
@@ -323,6 +337,8 @@ class ResponsesStreamDecoder(OpenAIDecoder):
                     call.id, call.name, call.arguments, call.raw_arguments, dict(call.metadata)
                 )
             )
+        if output.logprobs:
+            events.append(LogprobsDelta(tuple(output.logprobs)))
         text = output.text or "".join(self.text)
         if text:
             events.append(TextCompleted(text))
