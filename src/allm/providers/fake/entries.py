@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ...data.response import FinishReason, Usage
+from ...data.response import FinishReason, TokenLogprob, Usage
 
 _USAGE_FIELDS = frozenset(f.name for f in fields(Usage))
 _FINISH_REASONS = frozenset(reason.value for reason in FinishReason)
@@ -28,6 +28,13 @@ class Reasoning:
 
     text: str
     signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogprobsEntry:
+    """Token log probabilities: one ``LogprobsDelta`` when streaming, ``Response.logprobs``."""
+
+    items: tuple[TokenLogprob, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,7 @@ class HarnessOk:
 Entry = (
     Text
     | Reasoning
+    | LogprobsEntry
     | ToolCallEntry
     | ToolCallDeltaEntry
     | UsageEntry
@@ -129,6 +137,31 @@ def text(value: str) -> Text:
 def reasoning(value: str, signature: str | None = None) -> Reasoning:
     """Reasoning text."""
     return Reasoning(value, signature)
+
+
+def logprobs(*items: TokenLogprob | tuple[str, float]) -> LogprobsEntry:
+    """Log probabilities of the next tokens: ``TokenLogprob`` values or ``(token, logprob)``."""
+    return LogprobsEntry(token_logprobs(items))
+
+
+def token_logprobs(items: Any) -> tuple[TokenLogprob, ...]:
+    """``items`` as ``TokenLogprob`` values (a ``(token, logprob)`` pair is one without
+    alternatives); a ``TypeError`` names the first item that is neither."""
+    out = []
+    for item in items:
+        if isinstance(item, TokenLogprob):
+            out.append(item)
+        elif (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], int | float)
+            and not isinstance(item[1], bool)
+        ):
+            out.append(TokenLogprob(item[0], float(item[1])))
+        else:
+            raise TypeError(f"not a TokenLogprob or a (token, logprob) pair: {item!r}")
+    return tuple(out)
 
 
 def tool_call(
@@ -196,6 +229,7 @@ def ok(**payload: Any) -> HarnessOk:
 _ENTRY_TYPES = (
     Text,
     Reasoning,
+    LogprobsEntry,
     ToolCallEntry,
     ToolCallDeltaEntry,
     UsageEntry,
