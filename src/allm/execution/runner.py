@@ -491,6 +491,7 @@ def _resolve_call(
         api_key=opts.get("api_key") or None,
         retry=engine.retry_policy(),
         provider_settings=settings_for(adapter),
+        raw_chunks=opts.get("include_raw_chunks") is True,
     )
     return final, call, model_ref
 
