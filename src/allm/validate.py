@@ -328,8 +328,9 @@ def image_request(value: Any) -> None:
 
 
 def _errors_neutral(req: Request) -> list[tuple[tuple[str | int, ...], str]]:
-    """The neutral sampling fields: ``stop`` strings, ``top_p`` in [0, 1], an integer ``seed``,
-    a bool ``parallel_tool_calls``, ``logprobs`` a bool or a count of alternatives in [0, 20]."""
+    """The neutral sampling fields: ``stop`` strings, ``top_p`` in [0, 1], a 64-bit integer
+    ``seed``, a bool ``parallel_tool_calls``, ``logprobs`` a bool or a count of alternatives in
+    [0, 20]."""
     errors: list[tuple[tuple[str | int, ...], str]] = []
     if not isinstance(req.stop, tuple):
         errors.append((("stop",), "invalid_type"))
@@ -346,6 +347,8 @@ def _errors_neutral(req: Request) -> list[tuple[tuple[str | int, ...], str]]:
             errors.append((("top_p",), "out_of_range"))
     if req.seed is not None and (not isinstance(req.seed, int) or isinstance(req.seed, bool)):
         errors.append((("seed",), "invalid_type"))
+    elif req.seed is not None and not -(2**63) <= req.seed < 2**63:
+        errors.append((("seed",), "out_of_range"))  # every wire takes a 64-bit integer at most
     if req.parallel_tool_calls is not None and not isinstance(req.parallel_tool_calls, bool):
         errors.append((("parallel_tool_calls",), "invalid_type"))
     logprobs = req.logprobs

@@ -5,22 +5,17 @@ with the label enum; Anthropic in tool mode forces the answer tool with the same
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.providers.openapi import CHAT_REQUEST, assert_valid
 from tests.providers.wire import Case, check_response, is_subset, load
 
 import allm
 from allm.providers import Anthropic, OpenAI
 
 WIRE = Path(__file__).resolve().parents[1] / "fixtures" / "wire-classify"
-OPENAPI = json.loads(
-    (
-        Path(__file__).resolve().parents[1] / "fixtures" / "openapi" / "openai_fragments.json"
-    ).read_text()
-)
 LABELS = ["positive", "negative", "neutral"]
 REVIEW = "The battery died after two days."
 
@@ -65,11 +60,10 @@ def test_a_recorded_classification(wire: tuple[Any, ...], how: str) -> None:
 
 
 def test_openai_chat_sends_the_strict_schema_with_the_label_enum() -> None:
-    import jsonschema
-
     recorded, _ = run(WIRES[0], "whole")
     fmt = recorded.sent_body()["response_format"]
-    jsonschema.validate(fmt, {**OPENAPI, "$ref": "#/components/schemas/ResponseFormatJsonSchema"})
+    assert_valid(fmt, "ResponseFormatJsonSchema")
+    assert_valid(recorded.sent_body(), CHAT_REQUEST)
     assert fmt["json_schema"]["strict"] is True
     schema = fmt["json_schema"]["schema"]
     assert schema["additionalProperties"] is False

@@ -1,23 +1,21 @@
 """Typed output over every wire: a recorded structured answer (streaming and not) gives the typed
 value, the request carries the wire's rewritten schema, and OpenAI bodies match OpenAI's published
-OpenAPI schema (fragments in tests/fixtures/openapi)."""
+OpenAPI schema (tests/fixtures/openapi)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from pydantic import BaseModel
+from tests.providers.openapi import assert_valid
 from tests.providers.wire import FIXTURES, Case, load
 
 import allm
 from allm.providers import Anthropic, Gemini, OpenAI
 
 TYPED = FIXTURES.parent / "wire-typed"
-OPENAPI = json.loads((FIXTURES.parent / "openapi" / "openai_fragments.json").read_text())
 
 
 class CityFacts(BaseModel):
@@ -48,11 +46,6 @@ def engine(adapter: Any, case: Case, **opts: Any) -> allm.Engine:
         adapter_opts={"http_client": case.client("whole"), **opts},
         retry=False,
     )
-
-
-def openapi_validate(instance: Any, name: str) -> None:
-    schema = {**OPENAPI, "$ref": f"#/components/schemas/{name}"}
-    jsonschema.validate(instance, schema)
 
 
 # (wire, case loader, adapter, adapter options, model, output type, expected value)
@@ -158,7 +151,7 @@ def test_a_recorded_structured_answer_gives_the_typed_value(wire: Any) -> None:
     body = case.sent_body()
     if name == "openai-chat":
         sent = body["response_format"]
-        openapi_validate(sent, "ResponseFormatJsonSchema")
+        assert_valid(sent, "ResponseFormatJsonSchema")
         schema = sent["json_schema"]["schema"]
         assert sent["json_schema"]["strict"] is True
         assert schema["additionalProperties"] is False
@@ -166,7 +159,7 @@ def test_a_recorded_structured_answer_gives_the_typed_value(wire: Any) -> None:
         assert {"type": "null"} in schema["properties"]["mayor"]["anyOf"]
     elif name == "openai-responses":
         sent = body["text"]["format"]
-        openapi_validate(sent, "TextResponseFormatJsonSchema")
+        assert_valid(sent, "TextResponseFormatJsonSchema")
         assert sent["strict"] is True
         assert sent["schema"]["required"] == ["language", "year", "creator"]
         assert sent["schema"]["properties"]["creator"]["type"] == ["string", "null"]
@@ -208,8 +201,8 @@ def test_openai_tool_mode_sends_a_forced_strict_function_that_matches_the_openap
     )
     assert response.parsed is not None  # a text answer still counts
     body = case.sent_body()
-    openapi_validate(body["tools"][0], tool_schema)
-    openapi_validate(body["tool_choice"], choice_schema)
+    assert_valid(body["tools"][0], tool_schema)
+    assert_valid(body["tool_choice"], choice_schema)
     assert "response_format" not in body and "format" not in body.get("text", {})
 
 

@@ -28,6 +28,11 @@ STREAM_DOC = (
     " (the prompt annotation chunk with empty choices first in a stream)"
 )
 RESPONSES_DOC = "https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/responses"
+REASONING_DOC = (
+    "https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/reasoning (reasoning"
+    " summaries on the Responses API: a reasoning output item whose summary holds summary_text"
+    " parts, then the message; output_tokens_details.reasoning_tokens)"
+)
 QUOTA_DOC = (
     "https://learn.microsoft.com/en-us/azure/ai-foundry/openai/quotas-limits (429, Retry-After)"
 )
@@ -231,6 +236,77 @@ def responses_case(
     return request_json, body, expected
 
 
+def responses_reasoning_whole() -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """A whole Responses answer with a reasoning summary, as the Azure reasoning page shows it."""
+    summary = "**Checking the century rule**\n\n1900 is divisible by 100 but not by 400."
+    body = {
+        "id": "resp_azure_reasoning_1",
+        "object": "response",
+        "created_at": 1765000000,
+        "status": "completed",
+        "error": None,
+        "incomplete_details": None,
+        "model": "o4-mini-2025-04-16",
+        "output": [
+            {
+                "id": "rs_azure_1",
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": summary}],
+            },
+            {
+                "id": "msg_azure_1",
+                "type": "message",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "annotations": [], "text": "No."}],
+            },
+        ],
+        "reasoning": {"effort": "medium", "summary": "auto"},
+        "usage": {
+            "input_tokens": 19,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 214,
+            "output_tokens_details": {"reasoning_tokens": 192},
+            "total_tokens": 233,
+        },
+    }
+    request_json = {
+        "method": "POST",
+        "url": f"{ROOT}/openai/v1/responses",
+        "body": {
+            "model": "o4-mini-prod",
+            "input": [{"role": "user", "content": "Was 1900 a leap year?"}],
+            "reasoning": {"summary": "auto"},
+        },
+        "allm": {
+            "adapter_opts": {"resource": "contoso", "endpoint": "responses"},
+            "params": {"reasoning_summary": "auto"},
+        },
+    }
+    expected = expect(
+        "azure",
+        "responses_reasoning_nonstream",
+        REASONING_DOC,
+        stream=False,
+        headers=HEADERS,
+        request_id="req-azure-1",
+        response_id="resp_azure_reasoning_1",
+        model="o4-mini-2025-04-16",
+        output_text="No.",
+        reasoning_text=summary,
+        finish_reason="stop",
+        raw_finish_reason="completed",
+        usage={
+            "input_tokens": 19,
+            "output_tokens": 214,
+            "total_tokens": 233,
+            "cached_tokens": 0,
+            "reasoning_tokens": 192,
+        },
+    )
+    return request_json, json.dumps(body, indent=2), expected
+
+
 def cases() -> dict[str, tuple[dict[str, Any], str | bytes, dict[str, Any]]]:
     out: dict[str, tuple[dict[str, Any], str | bytes, dict[str, Any]]] = {}
     text = prompt_filter_chunk() + chunk({"role": "assistant", "content": "", "refusal": None})
@@ -352,6 +428,19 @@ def cases() -> dict[str, tuple[dict[str, Any], str | bytes, dict[str, Any]]]:
             error_extra={"retry_after_seconds": 6},
         ),
     )
+    out["error_429_nonstream"] = (
+        request(False),
+        json.dumps(limit),
+        failed(
+            "error_429_nonstream",
+            QUOTA_DOC,
+            429,
+            "rate_limit",
+            stream=False,
+            headers={"retry-after": "6"},
+            error_extra={"retry_after_seconds": 6},
+        ),
+    )
     denied = {
         "error": {
             "code": "401",
@@ -436,6 +525,7 @@ def cases() -> dict[str, tuple[dict[str, Any], str | bytes, dict[str, Any]]]:
     out["responses_reasoning_stream"] = responses_case(
         "responses_reasoning_stream", "reasoning_summary_stream", True, reasoning_summary="auto"
     )
+    out["responses_reasoning_nonstream"] = responses_reasoning_whole()
     return out
 
 

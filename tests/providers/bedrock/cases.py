@@ -23,7 +23,12 @@ from .eventstream import event, exception
 MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 HOST = "https://bedrock-runtime.us-east-1.amazonaws.com"
 DIRECTORY = Path(__file__).resolve().parents[2] / "fixtures" / "wire" / "bedrock"
-SOURCE = "SOURCES: built by tests/providers/bedrock/cases.py from the ConverseStream/Converse docs"
+STREAM_DOC = (
+    "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html"
+)
+WHOLE_DOC = "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html"
+ERRORS_DOC = "https://docs.aws.amazon.com/bedrock/latest/APIReference/CommonErrors.html"
+FRAMING_DOC = "https://smithy.io/2.0/aws/amazon-eventstream.html"
 STREAM_HEADERS = {
     "content-type": "application/vnd.amazon.eventstream",
     "x-amzn-requestid": "6c1d3b1e-0000-4000-8000-000000000001",
@@ -407,13 +412,27 @@ def files(transcript: Transcript) -> dict[str, bytes]:
         "stream": transcript.stream,
         "http": {"status": transcript.status, "headers": transcript.headers},
         **transcript.expect,
-        "notes": [SOURCE, *transcript.notes],
+        "notes": [_source(transcript), *transcript.notes],
     }
     return {
         f"{transcript.name}.request.json": (json.dumps(request, indent=2) + "\n").encode(),
         f"{transcript.name}.response": transcript.response,
         f"{transcript.name}.expect.json": (json.dumps(expect, indent=2) + "\n").encode(),
     }
+
+
+def _source(transcript: Transcript) -> str:
+    """The note naming the documentation a transcript follows."""
+    docs = [STREAM_DOC if transcript.stream else WHOLE_DOC]
+    if transcript.status >= 400:
+        docs.append(ERRORS_DOC)
+    if transcript.headers.get("content-type") == STREAM_HEADERS["content-type"]:
+        docs.append(FRAMING_DOC)
+    return (
+        "Composed by tests/providers/bedrock/cases.py from "
+        + ", ".join(docs)
+        + "; not recorded from a live service."
+    )
 
 
 def by_name(name: str) -> Transcript:

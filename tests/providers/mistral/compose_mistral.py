@@ -214,6 +214,11 @@ def cases() -> dict[str, tuple[dict[str, Any], str | bytes, dict[str, Any]]]:
         json.dumps({"message": "Requests rate limit exceeded"}),
         failed("error_429", 429, "rate_limit"),
     )
+    out["error_429_nonstream"] = (
+        request(False),
+        json.dumps({"message": "Requests rate limit exceeded"}),
+        failed("error_429_nonstream", 429, "rate_limit", stream=False),
+    )
     out["error_401_nonstream"] = (
         request(False),
         json.dumps({"message": "Unauthorized", "request_id": "1b2c3d"}),

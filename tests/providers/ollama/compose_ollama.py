@@ -221,6 +221,17 @@ def cases() -> dict[str, tuple[dict[str, Any], str | bytes, dict[str, Any]]]:
             "error_429", 429, "rate_limit", doc=ERRORS_DOC + " (a proxy in front of the server)"
         ),
     )
+    out["error_429_nonstream"] = (
+        request(False),
+        json.dumps({"error": "rate limit exceeded"}),
+        failed(
+            "error_429_nonstream",
+            429,
+            "rate_limit",
+            stream=False,
+            doc=ERRORS_DOC + " (a proxy in front of the server)",
+        ),
+    )
     out["error_503_busy_nonstream"] = (
         request(False),
         json.dumps({"error": "server busy, please try again.  maximum pending requests exceeded"}),

@@ -175,7 +175,9 @@ def responses_request(body: dict[str, Any]) -> tuple[allm.Request, dict[str, Any
             )
         elif key == "tool_choice":
             fields["tool_choice"] = value["name"] if isinstance(value, dict) else value
-        elif key == "max_output_tokens":
+        elif key == "max_output_tokens" and value >= 16:
+            # below OpenAI's minimum the field is refused before any I/O; the recorded 400
+            # (error_400_integer_below_min) is reached with the raw option instead
             fields["max_tokens"] = value
         elif key == "temperature":
             fields["temperature"] = value

@@ -21,6 +21,13 @@ WEATHER = {
 # What each service's documentation shows: the page, a model, its usage extras, its error body.
 DOCS: dict[str, dict[str, Any]] = {
     "groq": {
+        "reasoning": {
+            "doc": "https://console.groq.com/docs/reasoning (reasoning_format parsed: the "
+            "reasoning in message.reasoning and delta.reasoning)",
+            "model": "openai/gpt-oss-20b",
+            "field": "reasoning",
+            "params": {"reasoning_format": "parsed"},
+        },
         "doc": "https://console.groq.com/docs/api-reference (chat completions, x_groq usage on "
         "the last stream chunk); https://console.groq.com/docs/errors",
         "model": "llama-3.3-70b-versatile",
@@ -79,6 +86,12 @@ DOCS: dict[str, dict[str, Any]] = {
         },
     },
     "together": {
+        "reasoning": {
+            "doc": "https://docs.together.ai/docs/inference/chat/reasoning (a separate "
+            "reasoning field beside content, delta.reasoning when streaming)",
+            "model": "openai/gpt-oss-20b",
+            "field": "reasoning",
+        },
         "doc": "https://docs.together.ai/reference/chat-completions-1 (stream usage on the last "
         "chunk); https://docs.together.ai/docs/error-codes",
         "model": "meta-llama/Llama-3.3-70B-Instruct-Turbo",
@@ -93,6 +106,12 @@ DOCS: dict[str, dict[str, Any]] = {
         },
     },
     "fireworks": {
+        "reasoning": {
+            "doc": "https://docs.fireworks.ai/guides/reasoning (reasoning_content in the "
+            "message and the delta)",
+            "model": "accounts/fireworks/models/deepseek-r1-0528",
+            "field": "reasoning_content",
+        },
         "doc": "https://docs.fireworks.ai/api-reference/post-chatcompletions; errors as "
         "{error: {object: 'error', type, message}}",
         "model": "accounts/fireworks/models/llama-v3p1-8b-instruct",
@@ -105,6 +124,13 @@ DOCS: dict[str, dict[str, Any]] = {
         },
     },
     "cerebras": {
+        "reasoning": {
+            "doc": "https://inference-docs.cerebras.ai/capabilities/reasoning (reasoning_format "
+            "parsed: message.reasoning and delta.reasoning)",
+            "model": "gpt-oss-120b",
+            "field": "reasoning",
+            "params": {"reasoning_format": "parsed"},
+        },
         "doc": "https://inference-docs.cerebras.ai/api-reference/chat-completions (time_info "
         "beside usage); https://inference-docs.cerebras.ai/support/error (flat "
         "{message, type, param, code})",
@@ -133,6 +159,12 @@ DOCS: dict[str, dict[str, Any]] = {
         },
     },
     "llamacpp": {
+        "reasoning": {
+            "doc": "https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md "
+            "(--reasoning-format deepseek, the default: thoughts in reasoning_content)",
+            "model": "qwen3-8b-q4_k_m.gguf",
+            "field": "reasoning_content",
+        },
         "doc": "https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md "
         "(/v1/chat/completions, 'timings' on the last chunk, errors as "
         "{error: {code, message, type}})",
@@ -143,12 +175,24 @@ DOCS: dict[str, dict[str, Any]] = {
         },
     },
     "lmstudio": {
+        "reasoning": {
+            "doc": "https://lmstudio.ai/docs/app/api-changelog (gpt-oss on "
+            "/v1/chat/completions: message.reasoning and delta.reasoning)",
+            "model": "openai/gpt-oss-20b",
+            "field": "reasoning",
+        },
         "doc": "https://lmstudio.ai/docs/app/api/endpoints/openai (the OpenAI wire on "
         "localhost:1234); errors as {error: 'text'}",
         "model": "qwen2.5-7b-instruct",
         "error": {"error": "Too many requests: the model is busy with another request."},
     },
     "litellm": {
+        "reasoning": {
+            "doc": "https://docs.litellm.ai/docs/reasoning_content (the proxy answers every "
+            "provider's reasoning as reasoning_content)",
+            "model": "claude-3-7-sonnet",
+            "field": "reasoning_content",
+        },
         "doc": "https://docs.litellm.ai/docs/proxy/user_keys (the proxy's OpenAI wire); "
         "https://docs.litellm.ai/docs/exception_mapping ({error: {message, type, param, "
         "code}} with the status as a string code)",
@@ -205,9 +249,16 @@ class Composer:
             None, usage=self.usage(), **self.facts.get("chunk_extra", {})
         )
 
-    def request(self, stream: bool, tools: bool = False) -> dict[str, Any]:
+    def request(
+        self,
+        stream: bool,
+        tools: bool = False,
+        *,
+        model: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "model": self.model,
+            "model": model or self.model,
             "messages": [{"role": "user", "content": "Say hello"}],
         }
         if tools:
@@ -218,16 +269,27 @@ class Composer:
                     "function": {"name": "weather", "description": "", "parameters": WEATHER},
                 }
             ]
+        body.update(params or {})
         if stream:
             body["stream"] = True
-        return {
+        out: dict[str, Any] = {
             "method": "POST",
             "url": PRESETS[self.name].base_url + "/chat/completions",
             "body": body,
         }
+        if params:
+            out["allm"] = {"params": params}
+        return out
 
     def expect(
-        self, case: str, stream: bool, status: int, content_type: str, **fields: Any
+        self,
+        case: str,
+        stream: bool,
+        status: int,
+        content_type: str,
+        *,
+        doc: str | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
         expect: dict[str, Any] = {
             "case": case,
@@ -242,10 +304,22 @@ class Composer:
             "finish_reason": None,
             "usage": None,
             "error": None,
-            "notes": [f"Composed from {self.facts['doc']}."],
+            "notes": [f"Composed from {doc or self.facts['doc']}."],
         }
         expect.update(fields)
         return expect
+
+    def completion(self, message: dict[str, Any], finish: str, model: str | None = None) -> str:
+        """A whole ``chat.completion`` body with usage."""
+        completion = {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": 1765000000,
+            "model": model or self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": self.usage(),
+        }
+        return json.dumps(completion, indent=1)
 
     def cases(self) -> dict[str, tuple[dict[str, Any], str, dict[str, Any]]]:
         out: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {}
@@ -302,17 +376,9 @@ class Composer:
         message: dict[str, Any] = {"role": "assistant", "content": "Hello there!"}
         if reasoning:
             message[reasoning] = "The user wants a greeting."
-        completion = {
-            "id": self.id,
-            "object": "chat.completion",
-            "created": 1765000000,
-            "model": self.model,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-            "usage": self.usage(),
-        }
         out["text_json"] = (
             self.request(False),
-            json.dumps(completion, indent=1),
+            self.completion(message, "stop"),
             self.expect(
                 "text_json",
                 False,
@@ -391,7 +457,88 @@ class Composer:
                 error={"kind": "malformed_response"},
             ),
         )
+        out.update(self.whole_cases())
+        out.update(self.reasoning_cases())
         return out
+
+    def whole_cases(self) -> dict[str, tuple[dict[str, Any], str, dict[str, Any]]]:
+        """A tool call and the 429 answered to non-streaming requests."""
+        out: dict[str, tuple[dict[str, Any], str, dict[str, Any]]] = {}
+        call_id = f"call_{self.name}_1"
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+                }
+            ],
+        }
+        out["tool_call_json"] = (
+            self.request(False, tools=True),
+            self.completion(message, "tool_calls"),
+            self.expect(
+                "tool_call_json",
+                False,
+                200,
+                "application/json",
+                response_id=self.id,
+                model=self.model,
+                tool_calls=[{"id": call_id, "name": "weather", "arguments": {"city": "Oslo"}}],
+                finish_reason="tool_calls",
+                usage={"input_tokens": 9, "output_tokens": 3, "total_tokens": 12},
+            ),
+        )
+        out["error_429_json"] = (
+            self.request(False),
+            json.dumps(self.facts["error"]),
+            self.expect(
+                "error_429_json", False, 429, "application/json", error={"kind": "rate_limit"}
+            ),
+        )
+        return out
+
+    def reasoning_cases(self) -> dict[str, tuple[dict[str, Any], str, dict[str, Any]]]:
+        """Reasoning streamed and whole, for a service whose default model here does not
+        reason: its reasoning model, field and request parameters."""
+        facts = self.facts.get("reasoning")
+        if facts is None:
+            return {}
+        field, model = facts["field"], facts["model"]
+        params = facts.get("params")
+        thought = ["The user wants ", "a greeting."]
+        body = self.chunk({"role": "assistant", "content": ""})
+        body += "".join(self.chunk({field: piece}) for piece in thought)
+        body += self.chunk({"content": "Hello"}) + self.chunk({"content": " there!"})
+        body += self.final_usage_chunk() + sse("[DONE]")
+        body = body.replace(f'"model": "{self.model}"', f'"model": "{model}"')
+        fields = {
+            "response_id": self.id,
+            "model": model,
+            "output_text": "Hello there!",
+            "reasoning_text": "".join(thought),
+            "finish_reason": "stop",
+            "usage": {"input_tokens": 9, "output_tokens": 3, "total_tokens": 12},
+        }
+        message = {"role": "assistant", "content": "Hello there!", field: "".join(thought)}
+        return {
+            "reasoning_stream": (
+                self.request(True, model=model, params=params),
+                body,
+                self.expect(
+                    "reasoning_stream", True, 200, "text/event-stream", doc=facts["doc"], **fields
+                ),
+            ),
+            "reasoning_json": (
+                self.request(False, model=model, params=params),
+                self.completion(message, "stop", model),
+                self.expect(
+                    "reasoning_json", False, 200, "application/json", doc=facts["doc"], **fields
+                ),
+            ),
+        }
 
 
 def main() -> None:

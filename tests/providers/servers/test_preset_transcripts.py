@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from tests.providers.conformance import Transcripts
-from tests.providers.wire import ERROR_KINDS, Case, case_names, load
+from tests.providers.wire import ERROR_KINDS, Case, case_names, is_subset, load
 
 import allm
 from allm.providers.presets import PRESET_CLASSES, PRESETS
@@ -37,7 +37,10 @@ def engine(case: Case, how: Any = "whole") -> allm.Engine:
 
 def ask(case: Case) -> dict[str, Any]:
     body = case.request["body"]
-    opts: dict[str, Any] = {"api_key": "sk-test"}
+    opts: dict[str, Any] = {
+        "api_key": "sk-test",
+        **(case.request.get("allm") or {}).get("params", {}),
+    }
     if "tools" in body:
         opts["tools"] = [TOOL]
     return {"request": [allm.user(body["messages"][0]["content"])], **opts}
@@ -75,6 +78,8 @@ def test_transcript_streamed(preset: str, name: str, how: str) -> None:
     sent = case.sent_body()
     assert str(case.seen[-1].url) == case.request["url"]
     assert sent["model"] == case.request["body"]["model"] and sent["stream"] is True
+    asked = {k: v for k, v in case.request["body"].items() if k != "stream"}
+    assert is_subset(asked, sent) == []
 
 
 @pytest.mark.parametrize(("preset", "name"), CASES)
@@ -94,17 +99,28 @@ def test_generate_is_the_fold_of_the_stream(preset: str, name: str) -> None:
     )
 
 
-@pytest.mark.parametrize(("preset", "name"), [c for c in CASES if not c[1].startswith("stream")])
+def _whole_bodies() -> list[tuple[str, str]]:
+    """The cases whose body is a whole JSON document (an event stream is no whole answer)."""
+    return [
+        (preset, name)
+        for preset, name in CASES
+        if not (load(f"presets/{preset}", name).expect["stream"] and name != "error_429")
+    ]
+
+
+@pytest.mark.parametrize(("preset", "name"), _whole_bodies())
 def test_transcript_not_streamed(preset: str, name: str) -> None:
-    """The non-streaming path: the whole body (an SSE transcript's JSON twin is text_json)."""
+    """The non-streaming path: every whole body, and the 429 of a streaming request answered
+    to a non-streaming one."""
     case = load(f"presets/{preset}", name)
-    if case.expect["stream"] and case.status == 200:
-        pytest.skip("an event stream is not a non-streaming answer")
     opts = ask(case)
     request = opts.pop("request")
     response = allm.generate(engine(case), request, streaming=False, **opts)
     check(case, response)
-    assert "stream" not in case.sent_body()
+    sent = case.sent_body()
+    assert "stream" not in sent
+    asked = {k: v for k, v in case.request["body"].items() if k != "stream"}
+    assert is_subset(asked, sent) == []
 
 
 def test_the_groq_rate_limit_keeps_the_services_words() -> None:

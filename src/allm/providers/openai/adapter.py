@@ -10,7 +10,7 @@ from ...adapters.base import HttpAdapter, StreamDecoder, raise_image_errors
 from ...adapters.http import HttpRequest, HttpResult
 from ...data.request import Request
 from ...data.response import Response
-from ...errors import AdapterError, ConfigurationError
+from ...errors import AdapterError, ConfigurationError, FieldError
 from ..reasoning import refuse
 from ..wire import refuse_unsupported
 from .chat_decode import ChatStreamDecoder, parse_chat_body
@@ -31,6 +31,8 @@ from .settings import (
     _RESPONSES_MODELS,
     _VERBOSITY_MODELS,
     CHAT_COMPLETIONS,
+    MAX_STOP_SEQUENCES,
+    MIN_OUTPUT_TOKENS,
     RESPONSES,
     RESPONSES_UNSUPPORTED,
     OpenAIAccount,
@@ -53,6 +55,8 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
     default_endpoint: ClassVar[str | None] = None
     # Local servers (llama.cpp, vLLM, LM Studio) refuse ``content: null`` beside tool calls.
     empty_tool_turn_content: ClassVar[bool] = False
+    # OpenAI's own bounds (``limit_problems``); compatible servers set their own.
+    openai_limits: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -101,7 +105,18 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         if responses:
             refuse_unsupported(request, RESPONSES_UNSUPPORTED)
         reasoning_params(call, validate=self.validate_reasoning)
-        refuse(reasoning_problems(request, responses))
+        refuse([*reasoning_problems(request, responses), *self.limit_problems(request, responses)])
+
+    def limit_problems(self, request: Request, responses: bool) -> list[FieldError]:
+        """The bounds OpenAI's schema states: at most four ``stop`` sequences on Chat
+        Completions, a ``max_output_tokens`` of at least 16 on Responses."""
+        if not self.openai_limits:
+            return []
+        if responses:
+            low = request.max_tokens is not None and request.max_tokens < MIN_OUTPUT_TOKENS
+            return [(("max_tokens",), "out_of_range")] if low else []
+        many = len(request.stop) > MAX_STOP_SEQUENCES
+        return [(("stop",), "too_many_stop_sequences")] if many else []
 
     def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
         """``reasoning_effort`` (Chat Completions) or ``reasoning`` (Responses) as sent."""
@@ -260,6 +275,7 @@ class OpenAICompatible(_OpenAIWire):
     lenient: ClassVar[bool] = True
     validate_reasoning: ClassVar[bool] = False
     default_endpoint: ClassVar[str | None] = CHAT_COMPLETIONS
+    openai_limits: ClassVar[bool] = False
 
     def check(self, request: Request, call: Call) -> None:
         """A ``base_url`` is required; then the shared checks."""

@@ -17,6 +17,10 @@ RESPONSES = "responses"
 # The neutral fields the Responses API has no body field for.
 RESPONSES_UNSUPPORTED = ("stop", "seed")
 _PATHS = {CHAT_COMPLETIONS: "/chat/completions", RESPONSES: "/responses"}
+# Bounds in OpenAI's OpenAPI document: Chat Completions ``stop`` (maxItems), Responses
+# ``max_output_tokens`` (minimum).
+MAX_STOP_SEQUENCES = 4
+MIN_OUTPUT_TOKENS = 16
 
 # Design §20.1: gpt-5* and the o-series default to Responses.
 _RESPONSES_MODELS = re.compile(r"^(gpt-5|o[1-9])")
