@@ -83,16 +83,36 @@ def expect(provider: str, case: str, stream: bool, doc: str, **fields: Any) -> d
     return out
 
 
+Composed = dict[tuple[str, str], tuple[dict[str, Any], str, dict[str, Any]]]
+_COMPOSED: Composed = {}
+
+
 def write(provider: str, name: str, request: Any, body: str, expected: dict[str, Any]) -> None:
-    folder = ROOT / provider
-    (folder / f"{name}.request.json").write_text(json.dumps(request, indent=2) + "\n")
-    (folder / f"{name}.response").write_bytes(body.encode("utf-8"))
-    (folder / f"{name}.expect.json").write_text(json.dumps(expected, indent=2) + "\n")
+    """Record one case's three files (``cases()`` collects them, ``main`` writes them)."""
+    _COMPOSED[(provider, name)] = (request, body, expected)
+
+
+def cases() -> Composed:
+    """Every case this script writes, by (directory, name): (request, body, expect)."""
+    _COMPOSED.clear()
+    chat_cases()
+    responses_cases()
+    gemini_cases()
+    ollama_cases()
+    return dict(_COMPOSED)
+
+
+def main() -> None:
+    for (provider, name), (request, body, expected) in cases().items():
+        folder = ROOT / provider
+        (folder / f"{name}.request.json").write_text(json.dumps(request, indent=2) + "\n")
+        (folder / f"{name}.response").write_bytes(body.encode("utf-8"))
+        (folder / f"{name}.expect.json").write_text(json.dumps(expected, indent=2) + "\n")
 
 
 # -- OpenAI Chat Completions ------------------------------------------------------------------------
 
-CHAT_DOC = "platform.openai.com/docs/api-reference/chat/object (choices[].logprobs.content)"
+CHAT_DOC = "https://platform.openai.com/docs/api-reference/chat/object (choices[].logprobs.content)"
 CHAT_ID = "chatcmpl-Lp7qRb2XkV9sTn4mWc8eHd1yZa6Fg"
 CHAT_MODEL = "gpt-4.1-mini-2025-04-14"
 
@@ -188,7 +208,8 @@ def chat_cases() -> None:
 # -- OpenAI Responses -------------------------------------------------------------------------------
 
 RESPONSES_DOC = (
-    "platform.openai.com/docs/api-reference/responses (include message.output_text.logprobs, "
+    "https://platform.openai.com/docs/api-reference/responses (include "
+    "message.output_text.logprobs, "
     "top_logprobs; response.output_text.delta logprobs)"
 )
 RESP_ID = "resp_0b6c1f27d4e84a9a8f3c5e21d7b96a4c0e1f2a3b4c5d6e7f"
@@ -320,7 +341,7 @@ def responses_cases() -> None:
 # -- Gemini -----------------------------------------------------------------------------------------
 
 GEMINI_DOC = (
-    "ai.google.dev/api/generate-content (GenerationConfig.responseLogprobs / logprobs, "
+    "https://ai.google.dev/api/generate-content (GenerationConfig.responseLogprobs / logprobs, "
     "Candidate.logprobsResult)"
 )
 GEMINI_ID = "Lq9zaJrWBpC3nvgPw6ajqQk"
@@ -419,7 +440,7 @@ def gemini_cases() -> None:
 
 # -- Ollama -----------------------------------------------------------------------------------------
 
-OLLAMA_DOC = "docs.ollama.com/api/chat (logprobs, top_logprobs) of the ollama server"
+OLLAMA_DOC = "https://docs.ollama.com/api/chat (logprobs, top_logprobs)"
 
 
 def ollama_request(stream: bool) -> dict[str, Any]:
@@ -496,7 +517,4 @@ def ollama_cases() -> None:
 
 
 if __name__ == "__main__":
-    chat_cases()
-    responses_cases()
-    gemini_cases()
-    ollama_cases()
+    main()
