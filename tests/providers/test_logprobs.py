@@ -16,6 +16,7 @@ from tests.providers.test_neutral_fields import body_sent
 from tests.providers.wire import load, logprobs_of
 
 import allm
+from allm import _json
 from allm.errors import ConfigurationError, ValidationError
 from allm.events import LogprobsDelta, MessageCompleted, OutputRetry
 from allm.providers import fake
@@ -353,3 +354,50 @@ def test_a_re_asked_typed_output_keeps_only_the_last_attempts_tokens() -> None:
     assert collector.to_response().logprobs == (TOKEN("b", -2.0),)
     assert allm.Response(logprobs=[TOKEN("c", 0.0)]).logprobs == (TOKEN("c", 0.0),)
     assert TOKEN("d", 0.0, None, [TOKEN("e", -1.0)]).top == (TOKEN("e", -1.0),)
+
+
+JUNK = [{"token": None, "logprob": "x"}]
+JUNK_STREAMS = {
+    "openai": (
+        {"endpoint": "chat_completions"},
+        'data: {"choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":{"content":'
+        + _json.dumps(JUNK)
+        + '},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+    ),
+    "openai_responses": (
+        {"endpoint": "responses"},
+        'event: response.output_text.delta\ndata: {"type":"response.output_text.delta",'
+        '"delta":"Hi","logprobs":' + _json.dumps(JUNK) + "}\n\n"
+        'event: response.completed\ndata: {"type":"response.completed","response":'
+        '{"status":"completed","output":[]}}\n\n',
+    ),
+    "gemini": (
+        {},
+        'data: {"candidates":[{"content":{"parts":[{"text":"Hi"}]},"finishReason":"STOP",'
+        '"logprobsResult":{"chosenCandidates":[]}}]}\n\n',
+    ),
+    "ollama": (
+        {},
+        '{"message":{"content":"Hi"},"logprobs":' + _json.dumps(JUNK) + ',"done":true}\n',
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JUNK_STREAMS))
+def test_a_stream_whose_token_entries_are_unreadable_gives_no_tokens(name: str) -> None:
+    opts, body = JUNK_STREAMS[name]
+    kind = "application/x-ndjson" if name == "ollama" else "text/event-stream"
+    client = httpx.Client(
+        transport=httpx.MockTransport(
+            lambda request: httpx.Response(200, headers={"content-type": kind}, content=body)
+        )
+    )
+    adapter = "openai" if name.startswith("openai") else name
+    model = {"gemini": "gemini-2.5-flash", "ollama": "llama3.2"}.get(adapter, "gpt-4.1-mini")
+    engine = allm.Engine(
+        adapter=adapter, model=model, adapter_opts={**opts, "http_client": client}, retry=False
+    )
+    stream = list(allm.stream_generate(engine, [allm.user("hi")], api_key="k", logprobs=True))
+    assert not any(isinstance(event, LogprobsDelta) for event in stream)
+    response = allm.StreamCollector().apply_all(stream).to_response()
+    assert response.text == "Hi" and response.logprobs is None, response.error
