@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
-import anyio
 import pytest
+from tests.conftest import Driver
 from tests.providers.bedrock.support import adapter as bedrock_adapter
 from tests.providers.bedrock.support import engine_for as bedrock_engine
 from tests.providers.conformance import engine_serving
@@ -56,6 +56,7 @@ WIRES: list[tuple[str, str, Callable[[], Any], str, dict[str, Any]]] = [
     ("vertex-anthropic", "text_stream", Vertex, "claude-sonnet-4-5@20250929", VERTEX),
 ]
 IDS = [f"{directory}/{name}" for directory, name, *_ in WIRES]
+SYNC = Driver("sync")
 
 
 def engine(wire: tuple[Any, ...], how: Any = "whole") -> tuple[Case, Any, allm.Engine]:
@@ -68,16 +69,8 @@ def engine(wire: tuple[Any, ...], how: Any = "whole") -> tuple[Case, Any, allm.E
     return case, adapter, built
 
 
-def events(api: str, engine: allm.Engine, **opts: Any) -> list[Any]:
-    messages = [allm.user("hi")]
-    if api == "sync":
-        return list(allm.stream_generate(engine, messages, api_key="k", **opts))
-
-    async def run() -> list[Any]:
-        stream = await allm.astream_generate(engine, messages, api_key="k", **opts)
-        return [event async for event in stream]
-
-    return anyio.run(run)
+def events(driver: Driver, engine: allm.Engine, **opts: Any) -> list[Any]:
+    return driver.events(engine, [allm.user("hi")], api_key="k", **opts)
 
 
 def is_wire(event: Any) -> bool:
@@ -90,15 +83,14 @@ def frames(case: Case, adapter: Any) -> list[Any]:
     return [*framing.feed(case.body), *framing.finish()]
 
 
-@pytest.mark.parametrize("api", ["sync", "async"])
 @pytest.mark.parametrize("how", ["whole", "bytewise"])
 @pytest.mark.parametrize("wire", WIRES, ids=IDS)
 def test_every_provider_event_reaches_the_consumer_as_a_raw_chunk(
-    wire: tuple[Any, ...], how: str, api: str
+    wire: tuple[Any, ...], how: str, driver: Driver
 ) -> None:
     case, adapter, on = engine(wire, how)
-    with_chunks = events(api, on, include_raw_chunks=True)
-    without = events(api, engine(wire, how)[2])
+    with_chunks = events(driver, on, include_raw_chunks=True)
+    without = events(driver, engine(wire, how)[2])
     chunks = [event for event in with_chunks if is_wire(event)]
     assert [chunk.data for chunk in chunks] == [wire_chunk(f).data for f in frames(case, adapter)]
     assert type(with_chunks[0]) is MessageStarted
@@ -112,7 +104,7 @@ def test_every_provider_event_reaches_the_consumer_as_a_raw_chunk(
 @pytest.mark.parametrize("wire", WIRES, ids=IDS)
 def test_chunks_carry_the_provider_event_names(wire: tuple[Any, ...]) -> None:
     _, _, on = engine(wire)
-    chunks = [event.data for event in events("sync", on, include_raw_chunks=True) if is_wire(event)]
+    chunks = [event.data for event in events(SYNC, on, include_raw_chunks=True) if is_wire(event)]
     names = [name for _, name, _ in chunks]
     directory = wire[0]
     if directory == "openai-responses":
@@ -130,7 +122,7 @@ def test_chunks_carry_the_provider_event_names(wire: tuple[Any, ...]) -> None:
 
 def test_a_text_delta_follows_the_chunk_of_the_event_it_came_from() -> None:
     _, _, on = engine(WIRES[0])
-    stream = events("sync", on, include_raw_chunks=True)
+    stream = events(SYNC, on, include_raw_chunks=True)
     for index, event in enumerate(stream):
         if isinstance(event, TextDelta):
             chunk = stream[index - 1]
@@ -152,7 +144,7 @@ def test_a_whole_body_served_to_a_stream_is_one_chunk(
     case = load(directory, name)
     opts = {"resource": "contoso"} if directory == "azure" else {}
     served = engine_serving(case, factory(), model, "whole", {"closed": 0}, [], **opts)
-    stream = events("sync", served, include_raw_chunks=True)
+    stream = events(SYNC, served, include_raw_chunks=True)
     chunks = [event for event in stream if is_wire(event)]
     assert len(chunks) == 1 and isinstance(chunks[0].data[2], dict)
     assert type(stream[0]) is MessageStarted and is_wire(stream[1])
@@ -161,7 +153,7 @@ def test_a_whole_body_served_to_a_stream_is_one_chunk(
 def test_a_failed_stream_keeps_its_chunks_and_ends_with_the_error() -> None:
     case = load("anthropic", "stream_overloaded_error")
     served = engine_serving(case, Anthropic(), "claude-sonnet-4-5", "whole", {"closed": 0}, [])
-    stream = events("sync", served, include_raw_chunks=True)
+    stream = events(SYNC, served, include_raw_chunks=True)
     assert type(stream[0]) is MessageStarted and isinstance(stream[-1], ErrorEvent)
     assert any(is_wire(event) and event.data[1] == "error" for event in stream)
 

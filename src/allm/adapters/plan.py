@@ -10,7 +10,7 @@ did not ask: the read loop then feeds the decoder directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,23 +21,40 @@ from .eventstream import EventStreamMessage
 __all__ = ["started_first", "stamp_completed", "wire_chunk", "with_wire_chunks"]
 
 
-def stamp_completed(
-    plan: Generator[Any, Any, None], metadata: Mapping[str, Any]
+def _relay(
+    plan: Generator[Any, Any, None],
+    step: Callable[[Any], Iterable[Any]],
+    end: Callable[[], Iterable[Any]] = tuple,
 ) -> Generator[Any, Any, None]:
-    """``plan`` with ``metadata`` added to its ``MessageCompleted`` events (replies pass through;
-    closing it closes ``plan``)."""
+    """``plan`` with each item it yields replaced by what ``step`` makes of it (then what ``end``
+    makes, when it is over). A reply goes back to ``plan`` only when the item it answers was
+    passed on, so an effect's answer never reaches an event; closing this closes ``plan``."""
     reply: Any = None
     try:
         while True:
             try:
                 item = plan.send(reply)
             except StopIteration:
+                yield from end()
                 return
-            if isinstance(item, MessageCompleted):
-                item = replace(item, metadata={**item.metadata, **metadata})
-            reply = yield item
+            reply = None
+            for out in step(item):
+                reply = yield out
     finally:
         plan.close()
+
+
+def stamp_completed(
+    plan: Generator[Any, Any, None], metadata: Mapping[str, Any]
+) -> Generator[Any, Any, None]:
+    """``plan`` with ``metadata`` added to its ``MessageCompleted`` events."""
+
+    def step(item: Any) -> tuple[Any]:
+        if isinstance(item, MessageCompleted):
+            return (replace(item, metadata={**item.metadata, **metadata}),)
+        return (item,)
+
+    return _relay(plan, step)
 
 
 def wire_chunk(frame: Any) -> RawChunk:
@@ -76,23 +93,23 @@ def _is_wire(item: Any) -> bool:
 
 def started_first(plan: Generator[Any, Any, None]) -> Generator[Any, Any, None]:
     """``plan`` with the wire chunks that came before ``MessageStarted`` (decoders that open the
-    message on the provider's first event, Anthropic's and Bedrock's) moved just after it."""
-    reply: Any = None
-    held: list[RawChunk] | None = []
-    try:
-        while True:
-            try:
-                item = plan.send(reply)
-            except StopIteration:
-                yield from held or ()  # a plan that never opened its message keeps them too
-                return
-            if held is not None and _is_wire(item):
-                held.append(item)
-                reply = None  # what an event gets back; the last reply answered an effect
-                continue
-            reply = yield item
-            if held is not None and type(item) is MessageStarted:
-                yield from held
-                held = None
-    finally:
-        plan.close()
+    message on the provider's first event, Anthropic's and Bedrock's) moved just after it; a plan
+    that never opens its message keeps them at its end."""
+    held: list[RawChunk] = []
+    opened = False
+
+    def step(item: Any) -> list[Any]:
+        nonlocal opened
+        if opened:
+            return [item]
+        if _is_wire(item):
+            held.append(item)
+            return []
+        if type(item) is MessageStarted:
+            opened = True
+            out = [item, *held]
+            held.clear()
+            return out
+        return [item]
+
+    return _relay(plan, step, lambda: held)
