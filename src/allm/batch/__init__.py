@@ -45,10 +45,9 @@ DEFAULT_POLL_INTERVAL = 30.0
 def _submit_plan(engine: Any, requests: Any, opts: dict[str, Any]) -> tuple[Any, Any, int]:
     entries = pairs(requests)
     if any(isinstance(request, EmbeddingRequest) for _, request in entries):
-        from ._embeddings import OpenAIEmbeddingBatches, prepare_embeddings
+        from ._embeddings import prepare_embeddings
 
-        found = prepare_embeddings(engine, entries, opts)
-        embeddings = OpenAIEmbeddingBatches()
+        found, embeddings = prepare_embeddings(engine, entries, opts)
         return embeddings.submit(found, opts), embeddings, len(found.lines)
     prepared = prepare(
         engine,
@@ -87,6 +86,9 @@ def submit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
         metadata (dict): Sent with the job where the provider keeps it (OpenAI).
         completion_window (str): OpenAI's window, default ``"24h"``.
         display_name (str): Gemini's job name.
+        input_file (bool | None): Gemini only: True uploads the requests as an input file,
+            False sends them inline (in parts of at most 20 MB); None (the default) inlines a
+            batch that fits in 20 MB and uploads a larger one.
         max_requests (int): At most this many requests per job (below the provider's limit).
         **opts: Every call option of ``generate`` (model, temperature, api_key, ...).
     """
