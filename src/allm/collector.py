@@ -9,10 +9,12 @@ from ._text import TextBuffer
 from .data.messages import Message, Role
 from .data.response import FinishReason, Response, TokenLogprob, Usage, add_usage
 from .data.results import ChatResult, HaltReason, StepResult, Thread
+from .data.server_tools import Citation, ServerToolCall
 from .data.tools import ToolCall
 from .events import (
     AskUserRequested,
     ChatCompleted,
+    CitationAdded,
     ErrorEvent,
     Event,
     LogprobsDelta,
@@ -23,6 +25,7 @@ from .events import (
     RawChunk,
     ReasoningCompleted,
     ReasoningDelta,
+    ServerToolCallCompleted,
     StepCompleted,
     TextCompleted,
     TextDelta,
@@ -53,6 +56,7 @@ class StreamCollector:
     __slots__ = (
         "_argument_parts",
         "_calls",
+        "_citations",
         "_dispatch",
         "_logprobs",
         "_reasoning_parts",
@@ -73,6 +77,7 @@ class StreamCollector:
         "response_id",
         "retried_usage",
         "saw_reasoning",
+        "server_tool_calls",
         "steps",
         "thread",
         "tool_results",
@@ -101,6 +106,8 @@ class StreamCollector:
             ToolCallStarted: self._tool_call_started,
             ToolCallDelta: self._tool_call_delta,
             ToolCallCompleted: self._tool_call_completed,
+            ServerToolCallCompleted: self._server_tool_call,
+            CitationAdded: self._citation,
             MessageCompleted: self._message_completed,
             RawChunk: self._raw_chunk,
             ErrorEvent: self._error,
@@ -126,6 +133,8 @@ class StreamCollector:
         # Calls by id in first-seen order; argument fragments are kept apart until read.
         self._calls: dict[str, ToolCall] = {}
         self._argument_parts: dict[str, TextBuffer] = {}
+        self.server_tool_calls: list[ServerToolCall] = []
+        self._citations: list[Citation] = []
         self.tool_results: list[Message] = []
         self.halt: tuple[Any, ...] | None = None
         self.finish_reason: FinishReason | None = None
@@ -214,6 +223,12 @@ class StreamCollector:
         )
         self._argument_parts.pop(event.id, None)
 
+    def _server_tool_call(self, event: ServerToolCallCompleted) -> None:
+        self.server_tool_calls.append(event.call)
+
+    def _citation(self, event: CitationAdded) -> None:
+        self._citations.append(event.citation)
+
     def _message_completed(self, event: MessageCompleted) -> None:
         self.last_message = event.message
         if event.finish_reason is not None and self.finish_reason is not FinishReason.ERROR:
@@ -257,6 +272,8 @@ class StreamCollector:
         self._logprobs = None
         self._calls = {}
         self._argument_parts = {}
+        self.server_tool_calls = []
+        self._citations = []
         self.finish_reason = None
         self.raw_finish_reason = None
         self.last_message = None
@@ -373,6 +390,8 @@ class StreamCollector:
             reasoning=self.reasoning,
             parsed=self.parsed,
             logprobs=None if self._logprobs is None else tuple(self._logprobs),
+            citations=tuple(self._citations),
+            server_tool_calls=tuple(self.server_tool_calls),
         )
 
     def to_step_result(self) -> StepResult:

@@ -34,8 +34,15 @@ ALLM_TAGS = {
 }
 PYTHON_ADDITIONS = {"reasoning_delta", "reasoning_completed"}
 TYPED_OUTPUT_ADDITIONS = {"partial_output", "output_completed", "output_retry"}
-WAVE_2_ADDITIONS = {"logprobs_delta"}
-ALL_TAGS = ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS | WAVE_2_ADDITIONS
+PROVIDER_TOOL_ADDITIONS = {"server_tool_call_completed", "citation_added"}
+LOGPROBS_ADDITIONS = {"logprobs_delta"}
+ALL_TAGS = (
+    ALLM_TAGS
+    | PYTHON_ADDITIONS
+    | TYPED_OUTPUT_ADDITIONS
+    | PROVIDER_TOOL_ADDITIONS
+    | LOGPROBS_ADDITIONS
+)
 
 # One small instance of every event class, built by hand.
 SAMPLES = [
@@ -60,6 +67,8 @@ SAMPLES = [
     events.ChatCompleted(allm.ChatResult(Thread())),
     events.RawChunk(("usage", {"input_tokens": 3, "output_tokens": 5})),
     events.ErrorEvent(allm.AdapterError("provider_unavailable", status=503)),
+    events.ServerToolCallCompleted(allm.ServerToolCall("ws_1", "web_search", {"query": "q"})),
+    events.CitationAdded(allm.Citation("url", url="https://example.com", start=0, end=4)),
     events.PartialOutput({"name": "Par"}),
     events.OutputCompleted({"name": "Paris"}),
     events.OutputRetry(
@@ -69,11 +78,11 @@ SAMPLES = [
 
 
 def test_f013_the_union_has_one_class_per_distinct_tag():
-    # the 18 of wave 1, the typed-output events PartialOutput, OutputCompleted, OutputRetry, and
-    # wave 2's LogprobsDelta
+    # the 18 of wave 1, the typed-output events PartialOutput, OutputCompleted, OutputRetry,
+    # the provider-tool events ServerToolCallCompleted, CitationAdded, and LogprobsDelta
     tags = [cls.type for cls in events.EVENT_TYPES]
 
-    assert len(events.EVENT_TYPES) == len(ALL_TAGS) == 22
+    assert len(events.EVENT_TYPES) == len(ALL_TAGS) == 24
     assert len(set(tags)) == len(tags)
     assert set(tags) == ALL_TAGS
     assert set(typing.get_args(events.Event)) == set(events.EVENT_TYPES)

@@ -15,14 +15,17 @@ from ..adapters.http import HttpResult
 from ..data.batch import BatchJob
 from ..data.embeddings import EmbeddingRequest
 from ..errors import AllmError, FieldError, ValidationError
+from ..execution.options import TRANSPORT_OPTION_KEYS
+from ..execution.surface import CONTROL_KEYS
 from ._backend import Backend
 from ._gemini import GeminiBatches
 from ._openai import OpenAIBatches
-from ._prepare import Line, Prepared, _problems
+from ._prepare import BATCH_KEYS, Line, Prepared, _problems
 from ._wire import Wire
 
 __all__ = [
     "EMBEDDINGS_SURFACE",
+    "EMBEDDING_BATCH_KEYS",
     "GeminiEmbeddingBatches",
     "OpenAIEmbeddingBatches",
     "embedding_backend",
@@ -30,6 +33,9 @@ __all__ = [
 ]
 
 EMBEDDINGS_SURFACE = "embeddings"
+# What an embeddings batch reads: the job's keywords, the default model, how to reach the
+# provider.
+EMBEDDING_BATCH_KEYS = BATCH_KEYS | TRANSPORT_OPTION_KEYS | CONTROL_KEYS | {"model"}
 
 
 class _Embeddings(Backend):

@@ -14,14 +14,36 @@ from ..data.embeddings import EmbeddingRequest
 from ..data.request import Request
 from ..engine import Engine, new_id
 from ..errors import AllmError, ConfigurationError, FieldError, ValidationError
+from ..execution.options import CALL_OPTION_KEYS, CallOptions, option_keys
 from ..execution.runner import engine_opts_for, plan_call, settings_for
 
-__all__ = ["Line", "Prepared", "control_call", "joined", "jsonl_parts", "pairs", "prepare"]
+__all__ = [
+    "BATCH_OPTION_KEYS",
+    "BatchOptions",
+    "Line",
+    "Prepared",
+    "control_call",
+    "joined",
+    "jsonl_parts",
+    "pairs",
+    "prepare",
+]
+
+
+class BatchOptions(CallOptions, total=False):
+    """The keywords of ``submit``: the job's own, then every call option, applied to each
+    request as ``generate`` applies it."""
+
+    metadata: Mapping[str, Any]
+    completion_window: str
+    display_name: str
+    input_file: bool | None
+    max_requests: int
+
 
 # What the batch call itself reads; everything else goes to each request's plan.
-BATCH_KEYS = frozenset(
-    {"metadata", "completion_window", "display_name", "max_requests", "input_file"}
-)
+BATCH_KEYS = option_keys(BatchOptions) - CALL_OPTION_KEYS
+BATCH_OPTION_KEYS = option_keys(BatchOptions)
 
 
 @dataclass(frozen=True, slots=True)

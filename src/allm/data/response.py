@@ -8,7 +8,8 @@ from enum import Enum
 from typing import Any
 
 from ..errors import AllmError
-from .messages import Message
+from .messages import ImagePart, Message
+from .server_tools import Citation, ServerToolCall
 from .tools import ToolCall
 
 __all__ = ["FinishReason", "Response", "TokenLogprob", "Usage", "add_usage"]
@@ -112,11 +113,14 @@ class Response:
     metadata: dict[str, Any] = field(default_factory=dict)
     reasoning: str | None = None
     parsed: Any = None
+    citations: tuple[Citation, ...] = ()
+    server_tool_calls: tuple[ServerToolCall, ...] = ()
     logprobs: tuple[TokenLogprob, ...] | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.tool_calls, tuple):
-            object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        for name in ("tool_calls", "citations", "server_tool_calls"):
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.logprobs is not None and not isinstance(self.logprobs, tuple):
             object.__setattr__(self, "logprobs", tuple(self.logprobs))
         if type(self.finish_reason) is str:
@@ -130,6 +134,13 @@ class Response:
         if self.message is not None and isinstance(self.message.content, str):
             return self.message.content
         return None
+
+    @property
+    def images(self) -> tuple[ImagePart, ...]:
+        """The images the model returned (image parts of the message content)."""
+        if self.message is None or isinstance(self.message.content, str):
+            return ()
+        return tuple(part for part in self.message.content if isinstance(part, ImagePart))
 
     @property
     def error(self) -> AllmError | None:

@@ -91,11 +91,17 @@ def is_set(request: Any, name: str) -> bool:
     return value not in (None, ()) and not (name == "logprobs" and value is False)
 
 
+def unsupported_fields(request: Any, names: tuple[str, ...]) -> list[Any]:
+    """``((field,), "unsupported_option")`` for each neutral field of ``names`` set on
+    ``request``."""
+    return [((name,), "unsupported_option") for name in names if is_set(request, name)]
+
+
 def refuse_unsupported(request: Any, unsupported: tuple[str, ...]) -> None:
     """Raise before any I/O for each neutral field set on ``request`` that this wire cannot
     express: ``ValidationError("invalid_request")`` with ``((field,), "unsupported_option")``."""
     from ..errors import ValidationError
 
-    problems = [((name,), "unsupported_option") for name in unsupported if is_set(request, name)]
+    problems = unsupported_fields(request, unsupported)
     if problems:
         raise ValidationError("invalid_request", errors=problems)

@@ -19,6 +19,8 @@ this module or tuples::
     finish("stop")             ("finish", "stop")
     error("rate_limited")      ("error", "rate_limited")
     delay(50)                  ("delay", 50)        milliseconds
+    server_tool_call(id, name, arguments, result)    a ServerToolCallCompleted
+    citation("url", url=...)   a CitationAdded
 
 and the conformance harness's entries: ``("text_delta", s)``, ``("ok", {...})``,
 ``("error", reason, {...})``, ``("preflight_error", reason, {...})``, ``("error_event", reason,
@@ -49,6 +51,7 @@ from .entries import (
     ToolCallDeltaEntry,
     ToolCallEntry,
     UsageEntry,
+    citation,
     delay,
     error,
     error_event,
@@ -58,6 +61,7 @@ from .entries import (
     preflight_error,
     raw_chunk,
     reasoning,
+    server_tool_call,
     stream_error,
     text,
     tool_call,
@@ -67,6 +71,7 @@ from .entries import (
 from .script import CursorBook, ScriptCursor, parse_script, record
 
 __all__ = [
+    "citation",
     "record",
     "Delay",
     "Entry",
@@ -92,6 +97,7 @@ __all__ = [
     "preflight_error",
     "raw_chunk",
     "reasoning",
+    "server_tool_call",
     "stream_error",
     "text",
     "tool_call",
