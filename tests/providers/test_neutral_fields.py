@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.providers.wire import OK_ANSWERS
 
 import allm
 from allm.errors import ValidationError
@@ -20,45 +21,11 @@ WEATHER = allm.Tool(
 
 # wire -> (engine fields, model, a canned non-streaming answer)
 WIRES: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "openai-chat": (
-        "openai",
-        "gpt-4o-mini",
-        {"choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
-    ),
-    "openai-responses": (
-        "openai",
-        "gpt-5-mini",
-        {
-            "status": "completed",
-            "output": [
-                {
-                    "type": "message",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": "ok"}],
-                }
-            ],
-        },
-    ),
-    "openai-compatible": (
-        "openai_compatible",
-        "llama3",
-        {"choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]},
-    ),
-    "anthropic": (
-        "anthropic",
-        "claude-sonnet-4-5",
-        {
-            "type": "message",
-            "role": "assistant",
-            "content": [{"type": "text", "text": "ok"}],
-            "stop_reason": "end_turn",
-        },
-    ),
-    "gemini": (
-        "gemini",
-        "gemini-2.5-flash",
-        {"candidates": [{"content": {"parts": [{"text": "ok"}]}, "finishReason": "STOP"}]},
-    ),
+    "openai-chat": ("openai", "gpt-4o-mini", OK_ANSWERS["openai-chat"]),
+    "openai-responses": ("openai", "gpt-5-mini", OK_ANSWERS["openai-responses"]),
+    "openai-compatible": ("openai_compatible", "llama3", OK_ANSWERS["openai-chat"]),
+    "anthropic": ("anthropic", "claude-sonnet-4-5", OK_ANSWERS["anthropic"]),
+    "gemini": ("gemini", "gemini-2.5-flash", OK_ANSWERS["gemini"]),
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.providers.wire import OK_ANSWERS
 
 import allm
 from allm import provider_tools
@@ -27,15 +28,7 @@ ENGINES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "anthropic": ("anthropic", "claude-sonnet-4-5", {}),
     "gemini": ("gemini", "gemini-2.5-flash", {}),
 }
-OK: dict[str, dict[str, Any]] = {
-    "openai-chat": {"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]},
-    "openai-responses": {
-        "status": "completed",
-        "output": [{"type": "message", "content": [{"type": "output_text", "text": "ok"}]}],
-    },
-    "anthropic": {"type": "message", "content": [{"type": "text", "text": "ok"}]},
-    "gemini": {"candidates": [{"content": {"parts": [{"text": "ok"}]}, "finishReason": "STOP"}]},
-}
+OK = OK_ANSWERS
 OK["openai-search"] = OK["openai-compatible"] = OK["openai-chat"]
 
 

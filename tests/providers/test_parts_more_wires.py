@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.providers.wire import OK_ANSWERS
 
 import allm
 from allm import provider_tools
@@ -15,11 +16,8 @@ from allm.errors import ValidationError
 
 PDF = b"%PDF-1.4 tiny"
 WAV = b"RIFF....WAVEfmt "
-CHAT_OK = {"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]}
-RESPONSES_OK = {
-    "status": "completed",
-    "output": [{"type": "message", "content": [{"type": "output_text", "text": "ok"}]}],
-}
+CHAT_OK = OK_ANSWERS["openai-chat"]
+RESPONSES_OK = OK_ANSWERS["openai-responses"]
 
 
 class Probe:

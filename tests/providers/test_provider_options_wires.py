@@ -10,20 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.providers.wire import OK_ANSWERS
 
 import allm
 from allm.providers.vertex import Vertex
 
-CHAT_ANSWER = {
-    "choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]
-}
-ANTHROPIC_ANSWER = {
-    "type": "message",
-    "role": "assistant",
-    "content": [{"type": "text", "text": "ok"}],
-    "stop_reason": "end_turn",
-}
-GEMINI_ANSWER = {"candidates": [{"content": {"parts": [{"text": "ok"}]}, "finishReason": "STOP"}]}
+CHAT_ANSWER = OK_ANSWERS["openai-chat"]
+ANTHROPIC_ANSWER = OK_ANSWERS["anthropic"]
+GEMINI_ANSWER = OK_ANSWERS["gemini"]
 WEATHER = allm.Tool("weather", "Weather in a city.", {"type": "object"})
 
 
@@ -71,16 +65,7 @@ WIRES = [
         "openai",
         "openai",
         "gpt-5-mini",
-        {
-            "status": "completed",
-            "output": [
-                {
-                    "type": "message",
-                    "role": "assistant",
-                    "content": [{"type": "output_text", "text": "ok"}],
-                }
-            ],
-        },
+        OK_ANSWERS["openai-responses"],
         JSON_OBJECT,
         {"text": {"verbosity": "low"}},
         {"text": {"format": {"type": "json_object"}, "verbosity": "low"}},

@@ -16,6 +16,31 @@ import allm
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "wire"
 
+
+# The smallest complete non-streaming answer ("ok", finished) of each native wire, for request tests.
+OK_ANSWERS: dict[str, dict[str, Any]] = {
+    "openai-chat": {
+        "choices": [{"message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]
+    },
+    "openai-responses": {
+        "status": "completed",
+        "output": [
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "ok"}],
+            }
+        ],
+    },
+    "anthropic": {
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "text", "text": "ok"}],
+        "stop_reason": "end_turn",
+    },
+    "gemini": {"candidates": [{"content": {"parts": [{"text": "ok"}]}, "finishReason": "STOP"}]},
+}
+
 # expect.json error.kind -> the AdapterError reasons that satisfy it
 ERROR_KINDS = {
     "invalid_request": {"invalid_request", "context_length_exceeded"},
