@@ -50,6 +50,10 @@ class _Block:
         self.input: Any = None
 
 
+# The blocks whose input arrives as ``input_json_delta`` fragments.
+_INPUT_BLOCKS = frozenset({"tool_use", "server_tool_use"})
+
+
 class AnthropicStreamDecoder(StreamDecoder):
     """Named Anthropic SSE events in, allm events out.
 
@@ -278,15 +282,11 @@ class AnthropicStreamDecoder(StreamDecoder):
                 out.append(TextDelta(text))
         elif kind == "input_json_delta":
             fragment = delta.get("partial_json")
-            if block is None or not isinstance(fragment, str):
-                return
-            if block.kind == "server_tool_use":
-                block.parts.append(fragment)
-                return
-            if block.kind != "tool_use":
+            if block is None or not isinstance(fragment, str) or block.kind not in _INPUT_BLOCKS:
                 return
             block.parts.append(fragment)
-            if not fragment:
+            # a server tool's input is read whole at its block's end; only ours stream as deltas
+            if not fragment or block.kind == "server_tool_use":
                 return
             if block.name == self.turn.structured:
                 out.append(TextDelta(fragment))
