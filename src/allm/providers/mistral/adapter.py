@@ -8,10 +8,12 @@ from ...adapters import Call
 from ...adapters.base import StreamDecoder
 from ...adapters.http import HttpResult
 from ...data.messages import AudioPart, DocumentPart, Message
+from ...data.reasoning import PromptCache
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError
 from ..openai import CHAT_COMPLETIONS, OpenAICompatible, parse_chat_body
+from ..reasoning import refuse, unsupported
 from .decode import MistralStreamDecoder, finish_error, normalized_body
 from .errors import classify_mistral_error
 from .request import adapt_body, mistral_content, mistral_part_rule
@@ -41,6 +43,14 @@ class Mistral(OpenAICompatible):
     def chat_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The Chat Completions body in Mistral's spelling."""
         return adapt_body(super().chat_body(request, call, stream=stream))
+
+    def check(self, request: Request, call: Call) -> None:
+        """The shared checks, then what Mistral's body lacks: it takes ``prompt_cache_key`` but
+        has no ``prompt_cache_retention``, so a long retention is refused."""
+        super().check(request, call)
+        cache = request.prompt_cache
+        if isinstance(cache, PromptCache) and cache.retention == "long":
+            refuse([unsupported("prompt_cache", "retention")])
 
     def chat_part_rule(self, part: DocumentPart | AudioPart) -> str | None:
         """Documents at a URL or as text, and audio; no document bytes."""
