@@ -14,6 +14,7 @@ from ...data.response import Response
 from ...errors import AdapterError
 from ..openai import CHAT_COMPLETIONS, OpenAICompatible, parse_chat_body
 from ..reasoning import refuse, unsupported
+from ..wire import unsupported_fields
 from .decode import MistralStreamDecoder, finish_error, normalized_body
 from .errors import classify_mistral_error
 from .request import adapt_body, mistral_content, mistral_part_rule
@@ -24,6 +25,7 @@ class Mistral(OpenAICompatible):
     overrides it). ``tool_choice="required"`` is sent as ``"any"``, ``seed`` as
     ``random_seed``; ``safe_prompt`` (and any other Mistral field) passes through as a call
     keyword or option; tool-call ids are sent as the nine letters and digits Mistral requires;
+    ``logprobs`` is refused (the API has none);
     ``thinking`` content chunks (magistral) are reasoning; ``model_length`` is ``length``."""
 
     name: ClassVar[str] = "mistral"
@@ -45,12 +47,15 @@ class Mistral(OpenAICompatible):
         return adapt_body(super().chat_body(request, call, stream=stream))
 
     def check(self, request: Request, call: Call) -> None:
-        """The shared checks, then what Mistral's body lacks: it takes ``prompt_cache_key`` but
-        has no ``prompt_cache_retention``, so a long retention is refused."""
+        """The shared checks, then what Mistral's body lacks: token log probabilities, and
+        ``prompt_cache_retention`` (it takes ``prompt_cache_key``), so a long retention is
+        refused."""
         super().check(request, call)
+        problems = unsupported_fields(request, ("logprobs",))
         cache = request.prompt_cache
         if isinstance(cache, PromptCache) and cache.retention == "long":
-            refuse([unsupported("prompt_cache", "retention")])
+            problems.append(unsupported("prompt_cache", "retention"))
+        refuse(problems)
 
     def chat_part_rule(self, part: DocumentPart | AudioPart) -> str | None:
         """Documents at a URL or as text, and audio; no document bytes."""
