@@ -211,6 +211,7 @@ LINES: list[Line] = [
         "reasoning_summary alias",
         "alias_summary",
         lambda: {"reasoning_summary": "auto"},
+        refused=["openai-chat", "azure-chat"],  # Chat Completions has no summary
         model=REASONING_MODEL,
     ),
     line("verbosity alias", "alias_verbosity", lambda: {"verbosity": "low"}, model=REASONING_MODEL),

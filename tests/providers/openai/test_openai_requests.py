@@ -249,31 +249,31 @@ def test_reasoning_controls_on_chat_completions_for_gpt5_and_the_o_series() -> N
         model="gpt-5-mini",
         endpoint="chat_completions",
         reasoning_effort="minimal",
-        reasoning_summary="auto",
         verbosity="high",
     )
     assert body["reasoning_effort"] == "minimal"
     assert body["verbosity"] == "high"
     assert "reasoning_summary" not in body and "reasoning" not in body
     _, body = send(
-        [allm.user("hi")],
-        model="o3-mini",
-        endpoint="chat_completions",
-        reasoning_effort="low",
-        verbosity="low",
+        [allm.user("hi")], model="o3-mini", endpoint="chat_completions", reasoning_effort="low"
     )
     assert body["reasoning_effort"] == "low" and "verbosity" not in body
 
 
-def test_reasoning_controls_are_dropped_for_other_chat_models() -> None:
-    _, body = send(
-        [allm.user("hi")],
-        model="gpt-4o",
-        reasoning_effort="low",
-        reasoning_summary="auto",
-        verbosity="low",
-    )
-    assert not {"reasoning_effort", "reasoning_summary", "verbosity", "reasoning"} & set(body)
+def test_reasoning_controls_a_chat_model_cannot_take_are_refused() -> None:
+    with pytest.raises(ValidationError) as info:
+        send(
+            [allm.user("hi")],
+            model="gpt-4o",
+            reasoning_effort="low",
+            reasoning_summary="auto",
+            verbosity="low",
+        )
+    assert set(info.value.errors) == {
+        (("reasoning_effort",), "unsupported_option"),
+        (("reasoning_summary",), "unsupported_option"),
+        (("verbosity",), "unsupported_option"),
+    }
 
 
 @pytest.mark.parametrize(

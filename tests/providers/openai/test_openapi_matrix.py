@@ -124,6 +124,7 @@ def compatible(lines: list[Line], target: Target) -> list[Line]:
         if (
             not available(candidate.needs)
             or target.wire in candidate.refused
+            or target.name in candidate.refused
             or target.name in candidate.elsewhere
             or any(candidate.slot == other.slot for other in kept)
             or any(
@@ -192,7 +193,7 @@ def check_line(target: Target, chosen: Line, *, stream: bool) -> None:
     if target.name in chosen.elsewhere:
         pytest.skip(chosen.elsewhere[target.name])
     sent: list[dict[str, Any]] = []
-    if target.wire in chosen.refused:
+    if target.wire in chosen.refused or target.name in chosen.refused:
         with pytest.raises(ValidationError) as info:
             send(target, chosen.opts(), sent, model=chosen.model, stream=stream)
         reasons = [reason for _, reason in info.value.errors]

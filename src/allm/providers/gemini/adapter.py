@@ -35,7 +35,7 @@ from .request import (
     provider_tool,
     sanitize_schema,
 )
-from .settings import DEFAULT_BASE_URL, MODEL_PREFIXES
+from .settings import DEFAULT_BASE_URL, MAX_STOP_SEQUENCES, MODEL_PREFIXES
 from .thinking import thinking_problems, thinking_sent
 
 # -- the adapter ----------------------------------------------------------------------------------
@@ -67,7 +67,12 @@ class Gemini(HttpAdapter):
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
-        refuse(tool_problems(request.tools, self.provider_tool_kinds) + thinking_problems(request))
+        problems = tool_problems(request.tools, self.provider_tool_kinds) + thinking_problems(
+            request
+        )
+        if len(request.stop) > MAX_STOP_SEQUENCES:  # GenerationConfig.stopSequences: up to 5
+            problems.append((("stop",), "too_many_stop_sequences"))
+        refuse(problems)
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):

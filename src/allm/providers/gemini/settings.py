@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+# GenerationConfig.stopSequences takes at most five sequences.
+MAX_STOP_SEQUENCES = 5
 # Where a model name may carry a slash: the wire's own prefixes (see allm.adapters.urls).
 MODEL_PREFIXES = ("models/", "tunedModels/")
 

@@ -8,11 +8,13 @@ from ...adapters import Call
 from ...adapters.base import StreamDecoder
 from ...adapters.http import HttpResult
 from ...data.messages import AudioPart, DocumentPart, Message
+from ...data.reasoning import PromptCache
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError
 from ..openai import CHAT_COMPLETIONS, OpenAICompatible, parse_chat_body
-from ..wire import refuse_unsupported
+from ..reasoning import refuse, unsupported
+from ..wire import unsupported_fields
 from .decode import MistralStreamDecoder, finish_error, normalized_body
 from .errors import classify_mistral_error
 from .request import adapt_body, mistral_content, mistral_part_rule
@@ -36,11 +38,6 @@ class Mistral(OpenAICompatible):
         """Mistral speaks Chat Completions only."""
         return CHAT_COMPLETIONS
 
-    def check(self, request: Request, call: Call) -> None:
-        """The shared checks; Mistral's chat API returns no token log probabilities."""
-        super().check(request, call)
-        refuse_unsupported(request, ("logprobs",))
-
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization: Bearer`` with the Mistral key (required)."""
         return {"authorization": f"Bearer {self.api_key(call)}"}
@@ -48,6 +45,17 @@ class Mistral(OpenAICompatible):
     def chat_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The Chat Completions body in Mistral's spelling."""
         return adapt_body(super().chat_body(request, call, stream=stream))
+
+    def check(self, request: Request, call: Call) -> None:
+        """The shared checks, then what Mistral's body lacks: token log probabilities, and
+        ``prompt_cache_retention`` (it takes ``prompt_cache_key``), so a long retention is
+        refused."""
+        super().check(request, call)
+        problems = unsupported_fields(request, ("logprobs",))
+        cache = request.prompt_cache
+        if isinstance(cache, PromptCache) and cache.retention == "long":
+            problems.append(unsupported("prompt_cache", "retention"))
+        refuse(problems)
 
     def chat_part_rule(self, part: DocumentPart | AudioPart) -> str | None:
         """Documents at a URL or as text, and audio; no document bytes."""

@@ -20,9 +20,10 @@ from ...errors import AdapterError
 from ...events import ErrorEvent
 from ..openai import classify_http_error, unreadable_error
 from ..parts import refuse_parts_and_tools
+from ..reasoning import refuse
 from ..wire import decode_json
 from .decode import OllamaStreamDecoder
-from .request import build_body, url_image_errors
+from .request import build_body, neutral_problems, reasoning_sent, url_image_errors
 from .settings import DEFAULT_HOST, host_url
 
 
@@ -62,7 +63,12 @@ class Ollama(HttpAdapter):
         url_image_errors(request)
         # The native chat API takes text and images only, and runs no provider tools.
         refuse_parts_and_tools(request, lambda part: "unsupported_option", (), wire="Ollama")
+        refuse(neutral_problems(request))
         self.base(call)
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``think`` as sent, when a reasoning control set it."""
+        return reasoning_sent(request, call)
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """A bearer token only when a key is configured."""

@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 import base64
-import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ...adapters import Call
 from ...adapters.base import text_of
 from ...data.messages import ImagePart, Role
+from ...data.reasoning import Reasoning
 from ...data.request import Request
-from ...errors import ValidationError
+from ...errors import FieldError, ValidationError
 from ...output import native_format
 from ..logprobs import asked, top_alternatives
 from ..openai import json_schema_format, merge_extras
+from ..reasoning import unsupported
 
-_log = logging.getLogger("allm.providers.ollama")
 # Call keywords this adapter reads itself: never copied into the body as they are.
 OWN_PARAMS = ("reasoning_effort", "think", "max_line_bytes")
+# Models whose ``think`` takes a level ("low" / "medium" / "high") rather than a boolean.
+_LEVEL_MODELS = re.compile(r"^gpt-oss")
 _EFFORTS = {"low": "low", "medium": "medium", "high": "high", "minimal": "low", "xhigh": "high"}
 
 
@@ -85,15 +88,51 @@ def _format(response_format: Any) -> Any:
     return "json" if response_format.get("type") == "json_object" else None
 
 
-def _think(call: Call) -> Any:
+def _think(request: Request, call: Call) -> Any:
     if "think" in call.params and call.params["think"] is not None:
         return call.params["think"]
+    reasoning = request.reasoning
+    if isinstance(reasoning, Reasoning) and reasoning.effort is not None:
+        return _think_value(request, reasoning.effort)
     effort = call.params.get("reasoning_effort")
     if effort is None:
         return None
     if effort == "none":
         return False
     return _EFFORTS.get(str(effort), str(effort))
+
+
+def _think_value(request: Request, effort: str) -> Any:
+    """``think`` for a neutral effort: ``false`` for ``"none"``, a level on the models Ollama
+    documents levels for (gpt-oss), else ``true``."""
+    if effort == "none":
+        return False
+    if _LEVEL_MODELS.match(str(request.model or "")):
+        return _EFFORTS.get(effort, "medium")
+    return True
+
+
+def reasoning_sent(request: Request, call: Call) -> dict[str, Any]:
+    """The ``think`` the call's reasoning set (``metadata["reasoning_sent"]``)."""
+    think = _think(request, call)
+    return {} if think is None else {"think": think}
+
+
+def neutral_problems(request: Request) -> list[FieldError]:
+    """What ``/api/chat`` cannot express: ``parallel_tool_calls``, a ``tool_choice`` that forces
+    a call (the API has no ``tool_choice``), a reasoning budget or summary."""
+    problems: list[FieldError] = []
+    if request.parallel_tool_calls is not None:
+        problems.append(unsupported("parallel_tool_calls"))
+    if request.tool_choice not in (None, "auto", "none"):
+        problems.append(unsupported("tool_choice"))
+    reasoning = request.reasoning
+    if isinstance(reasoning, Reasoning):
+        if reasoning.budget_tokens is not None:
+            problems.append(unsupported("reasoning", "budget_tokens"))
+        if reasoning.summary is not None:
+            problems.append(unsupported("reasoning", "summary"))
+    return problems
 
 
 def _options(request: Request) -> dict[str, Any]:
@@ -131,12 +170,10 @@ def build_body(request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
             }
             for tool in request.tools
         ]
-    if request.tool_choice not in (None, "auto", "none"):
-        _log.debug("tool_choice %r dropped: Ollama has no tool_choice", request.tool_choice)
     response_format = _format(request.response_format)
     if response_format is not None:
         body["format"] = response_format
-    think = _think(call)
+    think = _think(request, call)
     if think is not None:
         body["think"] = think
     merge_extras(body, request, call, OWN_PARAMS)

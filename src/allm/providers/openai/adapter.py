@@ -44,10 +44,15 @@ from .settings import (
     RESPONSES,
     RESPONSES_UNSUPPORTED,
     OpenAIAccount,
-    _log,
     reasoning_params,
 )
-from .thinking import cache_fields, chat_reasoning_field, reasoning_problems, responses_reasoning
+from .thinking import (
+    cache_fields,
+    chat_reasoning_field,
+    chat_reasoning_problems,
+    reasoning_problems,
+    responses_reasoning,
+)
 
 # -- the adapters ---------------------------------------------------------------------------------
 
@@ -121,6 +126,8 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
                 request, self.chat_part_rule, self.chat_provider_kinds(model)
             )
         reasoning_params(call, validate=self.validate_reasoning)
+        if not responses and self.validate_reasoning:
+            problems += chat_reasoning_problems(model, request, call)
         refuse(
             [
                 *problems,
@@ -165,7 +172,12 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
             return responses_reasoning(request, call, validate=self.validate_reasoning)
         found = self.chat_reasoning(str(request.model or ""), call)
         found.pop("verbosity", None)
-        return {**found, **chat_reasoning_field(request, nested=self.nested_reasoning)}
+        return {
+            **found,
+            **chat_reasoning_field(
+                request, nested=self.nested_reasoning, known_models=self.validate_reasoning
+            ),
+        }
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization`` (and organization/project) headers."""
@@ -217,7 +229,11 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         if request.max_tokens is not None:
             body[self.max_tokens_field(model)] = request.max_tokens
         body.update(self.chat_reasoning(model, call))
-        body.update(chat_reasoning_field(request, nested=self.nested_reasoning))
+        body.update(
+            chat_reasoning_field(
+                request, nested=self.nested_reasoning, known_models=self.validate_reasoning
+            )
+        )
         body.update(cache_fields(request))
         if stream:
             body["stream"] = True
@@ -235,18 +251,11 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         """Reasoning controls on Chat Completions: effort (and verbosity on gpt-5), else dropped."""
         found = reasoning_params(call, validate=True)
         out: dict[str, Any] = {}
-        if "reasoning_effort" in found:
-            if _REASONING_MODELS.match(model):
-                out["reasoning_effort"] = found["reasoning_effort"]
-            else:
-                _log.debug("reasoning_effort dropped: %s is not a reasoning model", model)
-        if "verbosity" in found:
-            if _VERBOSITY_MODELS.match(model):
-                out["verbosity"] = found["verbosity"]
-            else:
-                _log.debug("verbosity dropped: %s does not take it", model)
-        if "reasoning_summary" in found:
-            _log.debug("reasoning_summary dropped: Chat Completions has no reasoning summary")
+        # ``check`` refused what this model cannot take (``chat_reasoning_problems``).
+        if "reasoning_effort" in found and _REASONING_MODELS.match(model):
+            out["reasoning_effort"] = found["reasoning_effort"]
+        if "verbosity" in found and _VERBOSITY_MODELS.match(model):
+            out["verbosity"] = found["verbosity"]
         return out
 
     def stream_decoder(self, request: Request, call: Call) -> StreamDecoder:

@@ -9,7 +9,7 @@ from ...data.reasoning import Reasoning
 from ...data.request import Request
 from ...errors import FieldError
 from ..reasoning import openai_cache_fields, unsupported
-from .settings import reasoning_params
+from .settings import _REASONING_MODELS, _VERBOSITY_MODELS, reasoning_params
 
 
 def reasoning_problems(request: Request, responses: bool) -> list[FieldError]:
@@ -23,6 +23,26 @@ def reasoning_problems(request: Request, responses: bool) -> list[FieldError]:
         problems.append(unsupported("reasoning", "budget_tokens"))
     if reasoning.summary is not None and not responses:
         problems.append(unsupported("reasoning", "summary"))
+    return problems
+
+
+def chat_reasoning_problems(model: str, request: Request, call: Call) -> list[FieldError]:
+    """On OpenAI's Chat Completions: an effort for a model that does not reason (the API answers
+    400; ``"none"`` asks for nothing and is left out), ``reasoning_summary`` (the wire has no
+    summary), ``verbosity`` for a model that does not take it."""
+    found = reasoning_params(call, validate=True)
+    problems: list[FieldError] = []
+    given = request.reasoning
+    effort = given.effort if isinstance(given, Reasoning) else None
+    if not _REASONING_MODELS.match(model):
+        if effort not in (None, "none"):
+            problems.append(unsupported("reasoning", "effort"))
+        if found.get("reasoning_effort") not in (None, "none"):
+            problems.append(unsupported("reasoning_effort"))
+    if "reasoning_summary" in found:
+        problems.append(unsupported("reasoning_summary"))
+    if "verbosity" in found and not _VERBOSITY_MODELS.match(model):
+        problems.append(unsupported("verbosity"))
     return problems
 
 
@@ -44,11 +64,17 @@ def responses_reasoning(request: Request, call: Call, *, validate: bool) -> dict
     return {"reasoning": reasoning} if reasoning else {}
 
 
-def chat_reasoning_field(request: Request, *, nested: bool = False) -> dict[str, Any]:
+def chat_reasoning_field(
+    request: Request, *, nested: bool = False, known_models: bool = False
+) -> dict[str, Any]:
     """The ``reasoning=`` field on Chat Completions: ``reasoning_effort``, or OpenRouter's
-    ``reasoning: {effort}`` when ``nested``."""
+    ``reasoning: {effort}`` when ``nested``; with ``known_models`` (OpenAI's own names),
+    ``"none"`` is left out for a model that does not reason."""
     given = request.reasoning
     if not isinstance(given, Reasoning) or given.effort is None:
+        return {}
+    model = str(request.model or "")
+    if known_models and given.effort == "none" and not _REASONING_MODELS.match(model):
         return {}
     if nested:
         return {"reasoning": {"effort": given.effort}}
