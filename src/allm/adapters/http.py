@@ -503,28 +503,29 @@ class HttpRead(Effect):
 
     handle: int
 
-    def run_sync(self, scope: Scope) -> bytes | TransportFailure | None:
-        import httpx
+    # Run once per chunk: the modules a failure needs are imported when one happens.
 
+    def run_sync(self, scope: Scope) -> bytes | TransportFailure | None:
         body: _SyncBody = scope.resources[self.handle]
         try:
             return next(body.chunks)  # type: ignore[no-any-return]
         except StopIteration:
             scope.close(self.handle)
             return None
-        except httpx.HTTPError as exc:
+        except Exception as exc:
+            if not _is_http_error(exc):
+                raise
             scope.close(self.handle)
             return _failure(exc, body.request, body.deadline)
 
     async def run_async(self, scope: Scope) -> bytes | TransportFailure | None:
-        import anyio
-        import httpx
-
         body: _AsyncBody = scope.resources[self.handle]
         deadline = scope.deadline
         try:
             if deadline is None:
                 return await body.chunks.__anext__()  # type: ignore[no-any-return]
+            import anyio
+
             with anyio.fail_after(_left(deadline, None)):
                 return await body.chunks.__anext__()  # type: ignore[no-any-return]
         except StopAsyncIteration:
@@ -533,9 +534,17 @@ class HttpRead(Effect):
         except TimeoutError:
             await scope.aclose(self.handle)
             return _deadline_passed()
-        except httpx.HTTPError as exc:
+        except Exception as exc:
+            if not _is_http_error(exc):
+                raise
             await scope.aclose(self.handle)
             return _failure(exc, body.request, deadline)
+
+
+def _is_http_error(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, httpx.HTTPError)
 
 
 @dataclass(frozen=True, slots=True)
