@@ -9,6 +9,7 @@ A provider subclasses ``HttpAdapter`` and supplies four pure pieces: ``build_bod
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
@@ -364,8 +365,12 @@ class HttpAdapter(HttpSettings):
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The call's policy, widened with this provider's extra retryable statuses."""
         policy = call.retry or NO_RETRY
-        extra = tuple(s for s in self.extra_retry_statuses if s not in policy.retry_on)
-        return replace(policy, retry_on=(*policy.retry_on, *extra)) if extra else policy
+        if not self.extra_retry_statuses:
+            return policy
+        try:
+            return _widened(policy, self.extra_retry_statuses)
+        except TypeError:  # a policy built with a list somewhere is not hashable
+            return _widened.__wrapped__(policy, self.extra_retry_statuses)
 
     # -- what a provider supplies -----------------------------------------------------------------
 
@@ -561,6 +566,13 @@ class HttpAdapter(HttpSettings):
             status=None if result is None else result.status,
             request_id=call.request_id,
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _widened(policy: RetryPolicy, statuses: tuple[int, ...]) -> RetryPolicy:
+    """``policy`` retrying ``statuses`` too (policies are few and frozen: built once each)."""
+    extra = tuple(s for s in statuses if s not in policy.retry_on)
+    return replace(policy, retry_on=(*policy.retry_on, *extra)) if extra else policy
 
 
 def _stamp_completed(

@@ -342,10 +342,37 @@ async def _close_when_loop_ends(client: Any) -> AsyncIterator[None]:
 
 
 def _timeout(connect: float | None, read: float | None, deadline: float | None) -> Any:
+    if deadline is None:
+        found = _TIMEOUTS.get((connect, read))
+        if found is not None:
+            return found
     import httpx
 
     connect = _left(deadline, connect)
-    return httpx.Timeout(connect=connect, read=_left(deadline, read), write=connect, pool=connect)
+    timeout = httpx.Timeout(
+        connect=connect, read=_left(deadline, read), write=connect, pool=connect
+    )
+    if deadline is None and len(_TIMEOUTS) < 64:
+        _TIMEOUTS[(connect, read)] = timeout
+    return timeout
+
+
+# Timeouts without a deadline, by (connect, read): a few settings, each built once.
+_TIMEOUTS: dict[tuple[float | None, float | None], Any] = {}
+
+
+def _head(response: Any) -> dict[str, str]:
+    """The response's headers by lower-case name (repeated ones joined with ", ", as
+    ``httpx.Headers.items`` does), decoded once."""
+    head: dict[str, str] = {}
+    try:
+        for raw_key, raw_value in response.headers.raw:
+            key = raw_key.decode("ascii").lower()
+            value = raw_value.decode("ascii")
+            head[key] = f"{head[key]}, {value}" if key in head else value
+    except UnicodeDecodeError:  # httpx decodes non-ASCII heads as UTF-8 or Latin-1
+        return {key.lower(): value for key, value in response.headers.items()}
+    return head
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,7 +413,7 @@ class HttpSend(Effect):
                     return _failure(exc, self.request, deadline)
             except (ValueError, TypeError) as exc:  # httpx refused to encode the request
                 return _failure(exc, self.request)
-        headers = {key.lower(): value for key, value in response.headers.items()}
+        headers = _head(response)
         watchdog = _Watchdog(response, deadline)
         if self.stream and response.status_code < 400:
             handle = scope.add(_SyncBody(response, watchdog, self.request, deadline))
@@ -421,7 +448,7 @@ class HttpSend(Effect):
                     return _failure(exc, self.request, deadline)
             except (ValueError, TypeError) as exc:  # httpx refused to encode the request
                 return _failure(exc, self.request)
-        headers = {key.lower(): value for key, value in response.headers.items()}
+        headers = _head(response)
         if self.stream and response.status_code < 400:
             handle = scope.add(_AsyncBody(response, self.request))
             return HttpResult(response.status_code, headers, b"", handle)
