@@ -555,7 +555,8 @@ class HttpAdapter(HttpSettings):
     ) -> HttpRequest:
         """A POST with a compact JSON body, the provider's headers and the caller's extras."""
         merged = {"content-type": "application/json", **headers, **self.extra_headers(call)}
-        return HttpRequest("POST", url, tuple(merged.items()), dumps(dict(body)).encode("utf-8"))
+        payload = body if type(body) is dict else dict(body)
+        return HttpRequest("POST", url, tuple(merged.items()), dumps(payload).encode("utf-8"))
 
     def malformed(self, call: Call, message: str, result: HttpResult | None = None) -> AdapterError:
         """A ``malformed_response`` error for this provider."""

@@ -21,6 +21,7 @@ before any answer is sent again once, on a fresh connection.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -87,8 +88,16 @@ for _name in _TRANSPORT_LOGGERS:
 
 def is_secret_header(name: str) -> bool:
     """Whether a header's value is a secret (never shown, scrubbed from every error)."""
+    return _name_facts(name)[1]
+
+
+@functools.lru_cache(maxsize=512)
+def _name_facts(name: str) -> tuple[bool, bool]:
+    """Whether a header name is a valid token, and whether its value is a secret (the same few
+    names come with every request: each is judged once)."""
     lowered = name.lower()
-    return lowered in SECRET_HEADERS or _SECRET_NAME.search(lowered) is not None
+    secret = lowered in SECRET_HEADERS or _SECRET_NAME.search(lowered) is not None
+    return _TOKEN.fullmatch(name) is not None, secret
 
 
 def header_problem(value: str) -> str | None:
@@ -110,17 +119,17 @@ def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
     (never its value); remember the values of secret headers as secrets."""
     problems = []
     for name, value in headers:
-        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        valid, secret = _name_facts(name) if isinstance(name, str) else (False, False)
+        if not valid:
             problems.append(f"{name!r} is not a valid HTTP header name")
             continue
         if not isinstance(value, str):
             problems.append(f"header {name!r}: its value must be a str, got {type(value).__name__}")
             continue
-        if is_secret_header(name):
+        if secret:
             _secrets.remember(value)
-        problem = header_problem(value)
-        if problem is not None:
-            problems.append(f"header {name!r} cannot be sent: {problem}")
+        if not _FIELD_VALUE.fullmatch(value):
+            problems.append(f"header {name!r} cannot be sent: {header_problem(value)}")
     if problems:
         raise ConfigurationError("invalid_header", problems=problems)
 
