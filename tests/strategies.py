@@ -41,13 +41,20 @@ from allm.data import (
     Usage,
     json_schema,
 )
+from allm.data.messages import AudioPart, DocumentPart
 from allm.data.reasoning import CachePoint, PromptCache, Reasoning
+from allm.data.server_tools import PROVIDER_TOOL_KINDS, Citation, ProviderTool, ServerToolCall
 from allm.data.tools import RESERVED_TOOL_NAMES
 from allm.engine import Engine
 from allm.retry import RetryPolicy
 
 __all__ = [
     "DATA_STRATEGIES",
+    "audio_parts",
+    "citations",
+    "document_parts",
+    "provider_tools",
+    "server_tool_calls",
     "ERROR_KINDS",
     "EVENT_STRATEGIES",
     "REASON_SUBCLASSES",
@@ -182,7 +189,23 @@ reasonings = st.builds(
 prompt_caches = st.builds(
     PromptCache, key=st.none() | ids, retention=st.sampled_from(["short", "long"])
 )
-contents = texts | st.lists(text_parts | image_parts | cache_points, max_size=3).map(tuple)
+_DOCUMENT_TYPES = ["application/pdf", "text/plain", "text/markdown", "text/csv"]
+document_parts = st.builds(
+    DocumentPart,
+    source=image_sources | st.builds(ImageSource, st.just("text"), texts),
+    mime_type=st.none() | st.sampled_from(_DOCUMENT_TYPES),
+    name=optional_texts,
+    metadata=metadata,
+)
+audio_parts = st.builds(
+    AudioPart,
+    source=image_sources,
+    mime_type=st.none() | st.sampled_from(["audio/wav", "audio/mpeg", "audio/flac", "audio/ogg"]),
+    metadata=metadata,
+)
+contents = texts | st.lists(
+    text_parts | image_parts | cache_points | document_parts | audio_parts, max_size=3
+).map(tuple)
 
 messages = st.builds(
     Message,
@@ -213,6 +236,21 @@ tools = st.builds(
     cache=st.booleans(),
 )
 
+# Provider tools, what they did, and what an answer cites.
+provider_tools = st.builds(ProviderTool, kind=st.sampled_from(PROVIDER_TOOL_KINDS), config=metadata)
+server_tool_calls = st.builds(ServerToolCall, ids, tool_names, arguments, json_values, metadata)
+citations = st.builds(
+    Citation,
+    st.sampled_from(["url", "document", "grounding"]),
+    optional_texts,
+    optional_texts,
+    optional_texts,
+    st.none() | st.integers(min_value=0, max_value=99),
+    st.none() | st.integers(min_value=0, max_value=99),
+    optional_texts,
+    metadata,
+)
+
 # --------------------------------------------------------------------------- request, response
 
 _response_formats = st.one_of(
@@ -234,7 +272,7 @@ requests = st.builds(
     Request,
     model=optional_texts,
     messages=st.lists(messages, max_size=3).map(tuple),
-    tools=st.lists(tools, max_size=2).map(tuple),
+    tools=st.lists(tools | provider_tools, max_size=2).map(tuple),
     tool_choice=_tool_choices,
     temperature=st.none() | st.floats(min_value=0, max_value=2),
     max_tokens=st.none() | st.integers(min_value=1, max_value=100_000),
@@ -346,6 +384,8 @@ responses = st.builds(
     metadata=metadata | metadata_with_error,
     reasoning=optional_texts,
     parsed=json_values,
+    citations=st.lists(citations, max_size=2).map(tuple),
+    server_tool_calls=st.lists(server_tool_calls, max_size=2).map(tuple),
 )
 
 threads = st.builds(Thread, messages=st.lists(messages, max_size=2).map(tuple), metadata=metadata)
@@ -526,6 +566,8 @@ EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     events.ChatCompleted: st.builds(events.ChatCompleted, chat_results),
     events.RawChunk: st.builds(events.RawChunk, json_values | _usage_chunks),
     events.ErrorEvent: st.builds(events.ErrorEvent, error_values),
+    events.ServerToolCallCompleted: st.builds(events.ServerToolCallCompleted, server_tool_calls),
+    events.CitationAdded: st.builds(events.CitationAdded, citations),
     events.PartialOutput: st.builds(events.PartialOutput, json_values),
     events.OutputCompleted: st.builds(events.OutputCompleted, json_values),
     events.OutputRetry: st.builds(
@@ -545,6 +587,11 @@ DATA_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "Image": images,
     "ImagePart": image_parts,
     "CachePoint": cache_points,
+    "DocumentPart": document_parts,
+    "AudioPart": audio_parts,
+    "ProviderTool": provider_tools,
+    "ServerToolCall": server_tool_calls,
+    "Citation": citations,
     "Reasoning": reasonings,
     "PromptCache": prompt_caches,
     "Tool": tools,

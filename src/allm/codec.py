@@ -74,6 +74,7 @@ def _ensure_registry() -> None:
         request,
         response,
         results,
+        server_tools,
         steps,
         tools,
     )
@@ -86,6 +87,7 @@ def _ensure_registry() -> None:
         request,
         response,
         results,
+        server_tools,
         images,
         models,
         output,

@@ -9,10 +9,12 @@ from ._text import TextBuffer
 from .data.messages import Message, Role
 from .data.response import FinishReason, Response, Usage, add_usage
 from .data.results import ChatResult, HaltReason, StepResult, Thread
+from .data.server_tools import Citation, ServerToolCall
 from .data.tools import ToolCall
 from .events import (
     AskUserRequested,
     ChatCompleted,
+    CitationAdded,
     ErrorEvent,
     Event,
     MessageCompleted,
@@ -22,6 +24,7 @@ from .events import (
     RawChunk,
     ReasoningCompleted,
     ReasoningDelta,
+    ServerToolCallCompleted,
     StepCompleted,
     TextCompleted,
     TextDelta,
@@ -52,6 +55,7 @@ class StreamCollector:
     __slots__ = (
         "_argument_parts",
         "_calls",
+        "_citations",
         "_dispatch",
         "_reasoning_parts",
         "_text_parts",
@@ -71,6 +75,7 @@ class StreamCollector:
         "response_id",
         "retried_usage",
         "saw_reasoning",
+        "server_tool_calls",
         "steps",
         "thread",
         "tool_results",
@@ -98,6 +103,8 @@ class StreamCollector:
             ToolCallStarted: self._tool_call_started,
             ToolCallDelta: self._tool_call_delta,
             ToolCallCompleted: self._tool_call_completed,
+            ServerToolCallCompleted: self._server_tool_call,
+            CitationAdded: self._citation,
             MessageCompleted: self._message_completed,
             RawChunk: self._raw_chunk,
             ErrorEvent: self._error,
@@ -122,6 +129,8 @@ class StreamCollector:
         # is built when they are read); argument fragments are kept apart until then.
         self._calls: dict[str, ToolCall | ToolCallStarted | ToolCallCompleted] = {}
         self._argument_parts: dict[str, TextBuffer] = {}
+        self.server_tool_calls: list[ServerToolCall] = []
+        self._citations: list[Citation] = []
         self.tool_results: list[Message] = []
         self.halt: tuple[Any, ...] | None = None
         self.finish_reason: FinishReason | None = None
@@ -204,6 +213,12 @@ class StreamCollector:
         if self._argument_parts:
             self._argument_parts.pop(event.id, None)
 
+    def _server_tool_call(self, event: ServerToolCallCompleted) -> None:
+        self.server_tool_calls.append(event.call)
+
+    def _citation(self, event: CitationAdded) -> None:
+        self._citations.append(event.citation)
+
     def _message_completed(self, event: MessageCompleted) -> None:
         self.last_message = event.message
         if event.finish_reason is not None and self.finish_reason is not FinishReason.ERROR:
@@ -246,6 +261,8 @@ class StreamCollector:
         self._text_parts = TextBuffer()
         self._calls = {}
         self._argument_parts = {}
+        self.server_tool_calls = []
+        self._citations = []
         self.finish_reason = None
         self.raw_finish_reason = None
         self.last_message = None
@@ -367,6 +384,8 @@ class StreamCollector:
             metadata=metadata,
             reasoning=self.reasoning,
             parsed=self.parsed,
+            citations=tuple(self._citations),
+            server_tool_calls=tuple(self.server_tool_calls),
         )
 
     def to_step_result(self) -> StepResult:

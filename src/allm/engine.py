@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from . import codec
 from .data.mcp import HttpServer, SseServer, StdioServer
+from .data.server_tools import ProviderTool
 from .data.tools import Tool
 from .errors import ConfigurationError
 from .limits import Limits
@@ -68,6 +69,7 @@ ENGINE_FIELD_KEYS = frozenset(
         "metadata",
         "api_key",
         "id",
+        "provider_options",
     }
 )
 
@@ -129,6 +131,8 @@ class Engine:
     ``speech_model`` and ``transcription_model`` are those surfaces' default models (a
     ``"provider:id"`` string picks the adapter when the slot is empty; ``model`` is never used).
     ``params`` are default request parameters; unknown names reach the provider as they are.
+    ``provider_options`` (``{"anthropic": {...}}``) are body fields per provider name, below the
+    request's and the call's (``docs/requests.md``).
     ``context`` is handed to tool handlers. ``retry`` is ``"default"``, ``False``, a dict of
     overrides or a ``RetryPolicy``. ``fallbacks`` are model strings or engines tried in order
     when a call fails before anything was delivered, for the reasons in ``fallback_on`` (default
@@ -165,6 +169,7 @@ class Engine:
     limits: Limits | None = None
     middleware: tuple[Any, ...] = ()
     mcp_servers: tuple[StdioServer | HttpServer | SseServer, ...] = ()
+    provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -178,8 +183,8 @@ class Engine:
         problems.extend(fallback_on_problems(self.fallback_on, "fallback_on"))
         problems.extend(self._resilience_problems())
         for item in self.tools:
-            if not isinstance(item, Tool):
-                problems.append(f"tools must hold Tool values, got {item!r}")
+            if not isinstance(item, Tool | ProviderTool):
+                problems.append(f"tools must hold Tool or ProviderTool values, got {item!r}")
         if not isinstance(self.mcp_servers, tuple):
             object.__setattr__(self, "mcp_servers", tuple(self.mcp_servers))
         for index, server in enumerate(self.mcp_servers):
@@ -188,7 +193,7 @@ class Engine:
                     f"mcp_servers[{index}] must be allm.mcp.stdio(...), http(...) or sse(...), "
                     f"got {type(server).__name__}"
                 )
-        for name in ("adapter_opts", "params", "context", "metadata"):
+        for name in ("adapter_opts", "params", "context", "metadata", "provider_options"):
             if not isinstance(getattr(self, name), Mapping):
                 problems.append(f"{name} must be a mapping, got {getattr(self, name)!r}")
         _check_ref(self.adapter, "adapter", problems)

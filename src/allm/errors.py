@@ -541,6 +541,7 @@ class ConfigurationError(AllmError, ValueError):
     reasons = frozenset(
         {
             "invalid_option",
+            "unknown_option",
             "invalid_script",
             "invalid_retry_policy",
             "invalid_adapter",

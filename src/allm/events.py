@@ -4,7 +4,8 @@ An adapter stream is::
 
     MessageStarted
     (TextDelta | TextCompleted | ReasoningDelta | ReasoningCompleted
-     | ToolCallStarted | ToolCallDelta | ToolCallCompleted | RawChunk)*
+     | ToolCallStarted | ToolCallDelta | ToolCallCompleted | ServerToolCallCompleted
+     | CitationAdded | RawChunk)*
     (MessageCompleted RawChunk* | ErrorEvent)
 
 A step stream adds, per executed tool, ``ToolExecutionStarted``, ``ToolExecutionCompleted`` and one
@@ -26,6 +27,7 @@ from typing import Any, ClassVar
 from .data.messages import Message
 from .data.response import FinishReason, Response
 from .data.results import ChatResult, Thread
+from .data.server_tools import Citation, ServerToolCall
 from .data.tools import ToolCall
 
 # The field types above are imported at run time, not under TYPE_CHECKING: ``allm.codec`` reads
@@ -36,6 +38,7 @@ __all__ = [
     "EVENT_TYPES",
     "AskUserRequested",
     "ChatCompleted",
+    "CitationAdded",
     "ErrorEvent",
     "Event",
     "MessageCompleted",
@@ -46,6 +49,7 @@ __all__ = [
     "RawChunk",
     "ReasoningCompleted",
     "ReasoningDelta",
+    "ServerToolCallCompleted",
     "StepCompleted",
     "TextCompleted",
     "TextDelta",
@@ -265,6 +269,22 @@ class OutputRetry:
     error: Any
 
 
+@dataclass(frozen=True, slots=True)
+class ServerToolCallCompleted:
+    """A provider tool (web search, code execution, ...) ran on the provider's side."""
+
+    type: ClassVar[str] = "server_tool_call_completed"
+    call: ServerToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class CitationAdded:
+    """The answer cites a source."""
+
+    type: ClassVar[str] = "citation_added"
+    citation: Citation
+
+
 Event = (
     MessageStarted
     | TextDelta
@@ -274,6 +294,8 @@ Event = (
     | ToolCallStarted
     | ToolCallDelta
     | ToolCallCompleted
+    | ServerToolCallCompleted
+    | CitationAdded
     | ToolExecutionStarted
     | ToolExecutionCompleted
     | ToolResultEncoded
@@ -298,6 +320,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ToolCallStarted,
     ToolCallDelta,
     ToolCallCompleted,
+    ServerToolCallCompleted,
+    CitationAdded,
     ToolExecutionStarted,
     ToolExecutionCompleted,
     ToolResultEncoded,
@@ -323,6 +347,8 @@ ADAPTER_EVENT_TYPES: tuple[type[Event], ...] = (
     ToolCallStarted,
     ToolCallDelta,
     ToolCallCompleted,
+    ServerToolCallCompleted,
+    CitationAdded,
     MessageCompleted,
     RawChunk,
     ErrorEvent,

@@ -15,7 +15,7 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, overload, runtime_checkable
 
 from . import _json
 from .data.strict_schema import restore_absent, strict_form
@@ -430,6 +430,45 @@ def _from_function(
     )
 
 
+@overload
+def tool(
+    function: Callable[..., Any],
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    schema: Mapping[str, Any] | None = None,
+    handler: Callable[..., Any] | None = None,
+    manual: bool = False,
+    metadata: Mapping[str, Any] | None = None,
+    strict: bool | None = None,
+) -> Tool: ...
+
+
+@overload
+def tool(
+    *,
+    name: str,
+    description: str,
+    schema: Mapping[str, Any],
+    handler: Callable[..., Any] | None = None,
+    manual: bool = False,
+    metadata: Mapping[str, Any] | None = None,
+    strict: bool | None = None,
+) -> Tool: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    manual: bool = False,
+    metadata: Mapping[str, Any] | None = None,
+    strict: bool | None = None,
+) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
 def tool(
     function: Callable[..., Any] | None = None,
     /,
@@ -441,7 +480,7 @@ def tool(
     manual: bool = False,
     metadata: Mapping[str, Any] | None = None,
     strict: bool | None = None,
-) -> Any:
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """A ``Tool``, given explicitly or derived from a typed function.
 
     ``tool(name=, description=, schema=, handler=)`` builds it as given (all three of name,

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .data.images import ImageRequest
-from .data.messages import Image, ImagePart, Message, Role, TextPart
+from .data.messages import AudioPart, DocumentPart, Image, ImagePart, Message, Role, TextPart
 from .data.models import ModelRef
 from .data.output import is_typed_output
 from .data.reasoning import (
@@ -23,6 +23,7 @@ from .data.reasoning import (
 )
 from .data.request import Request
 from .data.results import Session, SessionStatus, Thread
+from .data.server_tools import PROVIDER_TOOL_KINDS, ProviderTool
 from .data.tools import RESERVED_TOOL_NAMES, TOOL_NAME_PATTERN, Tool, ToolCall
 from .errors import FieldError, Path, ValidationError
 
@@ -116,7 +117,7 @@ def errors_message(msg: Any, path: Path = ()) -> list[FieldError]:
             if isinstance(part, dict):
                 # A raw provider-shaped part: the typed ImagePart / TextPart are the only content.
                 errors.append(((*path, "content", index), "vision_not_in_v0_2"))
-            elif not isinstance(part, TextPart | ImagePart | CachePoint):
+            elif not isinstance(part, TextPart | ImagePart | DocumentPart | AudioPart | CachePoint):
                 errors.append(((*path, "content", index), "invalid_part_type"))
             elif isinstance(part, ImagePart) and not isinstance(part.image, Image):
                 errors.append(((*path, "content", index, "image"), "invalid_type"))
@@ -136,6 +137,10 @@ def errors_message(msg: Any, path: Path = ()) -> list[FieldError]:
 
 def errors_tool(value: Any, path: Path = ()) -> list[FieldError]:
     """Problems with one tool definition."""
+    if isinstance(value, ProviderTool):
+        if value.kind not in PROVIDER_TOOL_KINDS:
+            return [((*path, "kind"), "unknown")]
+        return errors_json(value.config, (*path, "config"))
     if not isinstance(value, Tool):
         return [(path, "not_a_tool")]
     errors: list[FieldError] = []

@@ -270,3 +270,35 @@ def test_retry_after_parsing() -> None:
     assert retry_after_ms({"retry-after-ms": "120", "retry-after": "9"}) == 120
     assert retry_after_ms({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) is None
     assert retry_after_ms({}) is None
+
+
+def test_a_body_of_parts_is_sent_whole_with_its_length_and_again_on_a_resend() -> None:
+    from allm.adapters.body_parts import PART_RUN, runs
+    from allm.adapters.http import HttpSend, Transport
+    from allm.effects import Scope
+
+    big = b"x" * (PART_RUN + 5)
+    parts = (b"a" * 10, b"b" * (PART_RUN - 5), big, b"tail")
+    found = list(runs(parts))
+    assert b"".join(found) == b"".join(parts) and found[1] is big and len(found) == 3
+    request = HttpRequest("POST", "https://example.test/u", (("x-api-key", "k"),), None, parts)
+    assert request.size == sum(map(len, parts)) and f"<{request.size} bytes>" in repr(request)
+    seen: list[tuple[str, bytes]] = []
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        seen.append((req.headers["content-length"], req.read()))
+        return httpx.Response(503 if len(seen) == 1 else 200)
+
+    async def answer_async(req: httpx.Request) -> httpx.Response:
+        seen.append((req.headers["content-length"], await req.aread()))
+        return httpx.Response(200)
+
+    transport = Transport(
+        httpx.Client(transport=httpx.MockTransport(answer)),
+        httpx.AsyncClient(transport=httpx.MockTransport(answer_async)),
+    )
+    send = HttpSend(transport, request, False)
+    assert send.run_sync(Scope()).status == 503  # type: ignore[union-attr]
+    assert send.run_sync(Scope()).status == 200  # type: ignore[union-attr]
+    assert anyio.run(send.run_async, Scope()).status == 200  # type: ignore[union-attr]
+    assert seen == [(str(request.size), b"".join(parts))] * 3

@@ -16,6 +16,37 @@ def transcript(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_text())  # type: ignore[no-any-return]
 
 
+def life(
+    engine: Any, entries: list[Any], mode: str, *, resume: bool = False, **opts: Any
+) -> tuple[Any, list[str], Any, list[Any]]:
+    """A job's whole life, sync or async: submitted, (saved and restored,) waited for, read;
+    ``(job, every status seen while waiting, finished job, items)``. ``opts`` go to every call."""
+    import allm.batch as batch
+    from allm import from_json, to_json
+
+    seen: list[str] = []
+
+    def progress(job: Any) -> None:
+        seen.append(job.status)
+
+    if mode == "sync":
+        job = batch.submit(engine, entries, **opts)
+        started = from_json(to_json(job)) if resume else job
+        done = batch.wait(engine, started, poll_interval=0, on_progress=progress, **opts)
+        return job, seen, done, list(batch.results(engine, done, **opts))
+
+    async def run() -> tuple[Any, Any, list[Any]]:
+        job = await batch.asubmit(engine, entries, **opts)
+        started = from_json(to_json(job)) if resume else job
+        done = await batch.await_(engine, started, poll_interval=0, on_progress=progress, **opts)
+        return job, done, [item async for item in batch.aresults(engine, done, **opts)]
+
+    import anyio
+
+    job, done, items = anyio.run(run)
+    return job, seen, done, items
+
+
 def jsonl(lines: list[Any]) -> bytes:
     return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
 
@@ -114,26 +145,93 @@ class AnthropicServer(Server):
 
 class GeminiServer(Server):
     name = "gemini"
+    kind = "GenerateContentBatch"
 
-    def operation(self, state: str) -> httpx.Response:
-        meta: dict[str, Any] = {
-            "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+    def output(self) -> dict[str, Any]:
+        return {"inlinedResponses": {"inlinedResponses": self.data["inlined"]}}
+
+    def meta(self, state: str) -> dict[str, Any]:
+        return {
+            "@type": f"type.googleapis.com/google.ai.generativelanguage.v1main.{self.kind}",
             "name": self.data["name"],
             "state": state,
             "createTime": "2025-07-07T10:00:00.123456Z",
             "batchStats": self.data["stats"],
         }
+
+    def operation(self, state: str) -> httpx.Response:
+        meta = self.meta(state)
         body: dict[str, Any] = {"name": self.data["name"], "metadata": meta}
-        if state == "BATCH_STATE_SUCCEEDED":
+        if state in ("BATCH_STATE_SUCCEEDED", "BATCH_STATE_EXPIRED", "BATCH_STATE_CANCELLED"):
             body["done"] = True
-            body["response"] = {"inlinedResponses": {"inlinedResponses": self.data["inlined"]}}
+        if state == "BATCH_STATE_SUCCEEDED":
+            output_type = self.kind.replace("Batch", "BatchOutput")
+            body["response"] = {
+                "@type": f"type.googleapis.com/google.ai.generativelanguage.v1main.{output_type}",
+                **self.output(),
+            }
         return httpx.Response(200, json=body)
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        if path.endswith(":batchGenerateContent"):
+        if path.endswith((":batchGenerateContent", ":asyncBatchEmbedContent")):
             return self.operation("BATCH_STATE_PENDING")
         if path.endswith(":cancel"):
             self.final, self.polls = "BATCH_STATE_CANCELLED", len(self.data["statuses"])
             return httpx.Response(200, json={})
         return self.operation(self.status())
+
+
+class GeminiEmbeddingServer(GeminiServer):
+    name = "gemini_embeddings"
+    kind = "EmbedContentBatch"
+
+
+class GeminiFileServer(GeminiServer):
+    """Gemini's Files API and batch mode with an input file: the resumable upload (a start, then
+    the bytes in chunks at their offsets) and a job answered in a responses file; ``uploaded``
+    holds the file as received, ``commands`` every upload command and offset."""
+
+    name = "gemini_file"
+
+    def __init__(self, final: str | None = None, lines: list[Any] | None = None) -> None:
+        super().__init__(final)
+        self.uploaded = bytearray()
+        self.commands: list[tuple[str, str | None]] = []
+        self.announced: dict[str, str] = {}
+        self.lines = self.data["response_lines"] if lines is None else lines
+
+    def output(self) -> dict[str, Any]:
+        return {"responsesFile": self.data["responses_file"]}
+
+    def meta(self, state: str) -> dict[str, Any]:
+        meta = super().meta(state)
+        meta["inputConfig"] = {"fileName": self.data["file"]["file"]["name"]}
+        if state == "BATCH_STATE_SUCCEEDED":
+            meta["output"] = self.output()
+        return meta
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/upload/v1beta/files":
+            return self.upload(request)
+        if path == "/download/v1beta/" + self.data["responses_file"] + ":download":
+            return httpx.Response(200, content=jsonl(self.lines))
+        return super().answer(request)
+
+    def upload(self, request: httpx.Request) -> httpx.Response:
+        command = request.headers.get("x-goog-upload-command", "")
+        self.commands.append((command, request.headers.get("x-goog-upload-offset")))
+        if command == "start":
+            self.announced = dict(request.headers)
+            self.uploaded = bytearray()
+            url = self.data["upload_url"]
+            return httpx.Response(200, headers={"x-goog-upload-url": url}, json={})
+        assert request.url.params["upload_id"] == "AUpPtest123"
+        assert int(request.headers["x-goog-upload-offset"]) == len(self.uploaded)
+        self.uploaded += request.content
+        if "finalize" not in command:
+            return httpx.Response(200, headers={"x-goog-upload-status": "active"})
+        file = json.loads(json.dumps(self.data["file"]))
+        file["file"]["sizeBytes"] = str(len(self.uploaded))
+        return httpx.Response(200, headers={"x-goog-upload-status": "final"}, json=file)

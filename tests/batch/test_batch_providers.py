@@ -14,7 +14,7 @@ import pytest
 import allm
 import allm.batch as batch
 
-from .servers import AnthropicServer, GeminiServer, OpenAIServer, Server, transcript
+from .servers import AnthropicServer, GeminiServer, OpenAIServer, Server, life, transcript
 
 KEY = "sk-batch-test-secret"
 MODELS = {
@@ -45,24 +45,7 @@ def run_life(
     provider: str, mode: str, final: str | None = None
 ) -> tuple[Server, Any, Any, list[Any]]:
     server = SERVERS[provider](final)
-    eng = engine(provider, server)
-    seen: list[str] = []
-    if mode == "sync":
-        job = batch.submit(eng, requests(), api_key=KEY)
-        done = batch.wait(
-            eng, job, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY
-        )
-        items = list(batch.results(eng, done, api_key=KEY))
-    else:
-
-        async def life() -> tuple[Any, Any, list[Any]]:
-            job = await batch.asubmit(eng, requests(), api_key=KEY)
-            done = await batch.await_(
-                eng, job, poll_interval=0, on_progress=lambda j: seen.append(j.status), api_key=KEY
-            )
-            return job, done, [item async for item in batch.aresults(eng, done, api_key=KEY)]
-
-        job, done, items = anyio.run(life)
+    job, seen, done, items = life(engine(provider, server), requests(), mode, api_key=KEY)
     return server, (job, seen), done, items
 
 

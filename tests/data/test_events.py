@@ -34,6 +34,7 @@ ALLM_TAGS = {
 }
 PYTHON_ADDITIONS = {"reasoning_delta", "reasoning_completed"}
 TYPED_OUTPUT_ADDITIONS = {"partial_output", "output_completed", "output_retry"}
+PROVIDER_TOOL_ADDITIONS = {"server_tool_call_completed", "citation_added"}
 
 # One small instance of every event class, built by hand.
 SAMPLES = [
@@ -55,6 +56,8 @@ SAMPLES = [
     events.ChatCompleted(allm.ChatResult(Thread())),
     events.RawChunk(("usage", {"input_tokens": 3, "output_tokens": 5})),
     events.ErrorEvent(allm.AdapterError("provider_unavailable", status=503)),
+    events.ServerToolCallCompleted(allm.ServerToolCall("ws_1", "web_search", {"query": "q"})),
+    events.CitationAdded(allm.Citation("url", url="https://example.com", start=0, end=4)),
     events.PartialOutput({"name": "Par"}),
     events.OutputCompleted({"name": "Paris"}),
     events.OutputRetry(
@@ -63,13 +66,16 @@ SAMPLES = [
 ]
 
 
-def test_f013_the_union_has_twenty_one_classes_with_distinct_tags():
-    # the 18 of wave 1 plus the typed-output events PartialOutput, OutputCompleted, OutputRetry
+def test_f013_the_union_has_twenty_three_classes_with_distinct_tags():
+    # the 18 of wave 1, the typed-output events PartialOutput, OutputCompleted, OutputRetry,
+    # and the provider-tool events ServerToolCallCompleted, CitationAdded
     tags = [cls.type for cls in events.EVENT_TYPES]
 
-    assert len(events.EVENT_TYPES) == 21
-    assert len(set(tags)) == 21
-    assert set(tags) == ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS
+    assert len(events.EVENT_TYPES) == 23
+    assert len(set(tags)) == 23
+    assert set(tags) == (
+        ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS | PROVIDER_TOOL_ADDITIONS
+    )
     assert set(typing.get_args(events.Event)) == set(events.EVENT_TYPES)
     assert set(EVENT_STRATEGIES) == set(events.EVENT_TYPES)
 
@@ -176,4 +182,6 @@ def test_a_usage_chunk_is_still_a_usage_chunk_after_a_json_round_trip():
 @given(event_values)
 def test_f013_every_generated_event_is_an_event(event):
     assert events.is_event(event)
-    assert event.type in ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS
+    assert event.type in (
+        ALLM_TAGS | PYTHON_ADDITIONS | TYPED_OUTPUT_ADDITIONS | PROVIDER_TOOL_ADDITIONS
+    )

@@ -56,6 +56,16 @@ entries = st.one_of(
         fake.raw_chunk
     ),
     st.sampled_from(["rate_limited", "timeout", "provider_unavailable", "mystery"]).map(fake.error),
+    st.builds(
+        lambda id, name: fake.server_tool_call(id, name, {"query": id}, [id]),
+        call_ids,
+        st.sampled_from(["web_search", "code_execution"]),
+    ),
+    st.builds(
+        lambda url, start: fake.citation("url", url=url, start=start),
+        short_text,
+        st.none() | small_ints,
+    ),
 )
 finishes = st.none() | st.sampled_from(
     [None, "stop", "length", "tool_calls", "content_filter", "other"]

@@ -286,22 +286,24 @@ def test_f029_on_event_must_be_callable(open_stream, fake_engine, messages) -> N
 # -- option routing (items 30, 31) ---------------------------------------------------------------
 
 
-def test_f030_orchestration_opts_are_stripped(driver, fake_engine, messages) -> None:
+def test_f030_chat_loop_keywords_are_unknown_options_of_generate(
+    driver, fake_engine, messages
+) -> None:
     record: list[Any] = []
-    response = driver.generate(
-        fake_engine([text("a")], record=record),
-        messages,
-        mode="manual",
-        max_turns=3,
-        halt_when=lambda result: True,
-        tool_timeout=5,
-        on_tool_error="halt",
-    )
-    assert response.text == "a"
-    (_, call), *_ = record
-    for key in ("mode", "max_turns", "halt_when", "tool_timeout", "on_tool_error"):
-        assert key not in call.params
-        assert key not in call.adapter_opts
+    with pytest.raises(ConfigurationError) as info:
+        driver.generate(
+            fake_engine([text("a")], record=record),
+            messages,
+            mode="manual",
+            max_turns=3,
+            temprature=0.2,
+        )
+    assert info.value.reason == "unknown_option"
+    message = str(info.value)
+    assert "unknown option 'max_turns': a chat-loop option" in message
+    assert "unknown option 'mode': a chat-loop option" in message
+    assert "unknown option 'temprature': did you mean 'temperature'?" in message
+    assert record == []  # nothing was sent
 
 
 def test_f030_orchestration_params_on_the_engine_are_stripped(
@@ -323,7 +325,6 @@ def test_f031_unknown_call_opts_land_in_params(driver, fake_engine, messages) ->
         reasoning_effort="high",
         api_key="sk-test",
         request_id="req-7",
-        metadata={"trace": 1},
         emit_text_deltas=False,
     )
     call = record[0][1]

@@ -172,11 +172,10 @@ def test_generate_is_one_chat_span_with_request_and_response_attributes(otel_sdk
         temperature=0.5,
         max_tokens=64,
         top_p=0.9,
-        top_k=40,
         seed=7,
-        frequency_penalty=0.1,
-        presence_penalty=0.2,
-        n=1,
+        provider_options={
+            "fake": {"top_k": 40, "frequency_penalty": 0.1, "presence_penalty": 0.2, "n": 1}
+        },
         stop=["END"],
         response_format={"type": "json_object"},
     )

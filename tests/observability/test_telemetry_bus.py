@@ -60,7 +60,12 @@ def test_tracers_see_chat_step_and_tool_spans_with_their_parents(tracer):
 
 
 def test_a_stream_inside_a_generate_is_its_child_and_hands_it_the_request(tracer):
-    response = allm.generate(fake_engine([[text("x")]]), USER, temperature=0.25, user="u3")
+    response = allm.generate(
+        fake_engine([[text("x")]]),
+        USER,
+        temperature=0.25,
+        provider_options={"fake": {"user": "u3"}},
+    )
 
     assert response.text == "x"
     assert tracer.started == [("generate", None), ("stream", "generate")]

@@ -15,7 +15,7 @@ from typing import Any
 import allm
 from allm.registry import resolve_adapter
 
-from .wire import FIXTURES, Case, case_names, check_response, is_subset, load
+from .wire import FIXTURES, Case, call_keywords, case_names, check_response, is_subset, load
 
 WEATHER = {
     "type": "object",
@@ -118,7 +118,8 @@ def ask(case: Case) -> tuple[list[allm.Message], dict[str, Any]]:
     text = first if isinstance(first, str) else first[0]["content"]
     if isinstance(text, list):
         text = text[0]["text"]
-    keywords: dict[str, Any] = {"api_key": KEY, **(extra.get("params") or {})}
+    params = call_keywords(extra.get("params") or {}, case.expect["provider"])
+    keywords: dict[str, Any] = {"api_key": KEY, **params}
     if body.get("tools"):
         keywords["tools"] = [TOOL]
     return [allm.user(text)], keywords

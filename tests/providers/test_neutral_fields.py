@@ -62,7 +62,13 @@ WIRES: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
-def body_sent(wire: str, *, tools: tuple[allm.Tool, ...] = (), **opts: Any) -> dict[str, Any]:
+def body_sent(
+    wire: str,
+    *,
+    tools: tuple[allm.Tool, ...] = (),
+    options: dict[str, Any] | None = None,
+    **opts: Any,
+) -> dict[str, Any]:
     adapter, model, answer = WIRES[wire]
     bodies: list[dict[str, Any]] = []
 
@@ -82,7 +88,8 @@ def body_sent(wire: str, *, tools: tuple[allm.Tool, ...] = (), **opts: Any) -> d
     engine = allm.Engine(
         adapter=adapter, model=model, adapter_opts=adapter_opts, tools=tools, retry=False
     )
-    response = allm.generate(engine, [allm.user("hi")], streaming=False, api_key="k", **opts)
+    request = allm.request([allm.user("hi")], options=options or {})
+    response = allm.generate(engine, request, streaming=False, api_key="k", **opts)
     assert response.text == "ok", response.error
     return bodies[0]
 

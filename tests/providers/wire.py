@@ -106,6 +106,16 @@ class Case:
         return json.loads(self.seen[-1].content)
 
 
+def call_keywords(params: dict[str, Any], provider: str) -> dict[str, Any]:
+    """A transcript's ``allm.params`` as call keywords: the call options as they are, the
+    provider's own body fields in ``provider_options``."""
+    keywords = {k: v for k, v in params.items() if k in allm.CallOptions.__annotations__}
+    body = {k: v for k, v in params.items() if k not in keywords}
+    if body:
+        keywords["provider_options"] = {provider: body}
+    return keywords
+
+
 def case_names(directory: str) -> list[str]:
     """Every case in a provider directory."""
     return sorted(

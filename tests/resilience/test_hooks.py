@@ -200,7 +200,7 @@ def test_the_new_keywords_never_reach_a_provider(api: str) -> None:
         "prepare_step": lambda ctx: None,
         "history": history.keep_last(4),
     }
-    allm.generate(engine, [allm.user("x")], **hooks)
+    allm.generate(engine, [allm.user("x")], fallback_on=hooks["fallback_on"])
     run_chat(api, engine, [allm.user("x")], **hooks)
     session, _ = allm.sessions.start(engine, [allm.user("hello")], **hooks)
     assert session.status == "completed"

@@ -116,13 +116,18 @@ def test_f037_resolve_params_does_not_touch_the_engine():
     assert engine.params == {"temperature": 0.1}
 
 
-def test_f037_unknown_call_keywords_flow_to_the_adapter_params(make_engine, recorded):
+def test_f037_provider_options_reach_the_adapter_beside_the_engine_params(make_engine, recorded):
     engine = make_engine(params={"top_k": 5, "user": "engine"})
 
-    allm.generate(engine, [allm.user("hi")], user="call", logit_bias={"1": 2})
+    allm.generate(
+        engine,
+        [allm.user("hi")],
+        provider_options={"fake": {"user": "call", "logit_bias": {"1": 2}}},
+    )
 
     _, call = recorded[0]
-    assert dict(call.params) == {"top_k": 5, "user": "call", "logit_bias": {"1": 2}}
+    assert dict(call.params) == {"top_k": 5, "user": "engine"}
+    assert dict(call.provider_options) == {"user": "call", "logit_bias": {"1": 2}}
 
 
 def test_f037_resolve_model_call_keyword_wins():

@@ -76,10 +76,11 @@ def test_config_params_and_engine_params_reach_the_adapter(make_engine, recorded
     allm.configure(params={"top_p": 0.1, "seed": 1, "user": "config"})
     engine = make_engine(params={"seed": 2, "user": "engine"})
 
-    allm.generate(engine, [allm.user("hi")], user="call")
+    allm.generate(engine, [allm.user("hi")], provider_options={"fake": {"user": "call"}})
 
     request, call = recorded[0]
-    assert dict(call.params) == {"user": "call"}
+    assert dict(call.params) == {"user": "engine"}  # the engine over the configuration
+    assert dict(call.provider_options) == {"user": "call"}
     # the neutral fields (W1) resolve into the request with the same precedence
     assert (request.top_p, request.seed) == (0.1, 2)
 
@@ -128,14 +129,12 @@ def test_control_and_stream_keywords_stay_out_of_params(make_engine, recorded):
         adapter_opts={"a": 1},
         emit_text_deltas=False,
         include_raw_chunks=True,
-        max_turns=3,
-        tool_timeout=4,
-        context={"c": 1},
-        provider_knob=True,
+        provider_options={"fake": {"provider_knob": True}},
     )
 
     _, call = recorded[0]
-    assert dict(call.params) == {"provider_knob": True}
+    assert dict(call.params) == {}
+    assert dict(call.provider_options) == {"provider_knob": True}
     assert isinstance(call, Call)
 
 

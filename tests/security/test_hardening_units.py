@@ -317,11 +317,11 @@ def test_every_json_problem_of_a_request_is_a_validation_error_before_any_io():
     }
 
     with pytest.raises(ValidationError) as params:
-        allm.generate(engine, [allm.user("hi")], other=Opaque())
+        allm.generate(engine, [allm.user("hi")], provider_options={"fake": {"other": Opaque()}})
     assert {path for path, _ in params.value.errors} == {
         ("params", "bad"),
         ("params", "3"),
-        ("params", "other"),
+        ("provider_options", "fake", "other"),
     }
 
 

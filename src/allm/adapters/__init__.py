@@ -51,7 +51,10 @@ __all__ = [
 class Call:
     """Everything an adapter gets besides the request: resolved once per call by the runner.
 
-    ``params`` are provider parameters (engine params and unknown call keywords); ``adapter_opts``
+    ``params`` are provider parameters (engine and configured ``params``, and the call keywords a
+    provider reads itself, such as ``reasoning_effort``); ``provider_options`` the body fragment
+    of this provider's ``provider_options`` entries (``allm.adapters.options``), which
+    ``HttpAdapter.json_request`` deep-merges into the finished body; ``adapter_opts``
     the engine's adapter options (only when they belong to this adapter: the engine names it or
     its model selects it) overlaid by the call's (transport keywords included);
     ``provider_settings`` this provider's ``allm.configure(providers=...)`` entry, which ranks
@@ -63,6 +66,7 @@ class Call:
     request_id: str
     engine: Engine
     params: Mapping[str, Any] = field(default_factory=dict)
+    provider_options: Mapping[str, Any] = field(default_factory=dict)
     adapter_opts: Mapping[str, Any] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
     retry: RetryPolicy | None = None

@@ -16,7 +16,6 @@ from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
 from .. import keys
-from .._json import dumps
 from .._json import loads_wire as json_loads
 from ..data.messages import Image, ImagePart, Message, Role, TextPart
 from ..data.request import Request
@@ -38,6 +37,7 @@ from .http import (
     check_headers,
     header_problem,
 )
+from .options import encode_body
 from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder
 
 __all__ = [
@@ -553,10 +553,10 @@ class HttpAdapter(HttpSettings):
     def json_request(
         self, call: Call, url: str, body: Mapping[str, Any], headers: Mapping[str, str]
     ) -> HttpRequest:
-        """A POST with a compact JSON body, the provider's headers and the caller's extras."""
+        """A POST with a compact JSON body (the call's ``provider_options`` merged in), the
+        provider's headers and the caller's extras."""
         merged = {"content-type": "application/json", **headers, **self.extra_headers(call)}
-        payload = body if type(body) is dict else dict(body)
-        return HttpRequest("POST", url, tuple(merged.items()), dumps(payload).encode("utf-8"))
+        return HttpRequest("POST", url, tuple(merged.items()), encode_body(body, call))
 
     def malformed(self, call: Call, message: str, result: HttpResult | None = None) -> AdapterError:
         """A ``malformed_response`` error for this provider."""

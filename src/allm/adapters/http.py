@@ -34,6 +34,7 @@ from typing import Any
 from .. import _secrets
 from ..effects import Effect, Scope
 from ..errors import ConfigurationError
+from .body_parts import AsyncParts, Parts
 
 __all__ = [
     "SECRET_HEADERS",
@@ -136,12 +137,15 @@ def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
-    """An unsent request: method, URL, header pairs and body bytes."""
+    """An unsent request: method, URL, header pairs and body bytes. A large body may come as
+    ``parts`` instead (``body`` then None): sent one after the other with their summed
+    ``content-length``, never joined, so an upload built from many pieces is not copied."""
 
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
     body: bytes | None = None
+    parts: tuple[bytes, ...] | None = None
 
     def __post_init__(self) -> None:
         check_headers(self.headers)
@@ -150,8 +154,14 @@ class HttpRequest:
         shown = tuple(
             (name, "<hidden>" if is_secret_header(name) else value) for name, value in self.headers
         )
-        size = 0 if self.body is None else len(self.body)
-        return f"HttpRequest({self.method} {self.url}, headers={shown!r}, body=<{size} bytes>)"
+        return f"HttpRequest({self.method} {self.url}, headers={shown!r}, body=<{self.size} bytes>)"
+
+    @property
+    def size(self) -> int:
+        """The body's length in bytes."""
+        if self.parts is not None:
+            return sum(len(part) for part in self.parts)
+        return 0 if self.body is None else len(self.body)
 
     def secrets(self) -> tuple[str, ...]:
         """The values of this request's secret headers."""
@@ -396,11 +406,19 @@ class HttpSend(Effect):
 
     def _build(self, client: Any, deadline: float | None, hook: _NewConnection) -> Any:
         read = self.stream_timeout if self.stream else self.timeout
+        headers = list(self.request.headers)
+        content: Any = self.request.body
+        parts = self.request.parts
+        if parts is not None:
+            # Each attempt iterates the parts afresh (a resend sends the whole body again).
+            content = AsyncParts(parts) if isinstance(hook, _AsyncNewConnection) else Parts(parts)
+            if self.request.header("content-length") is None:
+                headers.append(("content-length", str(self.request.size)))
         return client.build_request(
             self.request.method,
             self.request.url,
-            headers=list(self.request.headers),
-            content=self.request.body,
+            headers=headers,
+            content=content,
             timeout=_timeout(self.timeout, read, deadline),
             extensions={"trace": hook},
         )

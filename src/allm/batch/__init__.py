@@ -10,22 +10,27 @@ another process with the same engine. See ``docs/design/batch.md``.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
 from ..data.batch import BatchItem, BatchJob
 from ..data.embeddings import EmbeddingRequest
 from ..errors import AdapterError, ConfigurationError
 from ..execution import _async, _sync
+from ..execution.options import TRANSPORT_OPTION_KEYS, check_options
 from ..execution.runner import EventFilter
 from ._jobs import backend_for, combine, each_part, each_result
-from ._prepare import control_call, pairs, prepare
+from ._prepare import BATCH_OPTION_KEYS, BatchOptions, control_call, pairs, prepare
+
+if TYPE_CHECKING:
+    from ..execution.options import TransportOptions, Unpack
 
 __all__ = [
     "BatchItem",
     "BatchJob",
+    "BatchOptions",
     "acancel",
     "aget",
     "aresults",
@@ -42,14 +47,15 @@ _ITEMS = EventFilter(drop=frozenset())
 DEFAULT_POLL_INTERVAL = 30.0
 
 
-def _submit_plan(engine: Any, requests: Any, opts: dict[str, Any]) -> tuple[Any, Any, int]:
+def _submit_plan(engine: Any, requests: Any, opts: Mapping[str, Any]) -> tuple[Any, Any, int]:
     entries = pairs(requests)
     if any(isinstance(request, EmbeddingRequest) for _, request in entries):
-        from ._embeddings import OpenAIEmbeddingBatches, prepare_embeddings
+        from ._embeddings import EMBEDDING_BATCH_KEYS, prepare_embeddings
 
-        found = prepare_embeddings(engine, entries, opts)
-        embeddings = OpenAIEmbeddingBatches()
+        check_options(opts, EMBEDDING_BATCH_KEYS)
+        found, embeddings = prepare_embeddings(engine, entries, opts)
         return embeddings.submit(found, opts), embeddings, len(found.lines)
+    check_options(opts, BATCH_OPTION_KEYS)
     prepared = prepare(
         engine,
         entries,
@@ -74,7 +80,7 @@ def _check_job(job: Any) -> BatchJob:
     return job
 
 
-def submit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
+def submit(engine: Any, requests: Any, **opts: Unpack[BatchOptions]) -> BatchJob:
     """Send ``requests`` (``Request`` values or ``(custom_id, Request)`` pairs) as one batch.
 
     Every request is planned and its body built before anything is sent; one
@@ -87,6 +93,9 @@ def submit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
         metadata (dict): Sent with the job where the provider keeps it (OpenAI).
         completion_window (str): OpenAI's window, default ``"24h"``.
         display_name (str): Gemini's job name.
+        input_file (bool | None): Gemini only: True uploads the requests as an input file,
+            False sends them inline (in parts of at most 20 MB); None (the default) inlines a
+            batch that fits in 20 MB and uploads a larger one.
         max_requests (int): At most this many requests per job (below the provider's limit).
         **opts: Every call option of ``generate`` (model, temperature, api_key, ...).
     """
@@ -97,7 +106,7 @@ def submit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
     return job
 
 
-async def asubmit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
+async def asubmit(engine: Any, requests: Any, **opts: Unpack[BatchOptions]) -> BatchJob:
     """The async twin of ``submit``."""
     with _span("submit", engine) as span:
         plan, backend, count = _submit_plan(engine, requests, opts)
@@ -106,7 +115,8 @@ async def asubmit(engine: Any, requests: Any, **opts: Any) -> BatchJob:
     return job
 
 
-def _control(engine: Any, job: Any, opts: dict[str, Any]) -> tuple[Any, Any, BatchJob]:
+def _control(engine: Any, job: Any, opts: Mapping[str, Any]) -> tuple[Any, Any, BatchJob]:
+    check_options(opts, TRANSPORT_OPTION_KEYS)
     job = _check_job(job)
     surface = job.metadata.get("surface")
     backend = backend_for(job.provider, surface)
@@ -115,7 +125,7 @@ def _control(engine: Any, job: Any, opts: dict[str, Any]) -> tuple[Any, Any, Bat
     return backend, backend.wire(adapter, call), job
 
 
-def _act(engine: Any, job: Any, opts: dict[str, Any], action: str) -> BatchJob:
+def _act(engine: Any, job: Any, opts: Mapping[str, Any], action: str) -> BatchJob:
     with _span(action, engine, job_id=getattr(job, "id", None)) as span:
         backend, wire, found = _control(engine, job, opts)
         updated: BatchJob = _sync.run(each_part(backend, wire, found, action))
@@ -123,7 +133,7 @@ def _act(engine: Any, job: Any, opts: dict[str, Any], action: str) -> BatchJob:
     return updated
 
 
-async def _aact(engine: Any, job: Any, opts: dict[str, Any], action: str) -> BatchJob:
+async def _aact(engine: Any, job: Any, opts: Mapping[str, Any], action: str) -> BatchJob:
     with _span(action, engine, job_id=getattr(job, "id", None)) as span:
         backend, wire, found = _control(engine, job, opts)
         updated: BatchJob = await _async.run(each_part(backend, wire, found, action))
@@ -131,28 +141,28 @@ async def _aact(engine: Any, job: Any, opts: dict[str, Any], action: str) -> Bat
     return updated
 
 
-def get(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+def get(engine: Any, job: BatchJob, **opts: Unpack[TransportOptions]) -> BatchJob:
     """The job as the provider sees it now."""
     return _act(engine, job, opts, "get")
 
 
-async def aget(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+async def aget(engine: Any, job: BatchJob, **opts: Unpack[TransportOptions]) -> BatchJob:
     """The async twin of ``get``."""
     return await _aact(engine, job, opts, "get")
 
 
-def cancel(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+def cancel(engine: Any, job: BatchJob, **opts: Unpack[TransportOptions]) -> BatchJob:
     """Ask the provider to cancel the job; returns the job as answered (``cancelling`` until
     the provider stopped; results of requests already done stay readable)."""
     return _act(engine, job, opts, "cancel")
 
 
-async def acancel(engine: Any, job: BatchJob, **opts: Any) -> BatchJob:
+async def acancel(engine: Any, job: BatchJob, **opts: Unpack[TransportOptions]) -> BatchJob:
     """The async twin of ``cancel``."""
     return await _aact(engine, job, opts, "cancel")
 
 
-def results(engine: Any, job: BatchJob, **opts: Any) -> Iterator[BatchItem]:
+def results(engine: Any, job: BatchJob, **opts: Unpack[TransportOptions]) -> Iterator[BatchItem]:
     """One ``BatchItem`` per request of a finished job, read from the provider as it streams
     (the output file is never held whole). A failed request is an item with ``error`` set.
     A bad job or engine, or a missing key, raises here; the download starts at the first item."""
@@ -169,7 +179,9 @@ def _items(engine: Any, job: BatchJob, items: Iterator[Any]) -> Iterator[BatchIt
         span.stop_metadata.update(output_count=count)
 
 
-def aresults(engine: Any, job: BatchJob, **opts: Any) -> AsyncIterator[BatchItem]:
+def aresults(
+    engine: Any, job: BatchJob, **opts: Unpack[TransportOptions]
+) -> AsyncIterator[BatchItem]:
     """The async twin of ``results``: ``async for item in allm.batch.aresults(...)``."""
     backend, wire, found = _control(engine, job, opts)
     return _aitems(engine, found, _async.drive(each_result(backend, wire, found), _ITEMS))
@@ -235,7 +247,7 @@ def wait(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     timeout: float | None = None,
     on_progress: Callable[[BatchJob], Any] | None = None,
-    **opts: Any,
+    **opts: Any,  # TransportOptions but timeout, which is the wait's own (get checks them)
 ) -> BatchJob:
     """Poll ``get`` every ``poll_interval`` seconds until the job is finished (completed,
     failed, expired or cancelled) and return it; ``on_progress`` gets every refreshed job.
@@ -257,7 +269,7 @@ async def await_(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     timeout: float | None = None,
     on_progress: Callable[[BatchJob], Any] | None = None,
-    **opts: Any,
+    **opts: Any,  # TransportOptions but timeout, which is the wait's own (get checks them)
 ) -> BatchJob:
     """The async twin of ``wait``."""
     import anyio

@@ -16,7 +16,7 @@ from ..data.batch import BatchJob
 from ..effects import Effect, relay
 from ..providers.anthropic.settings import API_VERSION
 from ._backend import Backend, mapping
-from ._prepare import Line
+from ._prepare import Line, joined
 from ._wire import Wire
 
 __all__ = ["AnthropicBatches", "STATUSES"]
@@ -47,7 +47,7 @@ class AnthropicBatches(Backend):
     def create(
         self, wire: Wire, first: Line, lines: list[Line], opts: Mapping[str, Any]
     ) -> Generator[Effect, Any, BatchJob]:
-        body = b'{"requests":[' + b",".join(line.encoded for line in lines) + b"]}"
+        body = (b'{"requests":[', *joined((line.encoded for line in lines), b","), b"]}")
         result = yield from wire.send(wire.request("POST", wire.base + "/messages/batches", body))
         document = loads_wire(result.body)
         if not isinstance(document, dict) or not isinstance(document.get("id"), str):

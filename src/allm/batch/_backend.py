@@ -14,6 +14,7 @@ from ..adapters import Call
 from ..adapters.http import HttpRequest, HttpResult
 from ..catalog import resolve_model_ref
 from ..data.batch import BatchItem, BatchJob
+from ..data.embeddings import EmbeddingRequest
 from ..data.request import Request
 from ..effects import Effect
 from ..errors import AdapterError, ValidationError
@@ -34,7 +35,12 @@ class Backend:
     one_model: ClassVar[bool] = False  # every request of a job names the same model
 
     def build(
-        self, adapter: Any, request: Request, call: Call, custom_id: str, first: bool
+        self,
+        adapter: Any,
+        request: Request | EmbeddingRequest,
+        call: Call,
+        custom_id: str,
+        first: bool,
     ) -> Line:
         """The request's batch line around the HTTP request ``generate(streaming=False)`` would
         send (the adapter's checks and key resolution included)."""
@@ -65,15 +71,28 @@ class Backend:
             if wrong:
                 raise ValidationError("invalid_request", errors=wrong)
         wire = Wire(prepared.adapter, first.call, dict(first.http.headers))
-        limit = opts.get("max_requests")
-        count = min(self.max_requests, limit) if isinstance(limit, int) and limit > 0 else None
         lines = prepared.lines
-        sizes = [len(line.encoded) + 1 for line in lines]
+        ranges, opts = self.parts(lines, opts)
         jobs: list[BatchJob] = []
-        for start, stop in split(lines, sizes, count or self.max_requests, self.max_bytes):
+        for start, stop in ranges:
             job = yield from self.create(wire, first, lines[start:stop], opts)
             jobs.append(job)
         return jobs
+
+    def max_count(self, opts: Mapping[str, Any]) -> int:
+        """The most requests in one part: the provider's limit, or ``max_requests`` below it."""
+        limit = opts.get("max_requests")
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            return min(self.max_requests, limit)
+        return self.max_requests
+
+    def parts(
+        self, lines: list[Line], opts: Mapping[str, Any]
+    ) -> tuple[list[tuple[int, int]], Mapping[str, Any]]:
+        """The ``(start, stop)`` ranges of the parts, within the provider's limits, and the
+        options every part's ``create`` sees."""
+        sizes = [len(line.encoded) + 1 for line in lines]
+        return split(lines, sizes, self.max_count(opts), self.max_bytes), opts
 
     def create(
         self, wire: Wire, first: Line, lines: list[Line], opts: Mapping[str, Any]

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ..adapters import Call
 from ..data.batch import BatchItem, BatchJob
+from ..data.embeddings import EmbeddingRequest
 from ..data.request import Request
 from ..effects import Effect
 from ..engine import new_id
@@ -33,7 +34,12 @@ class FakeBatches(Backend):
     max_bytes: ClassVar[int] = 1 << 62
 
     def build(
-        self, adapter: Any, request: Request, call: Call, custom_id: str, first: bool
+        self,
+        adapter: Any,
+        request: Request | EmbeddingRequest,
+        call: Call,
+        custom_id: str,
+        first: bool,
     ) -> Line:
         return Line(custom_id, request.model, b"", request, call)
 

@@ -22,10 +22,12 @@ _PROGRESS = ("validating", "in_progress", "cancelling", "finalizing")
 def backend_for(provider: str | None, surface: Any = None) -> Backend:
     """The batch backend of ``provider`` (``unsupported_feature`` when it has no batch API here);
     ``surface`` ``"embeddings"`` for an embeddings job."""
-    if surface == "embeddings" and provider == "openai":
-        from ._embeddings import OpenAIEmbeddingBatches
+    if surface == "embeddings":
+        from ._embeddings import embedding_backend
 
-        return OpenAIEmbeddingBatches()
+        found = embedding_backend(provider)
+        if found is not None:
+            return found
     if provider == "fake":
         from ._fake import FakeBatches
 

@@ -17,7 +17,7 @@ from ..adapters.multipart import Upload, encode_multipart
 from ..data.batch import BatchJob
 from ..effects import Effect, relay
 from ._backend import Backend, mapping
-from ._prepare import Line
+from ._prepare import Line, jsonl_parts
 from ._wire import Wire
 
 __all__ = ["OpenAIBatches", "STATUSES"]
@@ -54,11 +54,11 @@ class OpenAIBatches(Backend):
     ) -> Generator[Effect, Any, BatchJob]:
         assert first.http is not None
         endpoint = urlsplit(first.http.url).path
-        content_type, body = _upload(lines)
+        content_type, parts = _upload(lines)
         uploaded = yield from wire.send(
-            wire.request("POST", wire.base + "/files", body, content_type)
+            wire.request("POST", wire.base + "/files", parts, content_type)
         )
-        del body
+        del parts
         document = loads_wire(uploaded.body)
         file_id = document.get("id") if isinstance(document, dict) else None
         if not isinstance(file_id, str):
@@ -144,21 +144,19 @@ class OpenAIBatches(Backend):
         )
 
 
-def _upload(lines: list[Line]) -> tuple[str, bytes]:
-    """The multipart body of the JSONL file, joined once from the lines' bytes (no second copy
-    of the file is made on the way)."""
+def _upload(lines: list[Line]) -> tuple[str, tuple[bytes, ...]]:
+    """The multipart body of the JSONL file as parts: the form's head, each line's own bytes
+    and a newline, the tail. Sent part by part, so no copy of the file is made."""
     boundary = "allm-" + os.urandom(12).hex()
     empty = encode_multipart(
         [("purpose", "batch")], [Upload("file", "batch.jsonl", "application/jsonl", b"")], boundary
     )
     tail = f"\r\n--{boundary}--\r\n".encode()
-    head = empty[: -len(tail)]
-    pieces = [head]
-    for line in lines:
-        pieces.append(line.encoded)
-        pieces.append(b"\n")
-    pieces.append(tail)
-    return f"multipart/form-data; boundary={boundary}", b"".join(pieces)
+    return f"multipart/form-data; boundary={boundary}", (
+        empty[: -len(tail)],
+        *jsonl_parts(lines),
+        tail,
+    )
 
 
 class OpenAICompatibleBatches(OpenAIBatches):

@@ -10,15 +10,40 @@ from typing import Any
 
 from ..adapters import TRANSPORT_KEYS, Call, resolve_adapter
 from ..adapters.http import HttpRequest
+from ..data.embeddings import EmbeddingRequest
 from ..data.request import Request
 from ..engine import Engine, new_id
 from ..errors import AllmError, ConfigurationError, FieldError, ValidationError
+from ..execution.options import CALL_OPTION_KEYS, CallOptions, option_keys
 from ..execution.runner import engine_opts_for, plan_call, settings_for
 
-__all__ = ["Line", "Prepared", "control_call", "pairs", "prepare"]
+__all__ = [
+    "BATCH_OPTION_KEYS",
+    "BatchOptions",
+    "Line",
+    "Prepared",
+    "control_call",
+    "joined",
+    "jsonl_parts",
+    "pairs",
+    "prepare",
+]
+
+
+class BatchOptions(CallOptions, total=False):
+    """The keywords of ``submit``: the job's own, then every call option, applied to each
+    request as ``generate`` applies it."""
+
+    metadata: Mapping[str, Any]
+    completion_window: str
+    display_name: str
+    input_file: bool | None
+    max_requests: int
+
 
 # What the batch call itself reads; everything else goes to each request's plan.
-BATCH_KEYS = frozenset({"metadata", "completion_window", "display_name", "max_requests"})
+BATCH_KEYS = option_keys(BatchOptions) - CALL_OPTION_KEYS
+BATCH_OPTION_KEYS = option_keys(BatchOptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +56,7 @@ class Line:
     custom_id: str
     model: str | None
     encoded: bytes = b""
-    request: Request | None = None
+    request: Request | EmbeddingRequest | None = None
     call: Call | None = None
     http: HttpRequest | None = None
 
@@ -165,3 +190,23 @@ def split(
     if lines:
         ranges.append((start, len(lines)))
     return ranges
+
+
+def joined(pieces: Iterable[bytes], separator: bytes) -> list[bytes]:
+    """``pieces`` with ``separator`` between them: the parts of a body sent without joining
+    them (a list of references, not a copy of the bytes)."""
+    parts: list[bytes] = []
+    for piece in pieces:
+        if parts:
+            parts.append(separator)
+        parts.append(piece)
+    return parts
+
+
+def jsonl_parts(lines: Sequence[Line]) -> list[bytes]:
+    """The lines as the parts of a JSONL file (each line and its newline)."""
+    parts: list[bytes] = []
+    for line in lines:
+        parts.append(line.encoded)
+        parts.append(b"\n")
+    return parts

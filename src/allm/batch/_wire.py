@@ -38,12 +38,17 @@ class Wire:
         self,
         method: str,
         url: str,
-        body: bytes | None = None,
+        body: bytes | tuple[bytes, ...] | None = None,
         content_type: str | None = "application/json",
+        extra: Mapping[str, str] | None = None,
     ) -> HttpRequest:
+        """A control request; a ``tuple`` body is sent part by part, never joined."""
         headers = {k: v for k, v in self.headers.items() if k.lower() != "content-type"}
         if body is not None and content_type is not None:
             headers["content-type"] = content_type
+        headers.update(extra or {})
+        if isinstance(body, tuple):
+            return HttpRequest(method, url, tuple(headers.items()), None, body)
         return HttpRequest(method, url, tuple(headers.items()), body)
 
     def send(

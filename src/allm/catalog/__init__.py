@@ -17,10 +17,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..config import get_settings
-from ..data.messages import ImagePart
+from ..data.messages import AudioPart, DocumentPart, ImagePart
 from ..data.models import ModelRef
 from ..data.reasoning import CachePoint
 from ..data.response import Usage
+from ..data.server_tools import ProviderTool
 from ..errors import FieldError, ValidationError
 from .bundled import (
     AUDIO_CAPABILITY_KEYS,
@@ -107,6 +108,7 @@ def check_capabilities(request: Request, ref: ModelRef | None) -> None:
                 isinstance(part, ImagePart) for part in message.content
             ):
                 errors.append((("messages", index, "content"), "vision_disabled"))
+    errors.extend(_part_errors(request, capabilities))
     errors.extend(_reasoning_and_cache(request, capabilities))
     limit = ref.limits.get("output")
     if (
@@ -125,6 +127,28 @@ def check_capabilities(request: Request, ref: ModelRef | None) -> None:
             errors=errors,
             metadata={"model": str(ref)},
         )
+
+
+def _part_errors(request: Request, capabilities: Mapping[str, Any]) -> list[FieldError]:
+    """Documents, audio and provider tools the catalog says the model does not take."""
+    errors: list[FieldError] = []
+    refused = {
+        DocumentPart: _flag(capabilities, "documents") is False,
+        AudioPart: _flag(capabilities, "audio_input") is False,
+    }
+    for index, message in enumerate(request.messages):
+        if isinstance(message.content, str):
+            continue
+        for position, part in enumerate(message.content):
+            if refused.get(type(part)):
+                reason = "documents_disabled" if type(part) is DocumentPart else "audio_disabled"
+                errors.append((("messages", index, "content", position), reason))
+    kinds = capabilities.get("provider_tools")
+    if isinstance(kinds, list | tuple):
+        for index, item in enumerate(request.tools):
+            if isinstance(item, ProviderTool) and item.kind not in kinds:
+                errors.append((("tools", index), "provider_tool_unsupported"))
+    return errors
 
 
 def _reasoning_and_cache(request: Request, capabilities: Mapping[str, Any]) -> list[FieldError]:

@@ -40,6 +40,7 @@ __all__ = [
     "CAPABILITY_KEYS",
     "IMAGE_CAPABILITY_KEYS",
     "LIMIT_KEYS",
+    "PART_CAPABILITY_KEYS",
     "PRICE_KEYS",
     "BundledCatalog",
     "CatalogError",
@@ -57,9 +58,13 @@ IMAGE_CAPABILITY_KEYS = frozenset(
 # give timestamps (allm.audio reads them).
 SURFACE_CAPABILITY_KEYS = frozenset({"embeddings", "moderation"})
 AUDIO_CAPABILITY_KEYS = frozenset({"speech", "transcription", "timestamps"})
+# Input parts and provider tools: ``documents`` and ``audio_input`` flags, and
+# ``provider_tools``, the list of provider tool kinds the model takes.
+PART_CAPABILITY_KEYS = frozenset({"documents", "audio_input", "provider_tools"})
+_LIST_CAPABILITIES = frozenset({"supported_image_operations", "provider_tools"})
 _KNOWN_CAPABILITIES = (
     CAPABILITY_KEYS | IMAGE_CAPABILITY_KEYS | SURFACE_CAPABILITY_KEYS | AUDIO_CAPABILITY_KEYS
-)
+) | PART_CAPABILITY_KEYS
 # ``dimensions``: an embedding model's vector length (the most ``dimensions=`` may ask for);
 # ``batch``: the most inputs one request may carry; ``input_characters``: the longest speech
 # input; ``audio_bytes``: the largest audio upload.
@@ -141,7 +146,7 @@ def _check_row(where: str, row: Any, problems: list[str]) -> ModelRef | None:
             problems.append(
                 f"{where}: unknown capability {key!r} (known: {sorted(_KNOWN_CAPABILITIES)})"
             )
-        elif key == "supported_image_operations":
+        elif key in _LIST_CAPABILITIES:
             if not isinstance(value, list) or not all(
                 isinstance(item, str) and item for item in value
             ):

@@ -121,9 +121,8 @@ def _turn(
     engine = calls.engine_for(target, text, turn=_user_turns(session) + 1)
     started = time.monotonic()
     with user_errors():
-        stream = allm.sessions.stream_reply(
-            engine, session, text, **({} if no_stream else {"on_event": calls.echo_delta}), **opts
-        )
+        keywords = dict(opts) if no_stream else {"on_event": calls.echo_delta, **opts}
+        stream = allm.sessions.stream_reply(engine, session, text, **keywords)
     updated, result = stream.collect()
     response = result.final_response
     if response is None:  # pragma: no cover - the chat loop always answers a user message

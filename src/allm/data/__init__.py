@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     from .classification import Classification
     from .embeddings import EmbeddingRequest, EmbeddingResponse
     from .images import ImageOperation, ImageRequest, ImageResponse, ImageUsage
-    from .messages import Image, ImageDetail, ImagePart, ImageSource, Message, Role, TextPart
+    from .messages import (
+        AudioPart,
+        DocumentPart,
+        Image,
+        ImageDetail,
+        ImagePart,
+        ImageSource,
+        Message,
+        Role,
+        TextPart,
+    )
     from .models import ModelRef
     from .moderation import ModerationRequest, ModerationResponse, ModerationResult
     from .request import Request, json_schema
@@ -37,15 +47,19 @@ if TYPE_CHECKING:
         StepResult,
         Thread,
     )
+    from .server_tools import Citation, ProviderTool, ServerToolCall
     from .tools import AskUser, Halt, Tool, ToolCall, ToolFailure
 
 _LAZY = {
     "AskUser": "tools",
     "Audio": "audio",
+    "AudioPart": "messages",
     "BatchItem": "batch",
     "BatchJob": "batch",
     "ChatResult": "results",
+    "Citation": "server_tools",
     "Classification": "classification",
+    "DocumentPart": "messages",
     "EmbeddingRequest": "embeddings",
     "EmbeddingResponse": "embeddings",
     "FinishReason": "response",
@@ -64,10 +78,12 @@ _LAZY = {
     "ModerationRequest": "moderation",
     "ModerationResponse": "moderation",
     "ModerationResult": "moderation",
+    "ProviderTool": "server_tools",
     "RESERVED_HALT_REASONS": "results",
     "Request": "request",
     "Response": "response",
     "Role": "messages",
+    "ServerToolCall": "server_tools",
     "Session": "results",
     "SessionStatus": "results",
     "SpeechRequest": "audio",
@@ -88,6 +104,11 @@ _LAZY = {
 __all__ = [
     "AskUser",
     "Audio",
+    "AudioPart",
+    "Citation",
+    "DocumentPart",
+    "ProviderTool",
+    "ServerToolCall",
     "BatchItem",
     "BatchJob",
     "Halt",

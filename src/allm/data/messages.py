@@ -15,9 +15,13 @@ from .reasoning import CachePoint
 from .tools import ToolCall
 
 __all__ = [
+    "AUDIO_MIME_BY_EXTENSION",
+    "DOCUMENT_MIME_BY_EXTENSION",
     "IMAGE_MIME_BY_EXTENSION",
+    "AudioPart",
     "Content",
     "ContentPart",
+    "DocumentPart",
     "Image",
     "ImageDetail",
     "ImagePart",
@@ -48,8 +52,26 @@ IMAGE_MIME_BY_EXTENSION = {
     ".gif": "image/gif",
 }
 
+DOCUMENT_MIME_BY_EXTENSION = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".html": "text/html",
+}
+
+AUDIO_MIME_BY_EXTENSION = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".webm": "audio/webm",
+}
+
 ImageDetail = Literal["auto", "low", "high"]
-SourceKind = Literal["binary", "base64", "url", "file"]
+SourceKind = Literal["binary", "base64", "url", "file", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +211,102 @@ class ImagePart:
         return self.image.to_data_uri()
 
 
-ContentPart = TextPart | ImagePart | CachePoint
+def _file_source(path: str | os.PathLike[str], table: Mapping[str, str]) -> tuple[str, str | None]:
+    path = os.fspath(path)
+    return path, table.get(os.path.splitext(path)[1].lower())
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    """A document inside a message: a PDF or plain text, as bytes, a file, a URL or text.
+
+    ``source.type`` is ``"text"`` for inline text (``from_text``); ``name`` is the file name or
+    title the provider shows the model. Constructors never do I/O.
+    """
+
+    source: ImageSource
+    mime_type: str | None = None
+    name: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], mime_type: str | None = None) -> DocumentPart:
+        """A document read lazily from ``path``; the MIME type comes from the extension."""
+        where, guessed = _file_source(path, DOCUMENT_MIME_BY_EXTENSION)
+        return cls(ImageSource("file", where), mime_type or guessed, os.path.basename(where))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, mime_type: str, name: str | None = None) -> DocumentPart:
+        """A document held in memory."""
+        return cls(ImageSource("binary", bytes(data)), mime_type, name)
+
+    @classmethod
+    def from_url(cls, url: str, mime_type: str | None = None) -> DocumentPart:
+        """A document at a URL; allm never fetches it, the provider does."""
+        return cls(ImageSource("url", url), mime_type)
+
+    @classmethod
+    def from_text(cls, text: str, name: str | None = None) -> DocumentPart:
+        """A plain-text document given inline."""
+        return cls(ImageSource("text", text), "text/plain", name)
+
+    @property
+    def text(self) -> str | None:
+        """The inline text of a ``from_text`` document, else ``None``."""
+        return str(self.source.value) if self.source.type == "text" else None
+
+    def to_bytes(self) -> bytes:
+        """The document's bytes (text is UTF-8 encoded); a URL source raises ``remote_source``."""
+        if self.source.type == "text":
+            return str(self.source.value).encode("utf-8")
+        return Image(self.source, self.mime_type).to_bytes()
+
+    def to_base64(self) -> str:
+        """The document's bytes as base64 text."""
+        if self.source.type == "base64":
+            return str(self.source.value)
+        return base64.b64encode(self.to_bytes()).decode("ascii")
+
+    def to_data_uri(self) -> str:
+        """``data:<mime>;base64,<data>``."""
+        return f"data:{self.mime_type or 'application/octet-stream'};base64,{self.to_base64()}"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioPart:
+    """Audio inside a message (a recording the model listens to). Constructors never do I/O."""
+
+    source: ImageSource
+    mime_type: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], mime_type: str | None = None) -> AudioPart:
+        """Audio read lazily from ``path``; the MIME type comes from the extension."""
+        where, guessed = _file_source(path, AUDIO_MIME_BY_EXTENSION)
+        return cls(ImageSource("file", where), mime_type or guessed)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, mime_type: str) -> AudioPart:
+        """Audio held in memory."""
+        return cls(ImageSource("binary", bytes(data)), mime_type)
+
+    @property
+    def format(self) -> str | None:
+        """The short format name OpenAI's ``input_audio`` takes (``"wav"``, ``"mp3"``, ...)."""
+        if not self.mime_type:
+            return None
+        sub = self.mime_type.split("/", 1)[-1].lower()
+        return {"mpeg": "mp3", "x-wav": "wav", "wave": "wav"}.get(sub, sub)
+
+    def to_base64(self) -> str:
+        """The audio's bytes as base64 text."""
+        if self.source.type == "base64":
+            return str(self.source.value)
+        return base64.b64encode(Image(self.source, self.mime_type).to_bytes()).decode("ascii")
+
+
+ContentPart = TextPart | ImagePart | DocumentPart | AudioPart | CachePoint
 Content = str | tuple[ContentPart, ...]
 
 

@@ -47,7 +47,7 @@ class Request:
     structured_finalize: bool = False
     options: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
-    # Neutral fields, translated per wire or refused before any I/O (docs/requests.md).
+    # Neutral fields, translated per wire or refused before any I/O (docs/one-request.md).
     stop: tuple[str, ...] = ()
     top_p: float | None = None
     seed: int | None = None
@@ -56,6 +56,8 @@ class Request:
     # becomes ``Reasoning(effort=...)``.
     reasoning: Reasoning | str | None = None
     prompt_cache: PromptCache | str | None = None
+    # Provider body parameters by adapter name, for that provider only (docs/requests.md).
+    provider_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.messages, tuple):

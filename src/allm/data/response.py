@@ -7,7 +7,8 @@ from enum import Enum
 from typing import Any
 
 from ..errors import AllmError
-from .messages import Message
+from .messages import ImagePart, Message
+from .server_tools import Citation, ServerToolCall
 from .tools import ToolCall
 
 __all__ = ["FinishReason", "Response", "Usage", "add_usage"]
@@ -95,10 +96,13 @@ class Response:
     metadata: dict[str, Any] = field(default_factory=dict)
     reasoning: str | None = None
     parsed: Any = None
+    citations: tuple[Citation, ...] = ()
+    server_tool_calls: tuple[ServerToolCall, ...] = ()
 
     def __post_init__(self) -> None:
-        if not isinstance(self.tool_calls, tuple):
-            object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        for name in ("tool_calls", "citations", "server_tool_calls"):
+            if not isinstance(getattr(self, name), tuple):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         if type(self.finish_reason) is str:
             object.__setattr__(self, "finish_reason", FinishReason(self.finish_reason))
 
@@ -110,6 +114,13 @@ class Response:
         if self.message is not None and isinstance(self.message.content, str):
             return self.message.content
         return None
+
+    @property
+    def images(self) -> tuple[ImagePart, ...]:
+        """The images the model returned (image parts of the message content)."""
+        if self.message is None or isinstance(self.message.content, str):
+            return ()
+        return tuple(part for part in self.message.content if isinstance(part, ImagePart))
 
     @property
     def error(self) -> AllmError | None:

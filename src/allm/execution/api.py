@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
 from ..collector import StreamCollector
@@ -18,8 +18,12 @@ from ..data.results import ChatResult, StepResult
 from ..errors import AllmError, ConfigurationError, NonStopFinishError
 from . import _sync
 from .attempts import AttemptLog, finish_response, prepare, prepare_generate
+from .options import CALL_OPTION_KEYS, check_options
 from .runner import Prepared, annotate, request_id_from, span_metadata
 from .streams import AsyncEventStream, EventStream
+
+if TYPE_CHECKING:
+    from .options import CallOptions, Unpack
 
 __all__ = ["agenerate", "astream_generate", "generate", "stream_generate", "unwrap"]
 
@@ -46,7 +50,9 @@ def _whole(response: Response, request_id: str, log: AttemptLog) -> Response:
     return log.finish(response)
 
 
-def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Response]:
+def stream_generate(
+    engine: Any, request: Any, **opts: Unpack[CallOptions]
+) -> EventStream[Response]:
     """Stream one model call as events. Pre-flight failures raise here; nothing is sent yet.
 
     The stream is lazy (the request goes out when the first event is pulled), iterable, a
@@ -64,11 +70,12 @@ def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Respo
         on_event (Callable[[Event], None]): Sees every adapter event, before the filters.
         model (str): And every call option of ``generate`` (temperature, max_tokens, tools,
             tool_choice, response_format, api_key, request_id, adapter_opts, base_url, headers,
-            timeout, stream_timeout, http_client, provider parameters).
+            timeout, stream_timeout, http_client, provider_options).
 
     Returns:
         An ``EventStream`` of ``allm.events`` values.
     """
+    check_options(opts, CALL_OPTION_KEYS)
     request_id = request_id_from(opts)
     with telemetry.span("stream", span_metadata(engine, request, opts, request_id)) as span:
         prepared = prepare(engine, request, opts, request_id)
@@ -83,7 +90,9 @@ def stream_generate(engine: Any, request: Any, **opts: Any) -> EventStream[Respo
     )
 
 
-def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) -> Response:
+def generate(
+    engine: Any, request: Any, *, streaming: bool = True, **opts: Unpack[CallOptions]
+) -> Response:
     """One model call, folded into a ``Response``.
 
     ``streaming=False`` takes the adapter's non-streaming path (one request, retried under the
@@ -120,12 +129,15 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
         include_raw_chunks (bool): Pass ``RawChunk`` events (default False; usage always passes).
         on_event (Callable[[Event], None]): Sees every adapter event, before the filters.
 
-    Any other keyword is a provider parameter, sent as it is (``seed=3``).
+    Every keyword is one of ``allm.CallOptions`` (an unknown one raises
+    ``ConfigurationError("unknown_option")``); provider body parameters go in
+    ``provider_options={"openai": {...}}``.
 
     Returns:
         The ``Response``: text, tool calls, finish reason, usage (with costs when a catalog is
         configured).
     """
+    check_options(opts, CALL_OPTION_KEYS)
     request_id = request_id_from(opts)
     opts["request_id"] = request_id
     with telemetry.span("generate", span_metadata(engine, request, opts, request_id)) as span:
@@ -146,7 +158,9 @@ def generate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) 
     return response
 
 
-async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEventStream[Response]:
+async def astream_generate(
+    engine: Any, request: Any, **opts: Unpack[CallOptions]
+) -> AsyncEventStream[Response]:
     """The async twin of ``stream_generate``: the same arguments and options; ``async for``.
 
     Args:
@@ -158,6 +172,7 @@ async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEvent
     """
     from . import _async
 
+    check_options(opts, CALL_OPTION_KEYS)
     request_id = request_id_from(opts)
     with telemetry.span("stream", span_metadata(engine, request, opts, request_id)) as span:
         prepared = prepare(engine, request, opts, request_id)
@@ -173,7 +188,9 @@ async def astream_generate(engine: Any, request: Any, **opts: Any) -> AsyncEvent
     )
 
 
-async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts: Any) -> Response:
+async def agenerate(
+    engine: Any, request: Any, *, streaming: bool = True, **opts: Unpack[CallOptions]
+) -> Response:
     """The async twin of ``generate``: the same arguments and options.
 
     Args:
@@ -186,6 +203,7 @@ async def agenerate(engine: Any, request: Any, *, streaming: bool = True, **opts
     """
     from . import _async
 
+    check_options(opts, CALL_OPTION_KEYS)
     request_id = request_id_from(opts)
     opts["request_id"] = request_id
     with telemetry.span("generate", span_metadata(engine, request, opts, request_id)) as span:

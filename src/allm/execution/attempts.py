@@ -67,6 +67,7 @@ def _fallback_engine(first: Engine, index: int, model: str) -> Engine:
         model=model,
         tools=first.tools,
         params=first.params,
+        provider_options=first.provider_options,  # scoped by provider: safe on any fallback
         context=first.context,
         retry=first.retry,
         metadata=first.metadata,

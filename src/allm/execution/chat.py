@@ -2,8 +2,7 @@
 
 One step is a model call plus the tools it asked for; a chat is steps until a terminal condition.
 Both are written once, as plans (generators of events and effects) that the sync and the async
-drivers run. ``step`` is the fold of ``stream_step`` and ``chat`` the fold of ``stream``, so the
-streaming and non-streaming paths cannot disagree.
+drivers run. ``step`` folds ``stream_step`` and ``chat`` folds ``stream``: the two paths agree.
 
 Terminal conditions after each step, first match wins: ask_user, tool_error, a handler's halt,
 per-tool manual calls, whole-loop manual mode, a stop/length/content_filter finish (completed),
@@ -15,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import telemetry
 from ..collector import StreamCollector
@@ -27,9 +26,7 @@ from ..data.results import ChatResult, HaltReason, StepResult, Thread
 from ..effects import Effect, relay
 from ..errors import AllmError, EngineError
 from ..events import ChatCompleted, ErrorEvent, StepCompleted, is_usage_chunk
-from ..tooling import (
-    ToolContext,
-)
+from ..tooling import ToolContext
 from .attempts import finish_response
 from .chat_run import DEFAULT_NUDGE, ChatRun, _as_thread, list_mcp_tools, resolve_run
 from .compact import wire_tools
@@ -45,6 +42,8 @@ from .streams import AsyncEventStream, EventStream
 from .tool_runner import RunTools, ToolJob, settle
 from .turns import needs_history_plan, open_turn, reduce_plan
 
+if TYPE_CHECKING:
+    from .options import ChatOptions, Unpack
 __all__ = [
     "DEFAULT_NUDGE",
     "achat",
@@ -101,9 +100,10 @@ def _assistant_message(response: Response) -> Message:
     metadata: dict[str, Any] = {
         "finish_reason": None if response.finish_reason is None else response.finish_reason.value
     }
-    blocks = response.metadata.get("reasoning_blocks")
-    if blocks:
+    if blocks := response.metadata.get("reasoning_blocks"):
         metadata["reasoning_blocks"] = blocks
+    if response.server_tool_calls:  # kept, so the next turn can send them back
+        metadata["server_tool_calls"] = response.server_tool_calls
     return Message(
         Role.ASSISTANT,
         response.output_text or "",
@@ -379,7 +379,7 @@ def _needs_finalize(run: ChatRun, adapter: Any, model: Any) -> bool:
 
 
 def _open(
-    engine: Any, thread_or_messages: Any, opts: dict[str, Any], *, sync_api: bool, chat: bool
+    engine: Any, thread_or_messages: Any, opts: Mapping[str, Any], *, sync_api: bool, chat: bool
 ) -> tuple[ChatRun, Iterator[Any], Callable[[StreamCollector], Any], Thread]:
     run = resolve_run(engine, opts, sync_api=sync_api)
     thread = _as_thread(thread_or_messages)
@@ -428,18 +428,12 @@ def _chat_span_meta(engine: Any, opts: Mapping[str, Any]) -> dict[str, Any]:
     return {"request_id": opts["request_id"], "engine": engine, "model": model}
 
 
-def _span_meta(run: ChatRun, opts: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "request_id": run.request_id,
-        "engine": run.engine,
-        "model": opts.get("model") or run.engine.model,
-    }
-
-
 # -- the sync API -----------------------------------------------------------------------------
 
 
-def stream_step(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[StepResult]:
+def stream_step(
+    engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]
+) -> EventStream[StepResult]:
     """Stream one step: the model call's events, each tool's events, then ``StepCompleted``.
 
     The options of ``step``; ``collect()`` gives the ``StepResult``.
@@ -455,7 +449,7 @@ def stream_step(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStrea
     )
 
 
-def step(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult:
+def step(engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]) -> StepResult:
     """One model call plus the tools it asked for. An unknown tool raises ``EngineError``.
 
     Takes the same arguments and options as ``chat`` (``mode``, ``on_tool_error``,
@@ -465,7 +459,9 @@ def step(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult:
     return _raise_unknown_tool(stream_step(engine, thread_or_messages, **opts).collect())
 
 
-def stream(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[ChatResult]:
+def stream(
+    engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]
+) -> EventStream[ChatResult]:
     """Stream a whole chat loop: step streams back to back, then one ``ChatCompleted``.
 
     Takes the same arguments and options as ``chat`` (``mode``, ``max_turns``, ``halt_when``,
@@ -488,7 +484,7 @@ def stream(engine: Any, thread_or_messages: Any, **opts: Any) -> EventStream[Cha
     )
 
 
-def chat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
+def chat(engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]) -> ChatResult:
     """Run the tool loop to a terminal condition; the fold of ``stream``.
 
     Model calls and tool calls alternate until the model answers without tools (``completed``),
@@ -537,7 +533,7 @@ def chat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
 
 
 async def astream_step(
-    engine: Any, thread_or_messages: Any, **opts: Any
+    engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]
 ) -> AsyncEventStream[StepResult]:
     """The async twin of ``stream_step``: the same arguments and options (see ``stream_step``)."""
     from . import _async
@@ -553,14 +549,14 @@ async def astream_step(
     )
 
 
-async def astep(engine: Any, thread_or_messages: Any, **opts: Any) -> StepResult:
+async def astep(engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]) -> StepResult:
     """The async twin of ``step``: the same arguments and options (see ``step``)."""
     events = await astream_step(engine, thread_or_messages, **opts)
     return _raise_unknown_tool(await events.collect())
 
 
 async def astream(
-    engine: Any, thread_or_messages: Any, **opts: Any
+    engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]
 ) -> AsyncEventStream[ChatResult]:
     """The async twin of ``stream``: the same arguments and options (see ``stream``)."""
     from . import _async
@@ -581,7 +577,7 @@ async def astream(
     )
 
 
-async def achat(engine: Any, thread_or_messages: Any, **opts: Any) -> ChatResult:
+async def achat(engine: Any, thread_or_messages: Any, **opts: Unpack[ChatOptions]) -> ChatResult:
     """The async twin of ``chat``: the same arguments and options (see ``chat``)."""
     from . import _async
 

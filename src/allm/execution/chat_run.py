@@ -22,6 +22,7 @@ from ..tooling import (
     is_async_callable,
 )
 from .compact import with_tool_help
+from .options import CHAT_OPTION_KEYS, check_options
 from .runner import request_id_from
 from .tool_runner import validate_on_tool_error
 
@@ -77,7 +78,8 @@ class ChatRun:
 
     @property
     def tools_by_name(self) -> dict[str, Tool]:
-        return {item.name: item for item in self.tools}
+        # Provider tools run on the provider's side: the loop never executes them.
+        return {item.name: item for item in self.tools if isinstance(item, Tool)}
 
 
 def _as_thread(value: Any) -> Thread:
@@ -112,6 +114,7 @@ def resolve_run(
     """Check and resolve the chat options, listing every problem in one ``ConfigurationError``;
     then the tools of the engine's MCP servers (listed once per session, unless ``list_mcp`` is
     false), so a server that cannot be listed raises before any model request."""
+    check_options(opts, CHAT_OPTION_KEYS)
     engine = apply_override(engine)
     if not isinstance(engine, Engine):
         raise ConfigurationError(

@@ -41,7 +41,7 @@ def _first_line(text: str) -> str:
 
 def help_tool(tools: Sequence[Tool]) -> Tool:
     """The built-in ``tool_help`` tool answering for the compact tools among ``tools``."""
-    compact = {item.name: item for item in tools if item.compact}
+    compact = {item.name: item for item in tools if getattr(item, "compact", False)}
 
     def answer(arguments: dict[str, Any]) -> Any:
         name = arguments.get("name")
@@ -56,18 +56,20 @@ def help_tool(tools: Sequence[Tool]) -> Tool:
 
 def with_tool_help(tools: tuple[Tool, ...]) -> tuple[Tool, ...]:
     """``tools`` plus ``tool_help`` when one of them is compact (and none is named so)."""
-    if not any(item.compact for item in tools) or any(item.name == TOOL_HELP for item in tools):
+    if not any(getattr(item, "compact", False) for item in tools) or any(
+        item.name == TOOL_HELP for item in tools
+    ):
         return tools
     return (*tools, help_tool(tools))
 
 
 def wire_tools(tools: tuple[Tool, ...]) -> tuple[Tool, ...]:
     """The tools as the model sees them: each compact tool as its stub."""
-    if not any(item.compact for item in tools):
+    if not any(getattr(item, "compact", False) for item in tools):
         return tools
     return tuple(
         replace(item, description=_first_line(item.description), schema=dict(STUB_SCHEMA))
-        if item.compact
+        if getattr(item, "compact", False)
         else item
         for item in tools
     )

@@ -15,6 +15,7 @@ from typing import Any
 from .. import telemetry, validate
 from .._hooks import apply_override, record_request
 from ..adapters import TRANSPORT_KEYS, Call
+from ..adapters.options import scoped_options
 from ..catalog import apply_costs, check_capabilities, resolve_model_ref
 from ..config import get_settings
 from ..data.messages import Message
@@ -37,6 +38,8 @@ from ..output import (
     typed_stream,
 )
 from ..registry import registered_names, resolve_adapter
+from ..retry import policy_from
+from .options import merged_provider_options
 
 __all__ = [
     "ORCHESTRATION_KEYS",
@@ -94,7 +97,9 @@ REQUEST_FIELD_KEYS = frozenset(
         *NEUTRAL_KEYS,
     }
 )
-_CONTROL_KEYS = frozenset({"request_id", "api_key", "adapter_opts", "streaming", "fallback_on"})
+_CONTROL_KEYS = frozenset(
+    {"request_id", "api_key", "adapter_opts", "streaming", "fallback_on", "provider_options"}
+)
 OUTPUT_KEYS = frozenset({"output_retries"})
 # Keys that never reach the body as provider parameters, whatever set them.
 _NOT_PARAMS = REQUEST_FIELD_KEYS | ORCHESTRATION_KEYS | STREAM_KEYS | OUTPUT_KEYS
@@ -405,7 +410,8 @@ def span_metadata(
 def annotate(span: telemetry.Span, request: Any, call: Any, adapter: Any) -> None:
     """Tell tracers (the OpenTelemetry bridge) the final request, its parameters and provider."""
     if span.observed:
-        span.annotate(request=request, params=call.params, provider=getattr(adapter, "name", None))
+        params = {**call.params, **call.provider_options} if call.provider_options else call.params
+        span.annotate(request=request, params=params, provider=getattr(adapter, "name", None))
 
 
 def with_costs(response: Response, model_ref: ModelRef | None) -> Response:
@@ -470,18 +476,31 @@ def _resolve_call(
     if params:
         for key in _NOT_PARAMS.intersection(params):
             del params[key]
-    # Params go into the request body: each must be JSON, found now rather than as a TypeError
-    # halfway through building the body.
+    by_name = merged_provider_options(
+        (
+            ("Engine.provider_options", engine.provider_options),
+            ("Request.provider_options", final.provider_options),
+            ("provider_options", opts.get("provider_options")),
+        ),
+        registered_names(),
+    )
+    if by_name != final.provider_options:
+        final = replace(final, provider_options=by_name)
+    fragment = scoped_options(adapter, by_name)  # this provider's entries; the rest are ignored
+    # Params and provider options go into the request body: each must be JSON, found now rather
+    # than as a TypeError halfway through building the body.
     json_errors = validate.errors_json(params, ("params",))
+    json_errors += validate.errors_json(by_name, ("provider_options",))
     if json_errors:
         raise ValidationError("invalid_request", errors=json_errors)
     call = Call(
         request_id=request_id,
         engine=engine,
         params=params,
+        provider_options=fragment,
         adapter_opts=adapter_opts,
         api_key=opts.get("api_key") or None,
-        retry=engine.retry_policy(),
+        retry=policy_from(opts["retry"]) if "retry" in opts else engine.retry_policy(),
         provider_settings=settings_for(adapter),
     )
     return final, call, model_ref

@@ -15,6 +15,7 @@ from ..data.messages import Message
 from ..data.request import Request
 from ..data.response import Usage
 from ..data.results import StepResult, Thread
+from ..data.server_tools import ProviderTool
 from ..data.steps import StepContext, StepOverrides
 from ..data.tools import Tool
 from ..effects import Effect, relay
@@ -88,7 +89,9 @@ def _overrides(run: ChatRun, context: StepContext) -> StepOverrides | None:
 
 def _check(overrides: StepOverrides) -> list[str]:
     problems: list[str] = []
-    if overrides.tools is not None and not all(isinstance(t, Tool) for t in overrides.tools):
+    if overrides.tools is not None and not all(
+        isinstance(t, Tool | ProviderTool) for t in overrides.tools
+    ):
         problems.append("StepOverrides.tools must hold Tool values")
     if overrides.messages is not None and not all(
         isinstance(m, Message) for m in overrides.messages

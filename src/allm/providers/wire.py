@@ -84,15 +84,21 @@ def language_code(name: str) -> str:
     return _CODES.get(lowered, lowered)
 
 
+def unsupported_fields(request: Any, names: tuple[str, ...]) -> list[Any]:
+    """``((field,), "unsupported_option")`` for each neutral field of ``names`` set on
+    ``request``."""
+    return [
+        ((name,), "unsupported_option")
+        for name in names
+        if getattr(request, name, None) not in (None, ())
+    ]
+
+
 def refuse_unsupported(request: Any, unsupported: tuple[str, ...]) -> None:
     """Raise before any I/O for each neutral field set on ``request`` that this wire cannot
     express: ``ValidationError("invalid_request")`` with ``((field,), "unsupported_option")``."""
     from ..errors import ValidationError
 
-    problems = [
-        ((name,), "unsupported_option")
-        for name in unsupported
-        if getattr(request, name, None) not in (None, ())
-    ]
+    problems = unsupported_fields(request, unsupported)
     if problems:
         raise ValidationError("invalid_request", errors=problems)

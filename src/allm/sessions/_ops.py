@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.constructors import tool_result, user
 from ..data.messages import ContentPart, Message, Role
@@ -17,6 +17,9 @@ from ..execution import chat as _chat
 from ._apply import check_session, illegal
 from ._reducer import ReducerMode
 from ._streams import AsyncSessionStream, SessionStream
+
+if TYPE_CHECKING:
+    from ..execution.options import ChatOptions, Unpack
 
 __all__ = [
     "append",
@@ -145,53 +148,57 @@ async def _aopen(engine: Any, prepared: _Prepared) -> AsyncSessionStream[Any]:
 # -- streaming operations -----------------------------------------------------------------------
 
 
-def stream_start(engine: Any, input: Any, **opts: Any) -> SessionStream[ChatResult]:
+def stream_start(engine: Any, input: Any, **opts: Unpack[ChatOptions]) -> SessionStream[ChatResult]:
     """Start a chat from a ``Session`` (keeps its id, context and metadata), a ``Thread`` or a
     list of messages. Status checks and the chat's pre-flight raise here, before any I/O."""
     return _open(engine, _prepare_start(input, opts))
 
 
 def stream_reply(
-    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Any
+    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Unpack[ChatOptions]
 ) -> SessionStream[ChatResult]:
     """Append the user's message (answering a pending question, if any) and run the chat."""
     return _open(engine, _prepare_reply(session, text, opts))
 
 
 def stream_resume(
-    engine: Any, session: Session, message: Message | None = None, **opts: Any
+    engine: Any, session: Session, message: Message | None = None, **opts: Unpack[ChatOptions]
 ) -> SessionStream[ChatResult]:
     """Append ``message`` (if any) and run the chat: after every pending tool call has its
     result, ``resume(engine, session)`` drives the next turn."""
     return _open(engine, _prepare_resume(session, message, opts, "resume"))
 
 
-def stream_step(engine: Any, session: Session, **opts: Any) -> SessionStream[StepResult]:
+def stream_step(
+    engine: Any, session: Session, **opts: Unpack[ChatOptions]
+) -> SessionStream[StepResult]:
     """One step (a model call and the tools it asked for) on the session's thread."""
     return _open(engine, _prepare_step(session, opts))
 
 
-async def astream_start(engine: Any, input: Any, **opts: Any) -> AsyncSessionStream[ChatResult]:
+async def astream_start(
+    engine: Any, input: Any, **opts: Unpack[ChatOptions]
+) -> AsyncSessionStream[ChatResult]:
     """The async twin of ``stream_start``."""
     return await _aopen(engine, _prepare_start(input, opts))
 
 
 async def astream_reply(
-    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Any
+    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Unpack[ChatOptions]
 ) -> AsyncSessionStream[ChatResult]:
     """The async twin of ``stream_reply``."""
     return await _aopen(engine, _prepare_reply(session, text, opts))
 
 
 async def astream_resume(
-    engine: Any, session: Session, message: Message | None = None, **opts: Any
+    engine: Any, session: Session, message: Message | None = None, **opts: Unpack[ChatOptions]
 ) -> AsyncSessionStream[ChatResult]:
     """The async twin of ``stream_resume``."""
     return await _aopen(engine, _prepare_resume(session, message, opts, "resume"))
 
 
 async def astream_step(
-    engine: Any, session: Session, **opts: Any
+    engine: Any, session: Session, **opts: Unpack[ChatOptions]
 ) -> AsyncSessionStream[StepResult]:
     """The async twin of ``stream_step``."""
     return await _aopen(engine, _prepare_step(session, opts))
@@ -200,7 +207,7 @@ async def astream_step(
 # -- whole results: the fold of the streams ----------------------------------------------------
 
 
-def start(engine: Any, input: Any, **opts: Any) -> tuple[Session, ChatResult]:
+def start(engine: Any, input: Any, **opts: Unpack[ChatOptions]) -> tuple[Session, ChatResult]:
     """Run a chat from ``input``; returns the new session and the ``ChatResult``.
 
     Args:
@@ -215,7 +222,7 @@ def start(engine: Any, input: Any, **opts: Any) -> tuple[Session, ChatResult]:
 
 
 def reply(
-    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Any
+    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Unpack[ChatOptions]
 ) -> tuple[Session, ChatResult]:
     """Append the user's text and run the chat. Legal on idle, completed and awaiting_user.
 
@@ -229,7 +236,7 @@ def reply(
 
 
 def resume(
-    engine: Any, session: Session, message: Message | None = None, **opts: Any
+    engine: Any, session: Session, message: Message | None = None, **opts: Unpack[ChatOptions]
 ) -> tuple[Session, ChatResult]:
     """Append ``message`` (if any) and run the chat (the original's ``continue``).
 
@@ -242,7 +249,7 @@ def resume(
     return stream_resume(engine, session, message, **opts).collect()
 
 
-def step(engine: Any, session: Session, **opts: Any) -> tuple[Session, StepResult]:
+def step(engine: Any, session: Session, **opts: Unpack[ChatOptions]) -> tuple[Session, StepResult]:
     """One step on the session's thread; returns the new session and the ``StepResult``.
 
     Args:
@@ -254,26 +261,30 @@ def step(engine: Any, session: Session, **opts: Any) -> tuple[Session, StepResul
     return stream_step(engine, session, **opts).collect()
 
 
-async def astart(engine: Any, input: Any, **opts: Any) -> tuple[Session, ChatResult]:
+async def astart(
+    engine: Any, input: Any, **opts: Unpack[ChatOptions]
+) -> tuple[Session, ChatResult]:
     """The async twin of ``start``."""
     return await (await astream_start(engine, input, **opts)).collect()
 
 
 async def areply(
-    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Any
+    engine: Any, session: Session, text: str | Sequence[ContentPart], **opts: Unpack[ChatOptions]
 ) -> tuple[Session, ChatResult]:
     """The async twin of ``reply``."""
     return await (await astream_reply(engine, session, text, **opts)).collect()
 
 
 async def aresume(
-    engine: Any, session: Session, message: Message | None = None, **opts: Any
+    engine: Any, session: Session, message: Message | None = None, **opts: Unpack[ChatOptions]
 ) -> tuple[Session, ChatResult]:
     """The async twin of ``resume``."""
     return await (await astream_resume(engine, session, message, **opts)).collect()
 
 
-async def astep(engine: Any, session: Session, **opts: Any) -> tuple[Session, StepResult]:
+async def astep(
+    engine: Any, session: Session, **opts: Unpack[ChatOptions]
+) -> tuple[Session, StepResult]:
     """The async twin of ``step``."""
     return await (await astream_step(engine, session, **opts)).collect()
 

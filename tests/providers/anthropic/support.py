@@ -61,12 +61,14 @@ def _messages(wire: Sequence[Mapping[str, Any]]) -> list[Message]:
     return messages
 
 
-def request_from_body(body: Mapping[str, Any]) -> tuple[allm.Request, dict[str, Any]]:
-    """The allm request (and provider call keywords) whose wire body is ``body``.
+def request_from_body(
+    body: Mapping[str, Any], provider: str = "anthropic"
+) -> tuple[allm.Request, dict[str, Any]]:
+    """The allm request (and call keywords) whose wire body is ``body`` on ``provider``.
 
     A forced ``respond_with_json_*`` tool is the structured-output strategy, so it becomes a
     ``response_format``; a non-string ``system`` and provider tool types go through
-    ``request.options``; other unknown body fields become call keywords (``call.params``).
+    ``request.options``; other unknown body fields go in the call's ``provider_options``.
     """
     options: dict[str, Any] = {}
     messages: list[Message] = []
@@ -107,8 +109,8 @@ def request_from_body(body: Mapping[str, Any]) -> tuple[allm.Request, dict[str, 
         response_format=response_format,
         options=options,
     )
-    params = {k: v for k, v in body.items() if k not in _BODY_FIELDS and k != "stream"}
-    return request, params
+    extra = {k: v for k, v in body.items() if k not in _BODY_FIELDS and k != "stream"}
+    return request, ({"provider_options": {provider: extra}} if extra else {})
 
 
 def engine_for(case: Case, how: Any = "whole", **adapter_opts: Any) -> allm.Engine:

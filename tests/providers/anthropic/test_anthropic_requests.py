@@ -82,12 +82,20 @@ def test_max_tokens_defaults_to_1024_and_an_explicit_value_wins() -> None:
 
 def test_thinking_params_are_merged_and_the_default_leaves_room_for_the_budget() -> None:
     thinking = {"type": "enabled", "budget_tokens": 2048}
-    body = sent(req(allm.user("Hi")), thinking=thinking)
+    body = sent(req(allm.user("Hi")), provider_options={"anthropic": {"thinking": thinking}})
     assert body["thinking"] == thinking
     assert body["max_tokens"] == 2048 + 1024
-    body = sent(req(allm.user("Hi"), max_tokens=4096), thinking=thinking)
+    body = sent(
+        req(allm.user("Hi"), max_tokens=4096),
+        provider_options={"anthropic": {"thinking": thinking}},
+    )
     assert body["max_tokens"] == 4096
-    assert sent(req(allm.user("Hi")), thinking={"type": "adaptive"})["max_tokens"] == 1024
+    assert (
+        sent(
+            req(allm.user("Hi")), provider_options={"anthropic": {"thinking": {"type": "adaptive"}}}
+        )["max_tokens"]
+        == 1024
+    )
 
 
 def test_temperature_params_and_options_reach_the_body(driver: Any) -> None:
@@ -95,7 +103,7 @@ def test_temperature_params_and_options_reach_the_body(driver: Any) -> None:
         req(allm.user("Hi"), temperature=0.2, options={"top_k": 7, "metadata": {"user_id": "u1"}}),
         driver,
         top_p=0.9,
-        stop_sequences=["END"],
+        provider_options={"anthropic": {"stop_sequences": ["END"]}},
         engine_fields={"params": {"top_k": 3, "top_p": 0.5}},
     )
     assert body["temperature"] == 0.2
@@ -467,15 +475,20 @@ def test_the_chat_loop_sends_thinking_tool_use_and_result_back(driver: Any) -> N
     )
     tool = allm.Tool(WEATHER.name, WEATHER.description, WEATHER.schema, handler=lambda args: "5C")
     engine = served.engine(model="claude-sonnet-4-5", tools=(tool,))
-    thinking = {"type": "enabled", "budget_tokens": 2048}
+    thinking_options = {"anthropic": {"thinking": {"type": "enabled", "budget_tokens": 2048}}}
     if driver.name == "sync":
-        result = allm.chat(engine, [allm.user("Weather in Oslo?")], api_key="k", thinking=thinking)
+        result = allm.chat(
+            engine, [allm.user("Weather in Oslo?")], api_key="k", provider_options=thinking_options
+        )
     else:
         import anyio
 
         async def run() -> Any:
             return await allm.achat(
-                engine, [allm.user("Weather in Oslo?")], api_key="k", thinking=thinking
+                engine,
+                [allm.user("Weather in Oslo?")],
+                api_key="k",
+                provider_options=thinking_options,
             )
 
         result = anyio.run(run)
@@ -517,7 +530,7 @@ def test_structured_output_forces_a_synthetic_tool() -> None:
 def test_structured_output_with_thinking_is_offered_not_forced() -> None:
     body = sent(
         req(allm.user("Hi"), response_format=allm.json_schema("city", SCHEMA)),
-        thinking={"type": "enabled", "budget_tokens": 1024},
+        provider_options={"anthropic": {"thinking": {"type": "enabled", "budget_tokens": 1024}}},
     )
     assert body["tool_choice"] == {"type": "auto"}
     assert body["tools"][0]["name"] == "respond_with_json_city"

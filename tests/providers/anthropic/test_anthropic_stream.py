@@ -28,6 +28,7 @@ from allm.events import (
     RawChunk,
     ReasoningCompleted,
     ReasoningDelta,
+    ServerToolCallCompleted,
     TextCompleted,
     TextDelta,
     ToolCallCompleted,
@@ -159,10 +160,14 @@ def test_streaming_and_non_streaming_agree(name: str, driver: Any) -> None:
         assert streamed.tool_calls == whole.tool_calls == ()
 
 
-def test_unknown_events_and_blocks_are_skipped_as_raw_chunks(driver: Any) -> None:
+def test_server_tool_blocks_are_a_server_tool_call_not_a_tool_call(driver: Any) -> None:
     events = events_of("pause_turn_stream", driver, include_raw_chunks=True)
-    raw = [e.data for e in events if isinstance(e, RawChunk) and e.data[0] != "usage"]
-    assert [item[1]["type"] for item in raw] == ["server_tool_use", "web_search_tool_result"]
+    raw = [e.data for e in events if isinstance(e, RawChunk) and e.data[0] == "anthropic_block"]
+    assert raw == []  # server_tool_use and web_search_tool_result are decoded, not skipped
+    calls = [e.call for e in events if isinstance(e, ServerToolCallCompleted)]
+    assert [(c.name, c.arguments) for c in calls] == [
+        ("web_search", {"query": "San Francisco weather today"})
+    ]
     assert not any(isinstance(e, ToolCallStarted | ToolCallDelta) for e in events)
     final = events[-1]
     assert final.finish_reason == "other"

@@ -230,7 +230,9 @@ def test_the_region_comes_from_the_option_then_aws_region_then_aws_default_regio
     allm.generate(engine(recorder, bedrock), HI, api_key="k-123456")
     monkeypatch.setenv("AWS_REGION", "eu-central-1")
     allm.generate(engine(recorder, bedrock), HI, api_key="k-123456")
-    allm.generate(engine(recorder, bedrock), HI, api_key="k-123456", region="ap-south-1")
+    allm.generate(
+        engine(recorder, bedrock), HI, api_key="k-123456", adapter_opts={"region": "ap-south-1"}
+    )
     allm.generate(engine(recorder, bedrock, region="us-east-2"), HI, api_key="k-123456")
     hosts = [r.url.host for r in recorder.seen]
     assert hosts == [
@@ -393,7 +395,15 @@ def test_a_whole_conversation_goes_out_as_content_blocks() -> None:
         top_p=0.9,
         stop=("END",),
     )
-    body = _sent_body(request, top_k=40, guardrail_config={"guardrailIdentifier": "g1"})
+    body = _sent_body(
+        request,
+        provider_options={
+            "bedrock": {
+                "additionalModelRequestFields": {"top_k": 40},
+                "guardrailConfig": {"guardrailIdentifier": "g1"},
+            }
+        },
+    )
     assert body["system"] == [{"text": "Be brief."}]
     assert body["messages"] == [
         {
@@ -465,14 +475,14 @@ def test_tool_choice_on_the_wire(choice: Any, wire: Any) -> None:
 
 
 def test_options_by_their_converse_names() -> None:
-    body = _sent_body(
-        allm.request([allm.user("hi")], max_tokens=5),
-        stop_sequences=["x"],
-        inference_config={"topP": 0.5},
-        additional_model_request_fields={"reasoning_config": {"type": "enabled"}},
-        performance_config={"latency": "optimized"},
-        region="us-east-1",
-    )
+    options = {
+        "stop_sequences": ["x"],
+        "inference_config": {"topP": 0.5},
+        "additional_model_request_fields": {"reasoning_config": {"type": "enabled"}},
+        "performance_config": {"latency": "optimized"},
+        "region": "us-east-1",
+    }
+    body = _sent_body(allm.request([allm.user("hi")], max_tokens=5, options=options))
     assert body["inferenceConfig"] == {"stopSequences": ["x"], "topP": 0.5, "maxTokens": 5}
     assert body["additionalModelRequestFields"] == {"reasoning_config": {"type": "enabled"}}
     assert body["performanceConfig"] == {"latency": "optimized"}

@@ -183,3 +183,41 @@ def test_botocore_reads_our_frames_as_we_do(
     buffer.add_data(data)
     theirs = list(buffer)
     assert [(m.headers, m.payload) for m in ours] == [(m.headers, m.payload) for m in theirs]
+
+
+def _fed(data: bytes, cuts: list[int]) -> tuple[list[EventStreamMessage], EventStreamDecoder]:
+    decoder = EventStreamDecoder()
+    offsets = sorted({c for c in cuts if 0 < c < len(data)})
+    bounds = zip([0, *offsets], [*offsets, len(data)], strict=True)
+    out = [m for start, end in bounds for m in decoder.feed(data[start:end])]
+    return out + decoder.finish(), decoder
+
+
+@settings(max_examples=60, deadline=None)
+@given(_messages, st.integers(0, 10_000), st.integers(1, 255), st.lists(st.integers(0, 2000)))
+def test_a_corrupted_byte_is_caught_alike_however_the_bytes_are_cut(
+    messages: list[tuple[dict[str, object], bytes]], where: int, flip: int, cuts: list[int]
+) -> None:
+    """One changed byte anywhere: a CRC (prelude or message) refuses that message, the ones
+    before it are kept, and neither depends on the chunking."""
+    frames = [message(headers, payload) for headers, payload in messages]
+    data = bytearray(b"".join(frames))
+    at = where % len(data)
+    data[at] ^= flip
+    whole, whole_decoder = _decode(bytes(data))
+    chunked, chunked_decoder = _fed(bytes(data), cuts)
+    assert chunked == whole
+    assert (chunked_decoder.error is None) == (whole_decoder.error is None)
+    assert whole_decoder.error is not None  # a CRC covers every byte of a message
+    # the messages wholly before the changed byte survive, and none after it
+    assert len(whole) == next(i for i, end in enumerate(_offsets(frames)) if end > at)
+    assert whole == [EventStreamMessage(dict(h), p) for h, p in messages[: len(whole)]]
+
+
+def _offsets(frames: list[bytes]) -> list[int]:
+    """The end offset of each frame."""
+    ends, total = [], 0
+    for frame in frames:
+        total += len(frame)
+        ends.append(total)
+    return ends

@@ -151,7 +151,12 @@ def test_generation_config_renames_options_and_params() -> None:
 def test_params_reach_the_body_through_the_public_api(driver: Driver) -> None:
     recorder = Recorder(answer("text_stream"))
     engine = recorder.engine(params={"top_k": 3, "stop": ["a", "b"]})
-    driver.generate(engine, [allm.user("Hi")], api_key=KEY, candidate_count=1)
+    driver.generate(
+        engine,
+        [allm.user("Hi")],
+        api_key=KEY,
+        provider_options={"gemini": {"generationConfig": {"candidateCount": 1}}},
+    )
     config = recorder.body()["generationConfig"]
     assert config == {"topK": 3, "stopSequences": ["a", "b"], "candidateCount": 1}
 

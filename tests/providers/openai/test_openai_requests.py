@@ -185,7 +185,10 @@ def test_streaming_chat_asks_for_usage_unless_the_caller_set_stream_options() ->
     )
     _, body = send(request)
     assert body["stream_options"] == {"include_obfuscation": False}
-    _, body = send([allm.user("hi")], stream_options={"include_usage": False})
+    _, body = send(
+        [allm.user("hi")],
+        provider_options={"openai": {"stream_options": {"include_usage": False}}},
+    )
     assert body["stream_options"] == {"include_usage": False}
     request = allm.request([allm.user("hi")], options={"stream_options": None})
     _, body = send(request)

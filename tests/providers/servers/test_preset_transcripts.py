@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from tests.providers.conformance import Transcripts
-from tests.providers.wire import ERROR_KINDS, Case, case_names, is_subset, load
+from tests.providers.wire import ERROR_KINDS, Case, call_keywords, case_names, is_subset, load
 
 import allm
 from allm.providers.presets import PRESET_CLASSES, PRESETS
@@ -39,7 +39,9 @@ def ask(case: Case) -> dict[str, Any]:
     body = case.request["body"]
     opts: dict[str, Any] = {
         "api_key": "sk-test",
-        **(case.request.get("allm") or {}).get("params", {}),
+        **call_keywords(
+            (case.request.get("allm") or {}).get("params", {}), case.expect["provider"]
+        ),
     }
     if "tools" in body:
         opts["tools"] = [TOOL]

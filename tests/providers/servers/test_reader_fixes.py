@@ -15,9 +15,12 @@ from tests.providers.openai.support import Server
 import allm
 from allm.events import ErrorEvent
 from allm.providers.anthropic import Anthropic
+from allm.providers.azure import AzureOpenAI
 from allm.providers.gemini import Gemini
+from allm.providers.mistral import Mistral
 from allm.providers.openai import OpenAI, OpenAICompatible
 from allm.providers.presets import PRESET_CLASSES
+from allm.providers.vertex import Vertex
 
 SSE = {"content-type": "text/event-stream"}
 JSON = {"content-type": "application/json"}
@@ -59,9 +62,20 @@ def compatible() -> OpenAICompatible:
 # -- the OpenAI-compatible reader -------------------------------------------------------------------
 
 
-def test_a_stream_cut_after_the_role_chunk_is_a_malformed_response_not_an_empty_stop() -> None:
+CHAT_READERS = {
+    "openai": OpenAI,
+    "compatible": compatible,
+    "azure": lambda: AzureOpenAI(resource="contoso"),
+    "mistral": Mistral,
+}
+
+
+@pytest.mark.parametrize("reader", sorted(CHAT_READERS))
+def test_a_stream_cut_after_the_role_chunk_is_a_malformed_response_not_an_empty_stop(
+    reader: str,
+) -> None:
     server = Server((200, SSE, [chunk({"role": "assistant", "content": ""}), DONE]))
-    response = run(compatible(), server)
+    response = run(CHAT_READERS[reader](), server)
     assert response.finish_reason == "error" and response.text == ""
     assert response.metadata["error"].reason == "malformed_response"
 
@@ -333,6 +347,18 @@ def test_an_html_200_to_generate_is_a_malformed_response(adapter: Any) -> None:
 # -- Gemini finish reasons and usage -----------------------------------------------------------------
 
 
+def gemini_answer(payload: dict[str, Any], stream: bool) -> Server:
+    """One GenerateContentResponse: an SSE event, or the whole body of generateContent."""
+    return Server(
+        (200, SSE, [sse(payload)]) if stream else (200, JSON, [json.dumps(payload).encode()])
+    )
+
+
+GEMINI_READERS = {"gemini": Gemini, "vertex": Vertex}  # Vertex in express mode (api_key=)
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "whole"])
+@pytest.mark.parametrize("reader", sorted(GEMINI_READERS))
 @pytest.mark.parametrize(
     ("raw", "normalized"),
     [
@@ -344,16 +370,21 @@ def test_an_html_200_to_generate_is_a_malformed_response(adapter: Any) -> None:
         ("SPII", "content_filter"),
     ],
 )
-def test_gemini_screening_and_tool_stops(raw: str, normalized: str) -> None:
+def test_gemini_screening_and_tool_stops(
+    raw: str, normalized: str, reader: str, stream: bool
+) -> None:
     payload = {
         "candidates": [{"content": {"parts": [{"text": "x"}]}, "finishReason": raw}],
         "responseId": "r",
     }
-    response = run(Gemini(), Server((200, SSE, [sse(payload)])), model="gemini-2.5-flash")
+    server = gemini_answer(payload, stream)
+    response = run(GEMINI_READERS[reader](), server, stream=stream, model="gemini-2.5-flash")
     assert response.finish_reason == normalized and response.raw_finish_reason == raw
 
 
-def test_gemini_tool_use_prompt_tokens_are_input_tokens() -> None:
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "whole"])
+@pytest.mark.parametrize("reader", sorted(GEMINI_READERS))
+def test_gemini_tool_use_prompt_tokens_are_input_tokens(reader: str, stream: bool) -> None:
     payload = dict(GEMINI_RESPONSE)
     payload["usageMetadata"] = {
         "promptTokenCount": 10,
@@ -361,7 +392,8 @@ def test_gemini_tool_use_prompt_tokens_are_input_tokens() -> None:
         "candidatesTokenCount": 5,
         "totalTokenCount": 45,
     }
-    response = run(Gemini(), Server((200, SSE, [sse(payload)])), model="gemini-2.5-flash")
+    server = gemini_answer(payload, stream)
+    response = run(GEMINI_READERS[reader](), server, stream=stream, model="gemini-2.5-flash")
     assert response.usage.input_tokens == 40 and response.usage.total_tokens == 45
 
 

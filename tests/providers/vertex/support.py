@@ -68,7 +68,7 @@ def request_for(case: Case) -> tuple[allm.Request, dict[str, Any]]:
     body = case.request["body"]
     if case.directory == CLAUDE:
         wire = {k: v for k, v in body.items() if k != "anthropic_version"}
-        request, params = request_from_body({**wire, "model": model_of(case)})
+        request, params = request_from_body({**wire, "model": model_of(case)}, "vertex")
         return request, params
     return request_from_wire(body), {}
 

@@ -311,7 +311,11 @@ def test_project_comes_from_the_option_then_the_environment_then_the_credentials
     allm.generate(eng, [allm.user("hi")])
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "env-project")
     allm.generate(eng, [allm.user("hi")])
-    allm.generate(eng, [allm.user("hi")], project="call-project", location="europe-west4")
+    allm.generate(
+        eng,
+        [allm.user("hi")],
+        adapter_opts={"project": "call-project", "location": "europe-west4"},
+    )
     urls = [str(r.url) for r in recorder.seen]
     assert "/projects/quota-project/locations/global/" in urls[0]
     assert "/projects/env-project/" in urls[1]
@@ -513,7 +517,7 @@ def test_project_location_and_headers_can_be_configured_for_the_provider() -> No
             adapter_opts=recorder.opts(),
         )
         allm.generate(eng, [allm.user("hi")])
-        allm.generate(eng, [allm.user("hi")], location="europe-west4")
+        allm.generate(eng, [allm.user("hi")], adapter_opts={"location": "europe-west4"})
     finally:
         allm.configure(providers={})
     first, second = recorder.seen

@@ -11,10 +11,17 @@ from ...adapters.http import HttpResult
 from ...data.request import Request
 from ...data.response import Response, Usage
 from ...errors import AdapterError, EngineError, ValidationError
+from ..parts import part_problems, tool_problems
 from .caching import thinking_fields, thinking_problems
 from .decode import AnthropicStreamDecoder
 from .errors import _snippet, classify
-from .request import AnthropicRequests, _json_format, structured_tool_name
+from .request import (
+    PROVIDER_TOOLS,
+    AnthropicRequests,
+    _json_format,
+    part_rule,
+    structured_tool_name,
+)
 from .settings import (
     _FORMAT_TYPES,
     _TOOL_CHOICE_TYPES,
@@ -30,8 +37,8 @@ class Anthropic(AnthropicRequests):
 
     Key from ``ANTHROPIC_API_KEY`` (or ``api_key=``); extra headers such as ``anthropic-beta``
     through the ``headers`` option; provider parameters (``thinking``, ``top_k``,
-    ``stop_sequences``, ``metadata``, ...) as call keywords, engine params or
-    ``request.options``, merged into the body as they are.
+    ``stop_sequences``, ``metadata``, ...) as engine params, ``request.options`` or
+    ``provider_options={"anthropic": {...}}``, merged into the body as they are.
     """
 
     name: ClassVar[str] = "anthropic"
@@ -40,6 +47,8 @@ class Anthropic(AnthropicRequests):
     key_provider: ClassVar[str] = "anthropic"
     default_base_url: ClassVar[str] = "https://api.anthropic.com/v1"
     extra_retry_statuses: ClassVar[tuple[int, ...]] = (529,)
+    # The provider tool kinds this platform runs (docs/requests.md).
+    provider_tool_kinds: ClassVar[tuple[str, ...]] = tuple(PROVIDER_TOOLS)
 
     # -- pre-flight -------------------------------------------------------------------------------
 
@@ -73,6 +82,8 @@ class Anthropic(AnthropicRequests):
             for name in UNSUPPORTED_NEUTRAL
             if getattr(request, name) is not None
         )
+        problems.extend(part_problems(request.messages, part_rule))
+        problems.extend(tool_problems(request.tools, self.provider_tool_kinds))
         problems.extend(thinking_problems(request, call.params))
         if problems:
             raise ValidationError("invalid_request", errors=problems)
@@ -124,6 +135,7 @@ class Anthropic(AnthropicRequests):
             raw=data,
             metadata=metadata,
             reasoning="".join(reasoning) if turn.reasoning_blocks else None,
+            **turn.found.response_fields(),
         )
 
     def classify_error(self, result: HttpResult, call: Call) -> AdapterError:

@@ -26,7 +26,9 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..wire import parse_tool_arguments
 from .errors import _snippet, classify
+from .server import citation, is_result_block
 from .settings import REDACTED_THINKING_ID, THINKING_ID
 from .turn import _Turn, finish_reason_for, read_message, usage_fields
 
@@ -150,6 +152,7 @@ class AnthropicStreamDecoder(StreamDecoder):
             )
         if self.turn.has_text:
             out.append(TextCompleted(self.turn.text))
+        out.extend(self.turn.found.events())
         out.append(self.turn.completed())
         self.done = True
         return out
@@ -249,6 +252,14 @@ class AnthropicStreamDecoder(StreamDecoder):
         elif kind == "redacted_thinking":
             state = _Block("redacted_thinking")
             state.data = str(block.get("data") or "")
+        elif kind == "server_tool_use":
+            state = _Block("server_tool_use", str(block.get("id") or ""))
+            state.input = dict(block)
+        elif is_result_block(kind):
+            state = _Block("other")
+            added = self.turn.found.add_call(self.turn.server.result(block))
+            if added is not None:
+                out.append(added)
         else:
             state = _Block("other")
             out.append(RawChunk(("anthropic_block", dict(block))))
@@ -267,7 +278,12 @@ class AnthropicStreamDecoder(StreamDecoder):
                 out.append(TextDelta(text))
         elif kind == "input_json_delta":
             fragment = delta.get("partial_json")
-            if block is None or block.kind != "tool_use" or not isinstance(fragment, str):
+            if block is None or not isinstance(fragment, str):
+                return
+            if block.kind == "server_tool_use":
+                block.parts.append(fragment)
+                return
+            if block.kind != "tool_use":
                 return
             block.parts.append(fragment)
             if not fragment:
@@ -287,6 +303,9 @@ class AnthropicStreamDecoder(StreamDecoder):
                 block.signature.append(signature)
         elif kind == "citations_delta":
             self.turn.citations.append(delta.get("citation"))
+            added = self.turn.found.add_citation(citation(delta.get("citation")))
+            if added is not None:
+                out.append(added)
 
     def _block_stop(self, data: Mapping[str, Any], out: list[Event]) -> None:
         block = self.blocks.pop(data.get("index"), None)
@@ -306,6 +325,11 @@ class AnthropicStreamDecoder(StreamDecoder):
             signature = "".join(block.signature) or None
             self.turn.reasoning(text, signature, THINKING_ID)
             out.append(ReasoningCompleted(text, signature, THINKING_ID))
+        elif block.kind == "server_tool_use":
+            raw = "".join(block.parts)
+            given = block.input.get("input")
+            arguments = parse_input(raw) if raw else given
+            self.turn.server.use({**block.input, "input": arguments or {}})
         elif block.kind == "redacted_thinking":
             self.turn.reasoning("", block.data, REDACTED_THINKING_ID)
             out.append(ReasoningCompleted("", block.data, REDACTED_THINKING_ID))
@@ -337,3 +361,8 @@ class AnthropicStreamDecoder(StreamDecoder):
                 metadata=metadata,
             )
         )
+
+
+def parse_input(raw: str) -> dict[str, Any]:
+    """A server tool's streamed input (an empty object when it is not a JSON object)."""
+    return parse_tool_arguments(raw)[0]

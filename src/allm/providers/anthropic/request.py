@@ -11,10 +11,13 @@ from typing import Any
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, text_of
 from ...adapters.http import HttpRequest
-from ...data.messages import Image, ImagePart, Message, Role, TextPart
+from ...adapters.options import deep_merge
+from ...data.messages import AudioPart, DocumentPart, Image, ImagePart, Message, Role, TextPart
 from ...data.reasoning import CachePoint
 from ...data.request import Request
+from ...data.server_tools import ProviderTool, provider_tools_of
 from ...output import anthropic_output_config
+from ..parts import server_tool_calls
 from ..reasoning import REASONING_ALIASES, cache_retention, has_cache_points
 from .caching import apply_auto_cache, cache_control, marked_blocks, system_field, thinking_fields
 from .settings import (
@@ -28,6 +31,46 @@ from .settings import (
 )
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+# Provider tools: (type, name, beta header) as the Messages API spells them.
+PROVIDER_TOOLS: dict[str, tuple[str, str, str | None]] = {
+    "web_search": ("web_search_20250305", "web_search", None),
+    "code_execution": ("code_execution_20250825", "code_execution", "code-execution-2025-08-25"),
+    "url_context": ("web_fetch_20250910", "web_fetch", "web-fetch-2025-09-10"),
+}
+_TOOL_CONFIG = ("max_uses", "allowed_domains", "blocked_domains")
+
+
+def provider_tool(tool: ProviderTool) -> dict[str, Any]:
+    """A provider tool as the Messages API spells it."""
+    kind, name, _ = PROVIDER_TOOLS[tool.kind]
+    spec: dict[str, Any] = {"type": kind, "name": name}
+    for key in _TOOL_CONFIG:
+        if key in tool.config:
+            spec[key] = tool.config[key]
+    if tool.kind == "web_search" and "user_location" in tool.config:
+        spec["user_location"] = {"type": "approximate", **dict(tool.config["user_location"])}
+    return spec
+
+
+def beta_headers(
+    request: Request, betas_by_kind: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
+    """``anthropic-beta`` for the provider tools that still need one (``betas_by_kind`` where a
+    platform names other betas than the Claude API's)."""
+    if betas_by_kind is None:
+        betas_by_kind = {kind: spec[2] for kind, spec in PROVIDER_TOOLS.items()}
+    betas: list[str] = []
+    for tool in provider_tools_of(request.tools):
+        beta = betas_by_kind.get(tool.kind)
+        if beta and beta not in betas:
+            betas.append(beta)
+    return {"anthropic-beta": ",".join(betas)} if betas else {}
+
+
+def part_rule(part: DocumentPart | AudioPart) -> str | None:
+    """Why the Messages API cannot carry ``part``: it takes documents, never audio."""
+    return "unsupported_option" if isinstance(part, AudioPart) else None
 
 
 def _json_format(response_format: Any) -> tuple[str, dict[str, Any]] | None:
@@ -94,6 +137,7 @@ class AnthropicRequests(HttpAdapter):
         """``POST {base}/messages`` with the key, the API version and the JSON body."""
         body = self.build_body(request, call, stream=stream)
         headers = {"x-api-key": self.api_key(call), "anthropic-version": API_VERSION}
+        headers.update(beta_headers(request))
         return self.json_request(call, f"{self.base(call)}/messages", body, headers)
 
     def build_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
@@ -110,6 +154,8 @@ class AnthropicRequests(HttpAdapter):
                 **fragment["output_config"],
             }
         thinking = extras.get("thinking")
+        if "thinking" in call.provider_options:  # merged into the body last: it is what is sent
+            thinking = deep_merge(thinking, call.provider_options["thinking"], none_removes=True)
         max_tokens = fragment.get("max_tokens", request.max_tokens)
         if max_tokens is None:
             max_tokens = DEFAULT_MAX_TOKENS
@@ -121,9 +167,14 @@ class AnthropicRequests(HttpAdapter):
         if system is not None:
             body["system"] = system
         body["messages"] = self.wire_messages(request.messages)
-        tools = [self.wire_tool(tool.name, tool.description, tool.schema) for tool in request.tools]
+        tools = [
+            provider_tool(tool)
+            if isinstance(tool, ProviderTool)
+            else self.wire_tool(tool.name, tool.description, tool.schema)
+            for tool in request.tools
+        ]
         for tool, spec in zip(request.tools, tools, strict=True):
-            if tool.cache:
+            if not isinstance(tool, ProviderTool) and tool.cache:
                 spec["cache_control"] = cache_control("short")
         extra_tools = extras.pop("tools", None)  # provider tools (web search, ...) join ours
         if isinstance(extra_tools, list | tuple):
@@ -220,17 +271,37 @@ class AnthropicRequests(HttpAdapter):
         """A string, or text and image blocks when there is an image."""
         if isinstance(content, str):
             return content
-        if not any(isinstance(part, ImagePart | CachePoint) for part in content):
+        if not any(isinstance(part, ImagePart | DocumentPart | CachePoint) for part in content):
             return text_of(content)
         return marked_blocks(content, self.content_block)
 
     def content_block(self, part: Any) -> dict[str, Any] | None:
-        """A text or image part as a block (None for anything else)."""
+        """A text, image or document part as a block (None for anything else)."""
         if isinstance(part, TextPart):
             return {"type": "text", "text": part.text}
         if isinstance(part, ImagePart):
             return self.image_block(part.image)
+        if isinstance(part, DocumentPart):
+            return self.document_block(part)
         return None
+
+    @staticmethod
+    def document_block(part: DocumentPart) -> dict[str, Any]:
+        """A ``document`` block: a text, URL or base64 source, titled with the part's name;
+        ``citations`` enabled when the part's ``metadata["citations"]`` is true."""
+        if part.text is not None:
+            source = {"type": "text", "media_type": "text/plain", "data": part.text}
+        elif part.source.type == "url":
+            source = {"type": "url", "url": str(part.source.value)}
+        else:
+            media_type = part.mime_type or "application/pdf"
+            source = {"type": "base64", "media_type": media_type, "data": part.to_base64()}
+        block: dict[str, Any] = {"type": "document", "source": source}
+        if part.name:
+            block["title"] = part.name
+        if part.metadata.get("citations") is True:
+            block["citations"] = {"enabled": True}
+        return block
 
     @staticmethod
     def image_block(image: Image) -> dict[str, Any]:
@@ -261,6 +332,11 @@ class AnthropicRequests(HttpAdapter):
         An assistant message with nothing to say is left out: the API rejects empty turns.
         """
         blocks = list(_thinking_blocks(message.metadata.get("reasoning_blocks")))
+        for server_call in server_tool_calls(message):
+            # The API needs the server tool blocks back, each use before its result.
+            kept = server_call.metadata.get("blocks")
+            if isinstance(kept, list | tuple):
+                blocks.extend(dict(block) for block in kept if isinstance(block, Mapping))
         text = text_of(message.content)
         if not blocks and not message.tool_calls:
             return {"role": "assistant", "content": text} if text else None

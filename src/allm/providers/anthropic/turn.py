@@ -12,7 +12,9 @@ from ...data.messages import Message, Role
 from ...data.response import FinishReason
 from ...data.tools import ToolCall
 from ...events import MessageCompleted
+from ..parts import Extras
 from ..wire import as_int, parse_tool_arguments
+from .server import ServerBlocks, citation, is_result_block
 from .settings import REDACTED_THINKING_ID, THINKING_ID
 
 _STOP_REASONS: dict[str, FinishReason] = {
@@ -103,11 +105,13 @@ class _Turn:
 
     __slots__ = (
         "citations",
+        "found",
         "model",
         "provider_request_id",
         "raw_usage",
         "reasoning_blocks",
         "response_id",
+        "server",
         "stop_details",
         "stop_reason",
         "stop_sequence",
@@ -127,6 +131,8 @@ class _Turn:
         self.structured_text: str | None = None
         self.reasoning_blocks: list[dict[str, Any]] = []
         self.citations: list[Any] = []
+        self.found = Extras()
+        self.server = ServerBlocks()
         self.raw_usage: dict[str, Any] = {}
         self.stop_reason: str | None = None
         self.stop_sequence: str | None = None
@@ -235,6 +241,7 @@ class _Turn:
         metadata: dict[str, Any] = {}
         if self.reasoning_blocks:
             metadata["reasoning_blocks"] = tuple(self.reasoning_blocks)
+        metadata.update(self.found.message_metadata())
         return Message(
             Role.ASSISTANT, self.text, tool_calls=tuple(self.tool_calls), metadata=metadata
         )
@@ -258,6 +265,12 @@ def read_message(turn: _Turn, data: Mapping[str, Any]) -> list[str]:
         if kind == "text" and isinstance(block.get("text"), str):
             turn.text_parts.append(block["text"])
             turn.citations.extend(block.get("citations") or ())
+            for raw in block.get("citations") or ():
+                turn.found.add_citation(citation(raw))
+        elif kind == "server_tool_use":
+            turn.server.use(block)
+        elif is_result_block(kind):
+            turn.found.add_call(turn.server.result(block))
         elif kind == "tool_use":
             turn.tool_call(
                 str(block.get("id") or ""), str(block.get("name") or ""), None, block.get("input")

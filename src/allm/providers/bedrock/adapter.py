@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from ..._json import dumps
 from ...adapters import Call
 from ...adapters.base import Framing, HttpAdapter, json_or_none, raise_image_errors
 from ...adapters.eventstream import EventStreamDecoder
 from ...adapters.http import HttpRequest, HttpResult
+from ...adapters.options import encode_body
 from ...adapters.urls import path_segment
 from ...data.messages import ImagePart
 from ...data.request import Request
@@ -23,6 +23,7 @@ from ..wire import refuse_unsupported
 from . import auth
 from .decode import BedrockStreamDecoder
 from .errors import http_error
+from .parts import parts_and_tools_problems
 from .request import build_body
 from .settings import EVENT_STREAM_TYPE, HOST_TEMPLATE, REGION_VARIABLES, UNSUPPORTED_NEUTRAL
 
@@ -33,15 +34,17 @@ _CREDENTIAL_OPTIONS = ("aws_access_key_id", "aws_secret_access_key", "aws_sessio
 class Bedrock(HttpAdapter):
     """Amazon Bedrock's Converse and ConverseStream APIs (streaming and non-streaming).
 
-    Region from ``region=`` (a call keyword, adapter option or constructor argument), else
+    Region from ``region=`` (an adapter option, per call in ``adapter_opts=``, or a constructor
+    argument), else
     ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, else the AWS profile's. Authentication, first found:
     the ``api_key=`` call keyword (a Bedrock API key, sent as ``Bearer``); explicit
     ``aws_access_key_id`` / ``aws_secret_access_key`` / ``aws_session_token`` or a ``profile``
     (SigV4); a Bedrock API key from ``allm.keys`` or ``AWS_BEARER_TOKEN_BEDROCK``; else SigV4
     with the standard AWS credential chain (botocore, extra ``bedrock``). Converse's own fields
     (``guardrail_config``, ``performance_config``, ...) and ``top_p`` / ``stop`` are read from
-    call keywords, engine params or ``request.options``; anything else goes to the model in
-    ``additionalModelRequestFields`` (``top_k``, ``thinking``, ...).
+    engine params or ``request.options``; anything else goes to the model in
+    ``additionalModelRequestFields`` (``top_k``, ``thinking``, ...). ``provider_options=
+    {"bedrock": {...}}`` is merged into the Converse body as written (its wire names).
     """
 
     name: ClassVar[str] = "bedrock"
@@ -67,14 +70,15 @@ class Bedrock(HttpAdapter):
         auth.remember(aws_secret_access_key, aws_session_token)
 
     def option(self, call: Call, name: str) -> Any:
-        """A Bedrock setting: a call keyword, else the adapter option, constructor or config."""
+        """A Bedrock setting: an engine param, else the adapter option, constructor or config."""
         value = call.params.get(name)
         return value if value is not None else self.setting(call, name)
 
     # -- pre-flight -------------------------------------------------------------------------------
 
     def check(self, request: Request, call: Call) -> None:
-        """Images, the model id (ARNs too), the neutral fields and tool choice Converse has."""
+        """Images, documents, audio and provider tools, the model id (ARNs too), the neutral
+        fields and tool choice Converse has."""
         raise_image_errors(request)
         if not isinstance(request.model, str) or not request.model:
             raise EngineError("missing_model", "Bedrock needs a model id", provider=self.name)
@@ -94,6 +98,7 @@ class Bedrock(HttpAdapter):
             for part_index, part in enumerate(message.content):
                 if isinstance(part, ImagePart) and part.image.source.type == "url":
                     problems.append((("messages", index, "content", part_index), "image_url"))
+        problems.extend(parts_and_tools_problems(request))
         if problems:
             raise ValidationError("invalid_request", errors=problems)
         self.region_for(call)
@@ -132,7 +137,7 @@ class Bedrock(HttpAdapter):
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
         """The JSON body, then the credentials: a Bearer key or a SigV4 signature over it."""
-        body = dumps(build_body(request, call)).encode("utf-8")
+        body = encode_body(build_body(request, call), call)
         url = self.url(request, call, stream=stream)
         headers = {
             "content-type": "application/json",

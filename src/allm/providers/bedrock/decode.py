@@ -29,8 +29,10 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..parts import Extras
 from ..wire import as_dict, as_int, as_list, as_str, parse_tool_arguments
 from .errors import frame_error, snippet
+from .server import SERVER_TOOL_USE, SystemToolRuns, citation
 from .settings import EVENT_STREAM_TYPE, REASONING_ID, REDACTED_REASONING_ID, STOP_REASONS
 
 
@@ -72,16 +74,21 @@ def finish_reason_for(raw: str | None, *, tool_calls: bool) -> FinishReason | No
     return reason
 
 
+_USES = ("tool", "server_use")
+
+
 class _Block:
-    __slots__ = ("id", "kind", "name", "parts", "redacted", "signature")
+    __slots__ = ("id", "kind", "name", "parts", "redacted", "results", "signature", "start")
 
     def __init__(self, kind: str, block_id: str = "", name: str = "") -> None:
-        self.kind = kind
+        self.kind = kind  # "tool", "reasoning", "server_use" or "server_result"
         self.id = block_id
         self.name = name
         self.parts = TextBuffer()
         self.signature = TextBuffer()
         self.redacted: str | None = None
+        self.results: list[Any] = []
+        self.start: dict[str, Any] = {}
 
 
 class BedrockStreamDecoder(StreamDecoder):
@@ -112,6 +119,8 @@ class BedrockStreamDecoder(StreamDecoder):
         self.stopped = False
         self.raw_usage: dict[str, Any] = {}
         self.extras: dict[str, Any] = {}
+        self.found = Extras()
+        self.runs = SystemToolRuns()
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -204,10 +213,23 @@ class BedrockStreamDecoder(StreamDecoder):
             self._delta({"contentBlockIndex": index, "delta": {"text": block["text"]}}, out)
         elif isinstance(block.get("toolUse"), Mapping):
             use = block["toolUse"]
-            start = {"toolUse": {"toolUseId": use.get("toolUseId"), "name": use.get("name")}}
+            start = {
+                "toolUse": {key: use[key] for key in ("toolUseId", "name", "type") if key in use}
+            }
             self._block_start({"contentBlockIndex": index, "start": start}, out)
             raw = json.dumps(use.get("input") if use.get("input") is not None else {})
             self._delta({"contentBlockIndex": index, "delta": {"toolUse": {"input": raw}}}, out)
+        elif isinstance(block.get("toolResult"), Mapping):  # a system tool's result
+            result = dict(block["toolResult"])
+            content = as_list(result.pop("content", None))
+            self._block_start({"contentBlockIndex": index, "start": {"toolResult": result}}, out)
+            self._delta({"contentBlockIndex": index, "delta": {"toolResult": content}}, out)
+        elif isinstance(block.get("citationsContent"), Mapping):
+            cited = block["citationsContent"]
+            for piece in as_list(cited.get("content")):
+                self._delta({"contentBlockIndex": index, "delta": as_dict(piece)}, out)
+            for raw_citation in as_list(cited.get("citations")):
+                self._delta({"contentBlockIndex": index, "delta": {"citation": raw_citation}}, out)
         elif isinstance(block.get("reasoningContent"), Mapping):
             content = block["reasoningContent"]
             text = as_dict(content.get("reasoningText"))
@@ -285,8 +307,16 @@ class BedrockStreamDecoder(StreamDecoder):
         index = data.get("contentBlockIndex")
         use = start.get("toolUse")
         if isinstance(use, Mapping):
-            block = _Block("tool", str(use.get("toolUseId") or ""), str(use.get("name") or ""))
-            out.append(ToolCallStarted(block.id, block.name))
+            server = use.get("type") == SERVER_TOOL_USE  # a system tool Bedrock runs itself
+            kind = "server_use" if server else "tool"
+            block = _Block(kind, str(use.get("toolUseId") or ""), str(use.get("name") or ""))
+            if not server:
+                out.append(ToolCallStarted(block.id, block.name))
+            self.blocks[index] = block
+        result = start.get("toolResult")
+        if isinstance(result, Mapping):
+            block = _Block("server_result", str(result.get("toolUseId") or ""))
+            block.start = dict(result)
             self.blocks[index] = block
 
     def _delta(self, data: Mapping[str, Any], out: list[Event]) -> None:
@@ -302,10 +332,20 @@ class BedrockStreamDecoder(StreamDecoder):
         block = self.blocks.get(index)
         if isinstance(use, Mapping):
             fragment = use.get("input")
-            if block is not None and block.kind == "tool" and isinstance(fragment, str):
+            if block is not None and block.kind in _USES and isinstance(fragment, str):
                 block.parts.append(fragment)
-                if fragment:
+                if fragment and block.kind == "tool":
                     out.append(ToolCallDelta(block.id, fragment))
+            return
+        results = delta.get("toolResult")
+        if isinstance(results, list):
+            if block is not None and block.kind == "server_result":
+                block.results.extend(results)
+            return
+        if "citation" in delta:
+            added = self.found.add_citation(citation(delta["citation"]))
+            if added is not None:
+                out.append(added)
             return
         reasoning = delta.get("reasoningContent")
         if isinstance(reasoning, Mapping):
@@ -326,7 +366,13 @@ class BedrockStreamDecoder(StreamDecoder):
         block = self.blocks.pop(data.get("contentBlockIndex"), None)
         if block is None:
             return
-        if block.kind == "tool":
+        if block.kind == "server_use":
+            self.runs.use(block.id, block.name, parse_tool_arguments("".join(block.parts))[0])
+        elif block.kind == "server_result":
+            completed = self.found.add_call(self.runs.result(block.start, block.results))
+            if completed is not None:
+                out.append(completed)
+        elif block.kind == "tool":
             raw = "".join(block.parts)
             arguments, problem = parse_tool_arguments(raw)
             metadata = {"arguments_error": problem} if problem else {}
@@ -368,6 +414,7 @@ class BedrockStreamDecoder(StreamDecoder):
         message_metadata: dict[str, Any] = {}
         if self.reasoning_blocks:
             message_metadata["reasoning_blocks"] = tuple(self.reasoning_blocks)
+        message_metadata.update(self.found.message_metadata())
         message = Message(
             Role.ASSISTANT, text, tool_calls=tuple(self.calls), metadata=message_metadata
         )

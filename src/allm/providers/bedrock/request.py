@@ -9,8 +9,11 @@ from typing import Any
 
 from ...adapters import Call
 from ...adapters.base import text_of
-from ...data.messages import Image, ImagePart, Message, Role, TextPart
+from ...data.messages import AudioPart, DocumentPart, Image, ImagePart, Message, Role, TextPart
 from ...data.request import Request
+from ...data.server_tools import ProviderTool
+from ..parts import server_tool_calls
+from .parts import audio_block, document_block, system_tools
 from .settings import (
     ADDITIONAL,
     IMAGE_FORMATS,
@@ -74,7 +77,9 @@ def _tool_config(request: Request) -> dict[str, Any] | None:
             }
         }
         for tool in request.tools
+        if not isinstance(tool, ProviderTool)
     ]
+    tools.extend(system_tools(request.tools))
     config: dict[str, Any] = {"tools": tools}
     choice = wire_tool_choice(request.tool_choice)
     if choice is not None:
@@ -142,7 +147,7 @@ def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
 
 
 def user_content(content: Any) -> list[dict[str, Any]]:
-    """Text and image blocks."""
+    """Text, image, document and audio blocks."""
     if isinstance(content, str):
         return [{"text": content}]
     blocks: list[dict[str, Any]] = []
@@ -151,6 +156,10 @@ def user_content(content: Any) -> list[dict[str, Any]]:
             blocks.append({"text": part.text})
         elif isinstance(part, ImagePart):
             blocks.append(image_block(part.image))
+        elif isinstance(part, DocumentPart):
+            blocks.append(document_block(part))
+        elif isinstance(part, AudioPart):
+            blocks.append(audio_block(part))
     return blocks
 
 
@@ -197,8 +206,13 @@ def reasoning_blocks(blocks: Any) -> list[dict[str, Any]]:
 
 
 def assistant_content(message: Message) -> list[dict[str, Any]]:
-    """Reasoning first (with its signature), then text, then ``toolUse`` blocks."""
+    """Reasoning first (with its signature), the system tools' ``toolUse`` / ``toolResult``
+    blocks as they came, then text, then ``toolUse`` blocks."""
     blocks = reasoning_blocks(message.metadata.get("reasoning_blocks"))
+    for server_call in server_tool_calls(message):
+        kept = server_call.metadata.get("blocks")
+        if isinstance(kept, list | tuple):
+            blocks.extend(dict(block) for block in kept if isinstance(block, Mapping))
     text = text_of(message.content)
     if text:
         blocks.append({"text": text})

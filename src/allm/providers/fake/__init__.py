@@ -18,6 +18,8 @@ this module or tuples::
     finish("stop")             ("finish", "stop")
     error("rate_limited")      ("error", "rate_limited")
     delay(50)                  ("delay", 50)        milliseconds
+    server_tool_call(id, name, arguments, result)    a ServerToolCallCompleted
+    citation("url", url=...)   a CitationAdded
 
 and the conformance harness's entries: ``("text_delta", s)``, ``("ok", {...})``,
 ``("error", reason, {...})``, ``("preflight_error", reason, {...})``, ``("error_event", reason,
@@ -46,6 +48,7 @@ from .entries import (
     ToolCallDeltaEntry,
     ToolCallEntry,
     UsageEntry,
+    citation,
     delay,
     error,
     error_event,
@@ -54,6 +57,7 @@ from .entries import (
     preflight_error,
     raw_chunk,
     reasoning,
+    server_tool_call,
     stream_error,
     text,
     tool_call,
@@ -63,6 +67,7 @@ from .entries import (
 from .script import CursorBook, ScriptCursor, parse_script, record
 
 __all__ = [
+    "citation",
     "record",
     "Delay",
     "Entry",
@@ -86,6 +91,7 @@ __all__ = [
     "preflight_error",
     "raw_chunk",
     "reasoning",
+    "server_tool_call",
     "stream_error",
     "text",
     "tool_call",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ...data.response import FinishReason, Usage
+from ...data.server_tools import Citation, ServerToolCall
 
 _USAGE_FIELDS = frozenset(f.name for f in fields(Usage))
 _FINISH_REASONS = frozenset(reason.value for reason in FinishReason)
@@ -100,6 +101,13 @@ class PreflightError:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerEntry:
+    """A provider tool's run (``ServerToolCall``) or a ``Citation`` the answer reports."""
+
+    value: ServerToolCall | Citation
+
+
+@dataclass(frozen=True, slots=True)
 class HarnessOk:
     """A whole non-streaming response, given as ``Response`` fields."""
 
@@ -118,6 +126,7 @@ Entry = (
     | Delay
     | PreflightError
     | HarnessOk
+    | ServerEntry
 )
 
 
@@ -188,6 +197,18 @@ def preflight_error(reason: str, **values: Any) -> PreflightError:
     return PreflightError(reason, values)
 
 
+def server_tool_call(
+    id: str, name: str, arguments: dict[str, Any] | None = None, result: Any = None
+) -> ServerEntry:
+    """A provider tool's run, reported as a ``ServerToolCallCompleted``."""
+    return ServerEntry(ServerToolCall(id, name, dict(arguments or {}), result))
+
+
+def citation(kind: str = "url", **fields: Any) -> ServerEntry:
+    """A citation, reported as a ``CitationAdded``."""
+    return ServerEntry(Citation(kind, **fields))
+
+
 def ok(**payload: Any) -> HarnessOk:
     """A whole non-streaming response."""
     return HarnessOk(payload)
@@ -205,4 +226,5 @@ _ENTRY_TYPES = (
     Delay,
     PreflightError,
     HarnessOk,
+    ServerEntry,
 )

@@ -27,6 +27,7 @@ from ...events import (
     ToolCallStarted,
 )
 from ...retry import Fail, Ok, Outcome
+from ..parts import Extras
 from .entries import (
     Delay,
     Entry,
@@ -35,6 +36,7 @@ from .entries import (
     HarnessOk,
     RawChunkEntry,
     Reasoning,
+    ServerEntry,
     Text,
     ToolCallDeltaEntry,
     ToolCallEntry,
@@ -105,6 +107,7 @@ def _stream_entries(
     buffer = _ToolCallBuffer()
     finish_reason: str | None = None
     finished = False
+    found = Extras()
     for entry in entries:
         if type(entry) is Delay:
             yield Sleep(entry.ms / 1000)
@@ -137,6 +140,11 @@ def _stream_entries(
                 yield RawChunk(("usage", dict(entry.fields)))  # type: ignore[union-attr]
         elif kind is RawChunkEntry:
             yield RawChunk(entry.data)  # type: ignore[union-attr]
+        elif kind is ServerEntry:
+            assert isinstance(entry, ServerEntry)
+            event = found.add(entry.value)
+            if event is not None:
+                yield event
         elif kind is Error:
             assert isinstance(entry, Error)
             yield ErrorEvent(_make_error(entry))
@@ -153,7 +161,12 @@ def _stream_entries(
         yield TextCompleted(full_text)
     if usage_override is not None:
         yield RawChunk(("usage", dict(usage_override)))
-    message = Message(Role.ASSISTANT, full_text, tool_calls=tuple(completed.values()))
+    message = Message(
+        Role.ASSISTANT,
+        full_text,
+        tool_calls=tuple(completed.values()),
+        metadata=found.message_metadata(),
+    )
     yield MessageCompleted(
         message, FinishReason(finish_reason) if finished and finish_reason else None
     )
@@ -167,6 +180,7 @@ def _build_response(
     buffer = _ToolCallBuffer()
     usage_fields: dict[str, Any] | None = None
     finish_reason = "stop"
+    found = Extras()
     for entry in entries:
         kind = type(entry)
         if kind is Delay:
@@ -181,6 +195,8 @@ def _build_response(
             buffer.add_delta(entry)  # type: ignore[arg-type]
         elif kind is UsageEntry:
             usage_fields = dict(entry.fields)  # type: ignore[union-attr]
+        elif kind is ServerEntry:
+            found.add(entry.value)  # type: ignore[union-attr]
         elif kind is Error:
             assert isinstance(entry, Error)
             if entry.scripted:
@@ -207,13 +223,16 @@ def _build_response(
     return Ok(
         Response(
             request_id=call.request_id,
-            message=Message(Role.ASSISTANT, output, tool_calls=calls),
+            message=Message(
+                Role.ASSISTANT, output, tool_calls=calls, metadata=found.message_metadata()
+            ),
             output_text=output,
             tool_calls=calls,
             finish_reason=FinishReason(finish_reason),
             usage=Usage(**usage_fields) if usage_fields else Usage(),
             metadata={} if entries else {"empty_script": True},
             reasoning="".join(reasoning_parts) if reasoning_parts else None,
+            **found.response_fields(),
         )
     )
 

@@ -19,12 +19,22 @@ from ...data.messages import ImagePart
 from ...data.reasoning import Reasoning
 from ...data.request import Request
 from ...data.response import Response
+from ...data.server_tools import ProviderTool
 from ...errors import AdapterError, EngineError
+from ..parts import tool_problems
 from ..reasoning import refuse
 from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
-from .request import _contents, _has_parameters, _tool_config, generation_config, sanitize_schema
+from .request import (
+    PROVIDER_TOOL_KINDS,
+    _contents,
+    _has_parameters,
+    _tool_config,
+    generation_config,
+    provider_tool,
+    sanitize_schema,
+)
 from .settings import DEFAULT_BASE_URL, MODEL_PREFIXES
 from .thinking import thinking_problems, thinking_sent
 
@@ -36,14 +46,17 @@ class Gemini(HttpAdapter):
 
     Key from ``GEMINI_API_KEY`` (then ``GOOGLE_API_KEY``) or ``api_key=``, sent in the
     ``x-goog-api-key`` header (never in the URL). Provider parameters (``top_p``, ``top_k``,
-    ``stop``, ``thinking_config``, ``safety_settings``, ...) as call keywords, engine params or
-    ``request.options``; see ``generation_config`` for the renaming.
+    ``stop``, ``thinking_config``, ``safety_settings``, ...) as engine params or
+    ``request.options``; see ``generation_config`` for the renaming. ``provider_options=
+    {"gemini": {...}}`` is merged into the body as written (``generationConfig``, ...).
     """
 
     name: ClassVar[str] = "gemini"
     output_modes: ClassVar[tuple[str, ...]] = ("native", "tool", "prompted")
     key_provider: ClassVar[str] = "gemini"
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
+    # The provider tool kinds this platform runs (docs/requests.md).
+    provider_tool_kinds: ClassVar[tuple[str, ...]] = PROVIDER_TOOL_KINDS
 
     # -- pre-flight -------------------------------------------------------------------------------
 
@@ -54,7 +67,7 @@ class Gemini(HttpAdapter):
             raise EngineError("missing_model", "Gemini needs a model name", provider=self.name)
         path_segment(request.model, provider=self.name, prefixes=MODEL_PREFIXES)
         refuse_unsupported(request, ("parallel_tool_calls",))
-        refuse(thinking_problems(request))
+        refuse(tool_problems(request.tools, self.provider_tool_kinds) + thinking_problems(request))
         urls: list[list[str | int]] = []
         for index, message in enumerate(request.messages):
             if not isinstance(message.content, tuple):
@@ -105,12 +118,18 @@ class Gemini(HttpAdapter):
             body["generationConfig"] = config
         if request.tools:
             declarations = []
+            servers: list[dict[str, Any]] = []
             for tool in request.tools:
+                if isinstance(tool, ProviderTool):
+                    servers.append(provider_tool(tool))
+                    continue
                 declaration: dict[str, Any] = {"name": tool.name, "description": tool.description}
                 if _has_parameters(tool.schema):
                     declaration["parameters"] = sanitize_schema(tool.schema)
                 declarations.append(declaration)
-            body["tools"] = [{"functionDeclarations": declarations}]
+            body["tools"] = (
+                [{"functionDeclarations": declarations}] if declarations else []
+            ) + servers
             tool_config = _tool_config(request.tool_choice)
             if tool_config is not None:
                 body["toolConfig"] = tool_config

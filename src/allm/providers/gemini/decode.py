@@ -28,8 +28,10 @@ from ...events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
+from ..parts import assistant_content
 from ..wire import as_int
 from .errors import _error_from, _snippet, _unwrap
+from .server import GeminiExtras
 from .settings import TEXT_SIGNATURE_ID, THOUGHT_ID, THOUGHT_SIGNATURE_ID
 
 _FINISH_REASONS: dict[str, FinishReason] = {
@@ -138,6 +140,7 @@ class GeminiStreamDecoder(StreamDecoder):
         self._usage: Any = None
         self._safety_ratings: Any = None
         self._finish_message: str | None = None
+        self.found = GeminiExtras()
 
     # -- the StreamDecoder contract ---------------------------------------------------------------
 
@@ -271,6 +274,7 @@ class GeminiStreamDecoder(StreamDecoder):
                 for part in parts:
                     if _is_map(part):
                         part_of(part, out)
+            self.found.candidate(candidate)
             ratings = candidate.get("safetyRatings")
             if ratings:
                 self._safety_ratings = ratings
@@ -320,7 +324,8 @@ class GeminiStreamDecoder(StreamDecoder):
                 self._close_thoughts(signature, out, THOUGHT_SIGNATURE_ID)
             return
         if not isinstance(text, str):
-            return  # inlineData, executableCode, ...: not part of a text answer
+            self.found.part(part, out)  # code execution, images: not part of the text
+            return
         if self._thinking or signature:
             self._close_thoughts(signature, out, TEXT_SIGNATURE_ID)
         if text:
@@ -376,13 +381,16 @@ class GeminiStreamDecoder(StreamDecoder):
         metadata: dict[str, Any] = {}
         if self._blocks:
             metadata["reasoning_blocks"] = tuple(self._blocks)
-        return Message(Role.ASSISTANT, text, tool_calls=tuple(self._calls), metadata=metadata)
+        metadata.update(self.found.message_metadata())
+        content = assistant_content(text, self.found.images)
+        return Message(Role.ASSISTANT, content, tool_calls=tuple(self._calls), metadata=metadata)
 
     def _end(self, out: list[Event]) -> str:
         self._close_thoughts(None, out)
         text = "".join(self._text)
         if text:
             out.append(TextCompleted(text))
+        self.found.finish(out)
         self.done = True
         return text
 

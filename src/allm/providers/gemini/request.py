@@ -10,8 +10,9 @@ from ...adapters import Call
 from ...adapters.base import (
     text_of,
 )
-from ...data.messages import Image, ImagePart, Message, Role, TextPart
+from ...data.messages import AudioPart, DocumentPart, Image, ImagePart, Message, Role, TextPart
 from ...data.request import Request
+from ...data.server_tools import ProviderTool
 from ...errors import ValidationError
 from ...output import native_format
 from .settings import (
@@ -107,7 +108,7 @@ def _has_parameters(schema: Mapping[str, Any]) -> bool:
 def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dict[str, Any]]:
     """``generationConfig`` and the extra top-level body fields, from the request and options.
 
-    Engine params and call keywords (``call.params``) come first, ``request.options`` over them,
+    Engine params (``call.params``) come first, ``request.options`` over them,
     then the request's own ``max_tokens`` / ``temperature`` / ``response_format``. snake_case
     names are camel-cased (``top_p`` -> ``topP``); ``stop`` -> ``stopSequences``, ``max_tokens`` ->
     ``maxOutputTokens``, ``thinking_config`` -> ``thinkingConfig`` (its keys too),
@@ -213,7 +214,38 @@ def _user_parts(content: Any) -> list[dict[str, Any]]:
             parts.append({"text": part.text})
         elif isinstance(part, ImagePart):
             parts.append(_inline_data(part.image))
+        elif isinstance(part, DocumentPart | AudioPart):
+            parts.append(_media_part(part))
     return parts or [{"text": ""}]
+
+
+def _media_part(part: DocumentPart | AudioPart) -> dict[str, Any]:
+    """A document or audio part: ``fileData`` for a URL, else ``inlineData``."""
+    if part.source.type == "url":
+        file_data = {"fileUri": str(part.source.value)}
+        if part.mime_type:
+            file_data["mimeType"] = part.mime_type
+        return {"fileData": file_data}
+    return {"inlineData": {"mimeType": part.mime_type, "data": part.to_base64()}}
+
+
+_PROVIDER_TOOLS = {
+    "web_search": "googleSearch",
+    "code_execution": "codeExecution",
+    "url_context": "urlContext",
+    "file_search": "fileSearch",
+}
+PROVIDER_TOOL_KINDS = tuple(_PROVIDER_TOOLS)
+
+
+def provider_tool(tool: ProviderTool) -> dict[str, Any]:
+    """A provider tool as ``generateContent`` spells it (one ``Tool`` object each)."""
+    config: dict[str, Any] = {}
+    if tool.kind == "file_search":
+        config["fileSearchStoreNames"] = list(tool.config.get("vector_store_ids", ()))
+        if "max_results" in tool.config:
+            config["topK"] = tool.config["max_results"]
+    return {_PROVIDER_TOOLS[tool.kind]: config}
 
 
 def _tool_response(content: Any) -> dict[str, Any]:

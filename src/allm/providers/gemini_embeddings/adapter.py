@@ -65,10 +65,17 @@ class GeminiEmbeddings(HttpSettings):
                 result.reason, result.message, provider=self.name, request_id=call.request_id
             )
         if result.status >= 400:
-            raise self._classify(result, call)
+            raise self.classify_error(result, call)
+        return self.parse_result(result, request, call)
+
+    def parse_result(
+        self, result: HttpResult, request: EmbeddingRequest, call: Call
+    ) -> EmbeddingResponse:
+        """One answer as an ``EmbeddingResponse`` (``embed`` and batch results)."""
         return parse_embeddings(result, request, self.name, call.request_id)
 
-    def _classify(self, result: HttpResult, call: Call) -> AdapterError:
+    def classify_error(self, result: HttpResult, call: Call) -> AdapterError:
+        """An error answer as an ``AdapterError``, by the chat adapter's mapping."""
         # The chat adapter's classifier reads Google's error documents; one instance serves all.
         if GeminiEmbeddings._classifier is None:
             from ..gemini import Gemini

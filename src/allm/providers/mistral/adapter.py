@@ -7,13 +7,14 @@ from typing import Any, ClassVar
 from ...adapters import Call
 from ...adapters.base import StreamDecoder
 from ...adapters.http import HttpResult
+from ...data.messages import AudioPart, DocumentPart, Message
 from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError
 from ..openai import CHAT_COMPLETIONS, OpenAICompatible, parse_chat_body
 from .decode import MistralStreamDecoder, finish_error, normalized_body
 from .errors import classify_mistral_error
-from .request import adapt_body
+from .request import adapt_body, mistral_content, mistral_part_rule
 
 
 class Mistral(OpenAICompatible):
@@ -40,6 +41,18 @@ class Mistral(OpenAICompatible):
     def chat_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The Chat Completions body in Mistral's spelling."""
         return adapt_body(super().chat_body(request, call, stream=stream))
+
+    def chat_part_rule(self, part: DocumentPart | AudioPart) -> str | None:
+        """Documents at a URL or as text, and audio; no document bytes."""
+        return mistral_part_rule(part)
+
+    def chat_user_content(self, message: Message) -> Any:
+        """Chat Completions' blocks, with Mistral's ``document_url`` and ``input_audio``."""
+        return mistral_content(message)
+
+    def chat_provider_kinds(self, model: str) -> tuple[str, ...]:
+        """Mistral's chat completions run no provider tools (web search is an Agents API tool)."""
+        return ()
 
     def stream_decoder(self, request: Request, call: Call) -> StreamDecoder:
         return MistralStreamDecoder(self.name, call, lenient=True)

@@ -19,6 +19,7 @@ from ...data.response import Response
 from ...errors import AdapterError
 from ...events import ErrorEvent
 from ..openai import classify_http_error, unreadable_error
+from ..parts import refuse_parts_and_tools
 from ..wire import decode_json
 from .decode import OllamaStreamDecoder
 from .request import build_body, url_image_errors
@@ -59,6 +60,8 @@ class Ollama(HttpAdapter):
         """The image rules (bytes only: Ollama fetches no URL) and the host, before any I/O."""
         raise_image_errors(request)
         url_image_errors(request)
+        # The native chat API takes text and images only, and runs no provider tools.
+        refuse_parts_and_tools(request, lambda part: "unsupported_option", (), wire="Ollama")
         self.base(call)
 
     def auth_headers(self, call: Call) -> dict[str, str]:

@@ -111,7 +111,7 @@ def _options(request: Request) -> dict[str, Any]:
 
 
 def build_body(request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
-    """The ``/api/chat`` body. Raw options and call keywords go to the top level (``keep_alive``,
+    """The ``/api/chat`` body. Raw options and engine params go to the top level (``keep_alive``,
     ``options``); the neutral sampling fields go into ``options`` and outrank them."""
     body: dict[str, Any] = {
         "model": str(request.model or ""),

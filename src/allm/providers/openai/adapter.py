@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 from ..._json import loads_wire as json_loads
 from ...adapters import Call
 from ...adapters.base import HttpAdapter, StreamDecoder, raise_image_errors
 from ...adapters.http import HttpRequest, HttpResult
+from ...data.messages import AudioPart, DocumentPart, Message
 from ...data.request import Request
 from ...data.response import Response
+from ...data.server_tools import function_tools
 from ...errors import AdapterError, ConfigurationError, FieldError
+from ..parts import part_and_tool_problems
 from ..reasoning import refuse
-from ..wire import refuse_unsupported
+from ..wire import unsupported_fields
 from .chat_decode import ChatStreamDecoder, parse_chat_body
 from .chat_request import (
+    chat_content,
     chat_messages,
     chat_neutral_fields,
+    chat_provider_kinds,
     chat_response_format,
     chat_tool_choice,
     chat_tools,
+    chat_web_search,
 )
 from .errors import api_error, classify_http_error, unreadable_error
-from .request import account_headers, json_schema_format, merge_extras
+from .request import account_headers, json_schema_format, merge_extras, openai_part_rule
+from .responses_request import RESPONSES_PROVIDER_KINDS
 from .settings import (
     _COMPLETION_TOKEN_MODELS,
     _OWN_PARAMS,
@@ -101,22 +109,55 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
     def check(self, request: Request, call: Call) -> None:
         """Images, the endpoint and the reasoning controls, before any key or I/O."""
         raise_image_errors(request)
+        model = str(request.model or "")
         responses = self.endpoint_for(request, call) == RESPONSES
         if responses:
-            refuse_unsupported(request, RESPONSES_UNSUPPORTED)
+            problems = unsupported_fields(request, RESPONSES_UNSUPPORTED)
+            problems += part_and_tool_problems(
+                request, partial(openai_part_rule, audio=False, urls=True), RESPONSES_PROVIDER_KINDS
+            )
+        else:
+            problems = part_and_tool_problems(
+                request, self.chat_part_rule, self.chat_provider_kinds(model)
+            )
         reasoning_params(call, validate=self.validate_reasoning)
-        refuse([*reasoning_problems(request, responses), *self.limit_problems(request, responses)])
+        refuse(
+            [
+                *problems,
+                *reasoning_problems(request, responses),
+                *self.limit_problems(request, responses),
+            ]
+        )
+
+    def chat_part_rule(self, part: DocumentPart | AudioPart) -> str | None:
+        """Why Chat Completions cannot carry ``part``: a document URL, audio not wav or mp3."""
+        return openai_part_rule(part, audio=True, urls=False)
+
+    def chat_user_content(self, message: Message) -> Any:
+        """A user message's content in Chat Completions' blocks."""
+        return chat_content(message)
+
+    def chat_provider_kinds(self, model: str) -> tuple[str, ...]:
+        """The provider tools Chat Completions runs for ``model``."""
+        return chat_provider_kinds(model)
 
     def limit_problems(self, request: Request, responses: bool) -> list[FieldError]:
-        """The bounds OpenAI's schema states: at most four ``stop`` sequences on Chat
-        Completions, a ``max_output_tokens`` of at least 16 on Responses."""
+        """A forcing ``tool_choice`` needs tools; and on OpenAI itself the bounds its schema
+        states: at most four ``stop`` sequences on Chat Completions, a ``max_output_tokens`` of at
+        least 16 on Responses."""
+        problems: list[FieldError] = []
+        # Chat Completions carries provider tools outside ``tools``, so only functions count there
+        carried = request.tools if responses else function_tools(request.tools)
+        if request.tool_choice not in (None, "auto", "none") and not carried:
+            # the API answers 400; a choice that forces nothing is left out of the body instead
+            problems.append((("tool_choice",), "forcing_choice_without_tools"))
         if not self.openai_limits:
-            return []
-        if responses:
-            low = request.max_tokens is not None and request.max_tokens < MIN_OUTPUT_TOKENS
-            return [(("max_tokens",), "out_of_range")] if low else []
-        many = len(request.stop) > MAX_STOP_SEQUENCES
-        return [(("stop",), "too_many_stop_sequences")] if many else []
+            return problems
+        if responses and request.max_tokens is not None and request.max_tokens < MIN_OUTPUT_TOKENS:
+            problems.append((("max_tokens",), "out_of_range"))
+        if not responses and len(request.stop) > MAX_STOP_SEQUENCES:
+            problems.append((("stop",), "too_many_stop_sequences"))
+        return problems
 
     def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
         """``reasoning_effort`` (Chat Completions) or ``reasoning`` (Responses) as sent."""
@@ -157,12 +198,16 @@ class _OpenAIWire(OpenAIAccount, HttpAdapter):
         body: dict[str, Any] = {
             "model": model,
             "messages": chat_messages(
-                request, empty_tool_turn_content=self.empty_tool_turn_content
+                request,
+                empty_tool_turn_content=self.empty_tool_turn_content,
+                user_content=self.chat_user_content,
             ),
         }
-        if request.tools:
-            body["tools"] = chat_tools(request.tools)
-        if request.tool_choice is not None:
+        tools = chat_tools(request.tools)
+        if tools:
+            body["tools"] = tools
+        body.update(chat_web_search(request.tools))
+        if request.tool_choice is not None and tools:
             body["tool_choice"] = chat_tool_choice(request.tool_choice)
         response_format = chat_response_format(request.response_format)
         if response_format is not None:

@@ -25,6 +25,7 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..parts import Extras, url_citation
 from ..wire import as_dict, as_int, as_list, as_str, decode_json
 from .decode import (
     OpenAIDecoder,
@@ -65,6 +66,7 @@ class ChatStreamDecoder(OpenAIDecoder):
         self.calls: list[_ChatCall] = []
         self.by_key: dict[Any, _ChatCall] = {}
         self.raw_finish: str | None = None
+        self.extras = Extras()
 
     def handle(self, event: SSEEvent) -> list[Event]:
         data = event.data
@@ -114,6 +116,12 @@ class ChatStreamDecoder(OpenAIDecoder):
         refusal = delta.get("refusal")
         if refusal and isinstance(refusal, str):
             self.refusal.append(refusal)
+        annotations = delta.get("annotations")
+        if annotations and isinstance(annotations, list):
+            for note in annotations:
+                added = self.extras.add_citation(url_citation(note))
+                if added is not None:
+                    events.append(added)
         tool_calls = delta.get("tool_calls")
         if tool_calls and isinstance(tool_calls, list):
             for position, fragment in enumerate(tool_calls):
@@ -295,6 +303,9 @@ def parse_chat_body(
         metadata["provider_request_id"] = provider_request_id
     if refusal:
         metadata["refusal"] = refusal
+    citations = tuple(
+        found for found in map(url_citation, as_list(message.get("annotations"))) if found
+    )
     return Response(
         id=as_str(body.get("id")),
         model=as_str(body.get("model")),
@@ -312,4 +323,5 @@ def parse_chat_body(
         raw=body,
         metadata=metadata,
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
+        citations=citations,
     )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...data.messages import ImagePart, Message, Role, TextPart
+from ...data.messages import AudioPart, DocumentPart, ImagePart, Message, Role, TextPart
 from ...data.request import Request
+from ...data.server_tools import ProviderTool, provider_tools_of
 from ...data.tools import Tool
 from ...output import native_format
 from .request import (
     content_text,
+    document_filename,
     forced_tool,
     has_image,
     image_url,
@@ -35,14 +37,53 @@ def chat_content(message: Message) -> Any:
             blocks.append(
                 {"type": "image_url", "image_url": {"url": image_url(part), "detail": part.detail}}
             )
+        elif isinstance(part, DocumentPart):
+            blocks.append(chat_document(part))
+        elif isinstance(part, AudioPart):
+            audio = {"data": part.to_base64(), "format": part.format}
+            blocks.append({"type": "input_audio", "input_audio": audio})
     return blocks
 
 
+def chat_document(part: DocumentPart) -> dict[str, Any]:
+    """A document as a ``file`` block (inline text documents go as text)."""
+    if part.text is not None:
+        return {"type": "text", "text": part.text}
+    return {
+        "type": "file",
+        "file": {"filename": document_filename(part), "file_data": part.to_data_uri()},
+    }
+
+
+def chat_provider_kinds(model: str) -> tuple[str, ...]:
+    """The provider tools Chat Completions takes: web search, on the search models only."""
+    return ("web_search",) if "search" in model else ()
+
+
+def chat_web_search(tools: tuple[Any, ...]) -> dict[str, Any]:
+    """``web_search_options`` for a web search provider tool (Chat Completions' spelling)."""
+    for tool in provider_tools_of(tools):
+        options: dict[str, Any] = {}
+        if "context_size" in tool.config:
+            options["search_context_size"] = tool.config["context_size"]
+        if "user_location" in tool.config:
+            options["user_location"] = {
+                "type": "approximate",
+                "approximate": dict(tool.config["user_location"]),
+            }
+        return {"web_search_options": options}
+    return {}
+
+
 def chat_messages(
-    request: Request, *, empty_tool_turn_content: bool = False
+    request: Request,
+    *,
+    empty_tool_turn_content: bool = False,
+    user_content: Callable[[Message], Any] = chat_content,
 ) -> list[dict[str, Any]]:
     """The ``messages`` array (design §20.2). An assistant turn with tool calls and no text has
-    ``content: null``, or ``""`` with ``empty_tool_turn_content`` (servers that reject null)."""
+    ``content: null``, or ``""`` with ``empty_tool_turn_content`` (servers that reject null);
+    ``user_content`` spells a user message's content (a server with other block types)."""
     out: list[dict[str, Any]] = []
     for message in request.messages:
         role = message.role
@@ -50,7 +91,7 @@ def chat_messages(
         if role == Role.SYSTEM:
             item = {"role": "system", "content": content_text(message.content)}
         elif role == Role.USER:
-            item = {"role": "user", "content": chat_content(message)}
+            item = {"role": "user", "content": user_content(message)}
         elif role == Role.ASSISTANT:
             text = content_text(message.content)
             item = {"role": "assistant", "content": text}
@@ -80,6 +121,8 @@ def chat_tools(tools: tuple[Tool, ...]) -> list[dict[str, Any]]:
     """Tool definitions, nested under ``function``."""
     out = []
     for tool in tools:
+        if isinstance(tool, ProviderTool):
+            continue
         function: dict[str, Any] = {
             "name": tool.name,
             "description": tool.description,

@@ -9,7 +9,7 @@ from typing import Any
 from ..._json import dumps
 from ..._json import loads as json_loads
 from ...adapters import Call
-from ...data.messages import ImagePart, TextPart
+from ...data.messages import AudioPart, DocumentPart, ImagePart, TextPart
 from ...data.request import Request
 from ...data.tools import Tool, ToolCall
 
@@ -96,8 +96,29 @@ def content_text(content: Any) -> str:
 
 
 def has_image(content: Any) -> bool:
-    """Whether content holds an image part."""
-    return not isinstance(content, str) and any(isinstance(p, ImagePart) for p in content)
+    """Whether content holds an image, document or audio part (so it is sent as blocks)."""
+    return not isinstance(content, str) and any(
+        isinstance(p, ImagePart | DocumentPart | AudioPart) for p in content
+    )
+
+
+def document_filename(part: DocumentPart) -> str:
+    """The file name OpenAI shows the model: the part's name, else one from its MIME type."""
+    if part.name:
+        return part.name
+    return "document.pdf" if part.mime_type == "application/pdf" else "document"
+
+
+def openai_part_rule(part: DocumentPart | AudioPart, *, audio: bool, urls: bool) -> str | None:
+    """Why an OpenAI wire cannot carry ``part`` (None when it can): audio only where the wire
+    takes it, and then only wav or mp3; a document URL only where the wire fetches files."""
+    if isinstance(part, AudioPart):
+        if not audio:
+            return "unsupported_option"
+        return None if part.format in ("wav", "mp3") else "unsupported_audio_format"
+    if part.source.type == "url" and not urls:
+        return "unsupported_option"
+    return None
 
 
 def json_schema_format(response_format: Any) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from ...adapters import Call
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
 from ...data.response import FinishReason, Response, Usage
+from ...data.server_tools import Citation, ServerToolCall
 from ...data.tools import ToolCall
 from ...events import (
     Event,
@@ -24,6 +25,7 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..parts import Extras, assistant_content, image_part, url_citation
 from ..wire import as_dict, as_int, as_list, as_str, decode_json
 from .decode import OpenAIDecoder, parse_arguments, usage_fields, wire_usage
 from .errors import api_error, snippet
@@ -76,16 +78,52 @@ def reasoning_blocks(item: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"text": text, "signature": signature, "id": item_id} for text in texts or [""]]
 
 
+# Hosted tool items: (neutral name, the keys that say what was asked, the key of the result).
+_HOSTED: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "web_search_call": ("web_search", ("action",), None),
+    "code_interpreter_call": ("code_execution", ("code", "container_id"), "outputs"),
+    "file_search_call": ("file_search", ("queries",), "results"),
+}
+
+
+def hosted_call(item: dict[str, Any]) -> ServerToolCall:
+    """A hosted tool item (``web_search_call``, ...) as a ``ServerToolCall``."""
+    name, asked, result_key = _HOSTED[str(item.get("type"))]
+    arguments = {key: item[key] for key in asked if item.get(key) is not None}
+    if name == "web_search":
+        action = as_dict(item.get("action"))
+        arguments = {key: value for key, value in action.items() if key != "sources"}
+        result: Any = action.get("sources")
+    else:
+        result = item.get(result_key) if result_key else None
+    metadata = {"status": item.get("status"), "item": dict(item)}
+    return ServerToolCall(str(item.get("id") or ""), name, arguments, result, metadata)
+
+
+def file_citation(raw: Any, offset: int) -> Citation | None:
+    """A ``file_citation`` annotation (file search) as a document citation."""
+    if not isinstance(raw, dict) or raw.get("type") != "file_citation":
+        return None
+    index = raw.get("index")
+    return Citation(
+        "document",
+        title=as_str(raw.get("filename")),
+        source=as_str(raw.get("file_id")),
+        start=index + offset if isinstance(index, int) else None,
+    )
+
+
 class Output:
     """What a response's ``output`` list holds, normalized."""
 
-    __slots__ = ("calls", "reasoning", "refusal", "text")
+    __slots__ = ("calls", "extras", "reasoning", "refusal", "text")
 
     def __init__(self, output: Any) -> None:
         text: list[str] = []
         refusal: list[str] = []
         self.calls: list[ToolCall] = []
         self.reasoning: list[dict[str, Any]] = []
+        self.extras = Extras()
         for item in as_list(output):
             if not isinstance(item, dict):
                 continue
@@ -95,6 +133,10 @@ class Output:
                     if not isinstance(part, dict):
                         continue
                     if part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                        offset = sum(len(piece) for piece in text)
+                        for note in as_list(part.get("annotations")):
+                            found = url_citation(note, offset=offset) or file_citation(note, offset)
+                            self.extras.add_citation(found)
                         text.append(part["text"])
                     elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
                         refusal.append(part["refusal"])
@@ -102,6 +144,14 @@ class Output:
                 self.calls.append(_function_call(item))
             elif kind == "reasoning":
                 self.reasoning.extend(reasoning_blocks(item))
+            elif kind in _HOSTED:
+                self.extras.add_call(hosted_call(item))
+            elif kind == "image_generation_call" and isinstance(item.get("result"), str):
+                mime = f"image/{as_str(item.get('output_format')) or 'png'}"
+                image = image_part(
+                    item["result"], mime, revised_prompt=as_str(item.get("revised_prompt"))
+                )
+                self.extras.images.append(image)
         self.text = "".join(text)
         self.refusal = "".join(refusal)
 
@@ -164,9 +214,12 @@ def parse_body(
         model=as_str(body.get("model")),
         message=Message(
             Role.ASSISTANT,
-            output.text,
+            assistant_content(output.text, output.extras.images),
             tool_calls=tuple(output.calls),
-            metadata=message_metadata(output.refusal, output.reasoning),
+            metadata={
+                **message_metadata(output.refusal, output.reasoning),
+                **output.extras.message_metadata(),
+            },
         ),
         output_text=output.text,
         tool_calls=tuple(output.calls),
@@ -176,6 +229,7 @@ def parse_body(
         raw=body,
         metadata=metadata,
         reasoning="".join(b["text"] for b in output.reasoning) if output.reasoning else None,
+        **output.extras.response_fields(),
     )
 
 
@@ -326,6 +380,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         text = output.text or "".join(self.text)
         if text:
             events.append(TextCompleted(text))
+        events.extend(output.extras.events())
         refusal = output.refusal or self.refusal_done or "".join(self.refusal)
         status = as_str(response.get("status"))
         reason = as_str(as_dict(response.get("incomplete_details")).get("reason"))
@@ -345,9 +400,9 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         kept = list(output.reasoning) or self.reasoning_kept
         message = Message(
             Role.ASSISTANT,
-            text,
+            assistant_content(text, output.extras.images),
             tool_calls=tuple(calls),
-            metadata=message_metadata(refusal, kept),
+            metadata={**message_metadata(refusal, kept), **output.extras.message_metadata()},
         )
         events.append(MessageCompleted(message, finish, metadata))
         return events

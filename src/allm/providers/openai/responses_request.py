@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...adapters import Call
-from ...data.messages import ImagePart, Message, Role, TextPart
+from ...data.messages import DocumentPart, ImagePart, Message, Role, TextPart
 from ...data.request import Request
+from ...data.server_tools import ProviderTool
 from ...output import native_format
 from .request import (
     content_text,
+    document_filename,
     forced_tool,
     has_image,
     image_url,
@@ -26,6 +28,7 @@ from .thinking import cache_fields, responses_reasoning
 
 _REASONING_MODELS = re.compile(r"^(gpt-5|o[1-9])")
 _ENCRYPTED = "reasoning.encrypted_content"
+RESPONSES_PROVIDER_KINDS = ("web_search", "code_execution", "file_search")
 
 
 # -- request --------------------------------------------------------------------------------------
@@ -42,7 +45,43 @@ def _user_content(message: Message) -> Any:
             blocks.append(
                 {"type": "input_image", "image_url": image_url(part), "detail": part.detail}
             )
+        elif isinstance(part, DocumentPart):
+            blocks.append(_input_file(part))
     return blocks
+
+
+def _input_file(part: DocumentPart) -> dict[str, Any]:
+    """A document as ``input_file`` (``file_url`` for a URL, else ``file_data``); inline text
+    documents go as ``input_text``."""
+    if part.text is not None:
+        return {"type": "input_text", "text": part.text}
+    if part.source.type == "url":
+        return {"type": "input_file", "file_url": str(part.source.value)}
+    return {
+        "type": "input_file",
+        "filename": document_filename(part),
+        "file_data": part.to_data_uri(),
+    }
+
+
+def provider_tool(tool: ProviderTool) -> dict[str, Any]:
+    """A provider tool as the Responses API spells it."""
+    config = tool.config
+    if tool.kind == "web_search":
+        spec: dict[str, Any] = {"type": "web_search"}
+        if "allowed_domains" in config:
+            spec["filters"] = {"allowed_domains": list(config["allowed_domains"])}
+        if "user_location" in config:
+            spec["user_location"] = {"type": "approximate", **dict(config["user_location"])}
+        if "context_size" in config:
+            spec["search_context_size"] = config["context_size"]
+        return spec
+    if tool.kind == "code_execution":
+        return {"type": "code_interpreter", "container": {"type": "auto"}}
+    spec = {"type": "file_search", "vector_store_ids": list(config.get("vector_store_ids", ()))}
+    if "max_results" in config:
+        spec["max_num_results"] = config["max_results"]
+    return spec
 
 
 def reasoning_items(message: Message, *, stored: bool) -> list[dict[str, Any]]:
@@ -153,6 +192,9 @@ def build_body(
     if request.tools:
         tools = []
         for tool in request.tools:
+            if isinstance(tool, ProviderTool):
+                tools.append(provider_tool(tool))
+                continue
             spec: dict[str, Any] = {
                 "type": "function",
                 "name": tool.name,
@@ -162,7 +204,7 @@ def build_body(
             }
             tools.append(spec)
         body["tools"] = tools
-    if request.tool_choice is not None:
+    if request.tool_choice is not None and request.tools:
         body["tool_choice"] = _tool_choice(request.tool_choice)
     controls = reasoning_params(call, validate=validate)
     text: dict[str, Any] = {}

@@ -17,6 +17,8 @@ class CompatiblePreset(OpenAICompatible):
     it is set."""
 
     preset: ClassVar[str] = ""
+    # provider_options={"openai_compatible": {...}} reaches every preset, under its own entry
+    option_scopes: ClassVar[tuple[str, ...]] = ("openai_compatible",)
 
     def __init_subclass__(cls, *, preset: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

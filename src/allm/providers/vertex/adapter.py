@@ -28,8 +28,8 @@ __all__ = ["DEFAULT_LOCATION", "EXPRESS_BASE_URL", "Vertex"]
 DEFAULT_LOCATION = "global"
 EXPRESS_BASE_URL = "https://aiplatform.googleapis.com/v1"
 PUBLISHERS = ("google", "anthropic")
-# Vertex's own options: read from call keywords, adapter options or the constructor, and never
-# sent in a request body.
+# Vertex's own options: read from engine params, adapter options (per call: ``adapter_opts=``)
+# or the constructor, and never sent in a request body.
 _OWN_OPTIONS = frozenset({"project", "location", "credentials", "publisher"})
 _METHODS = {
     ("google", True): "streamGenerateContent?alt=sse",
@@ -69,6 +69,8 @@ class Vertex(Gemini):
     key_provider: ClassVar[str] = "vertex"
     default_base_url: ClassVar[str] = EXPRESS_BASE_URL
     extra_retry_statuses: ClassVar[tuple[int, ...]] = (529,)  # Claude's "overloaded"
+    # Gemini's tools on Vertex: no file search stores (Vertex grounds with its own retrieval).
+    provider_tool_kinds: ClassVar[tuple[str, ...]] = ("web_search", "code_execution", "url_context")
 
     def __init__(
         self,
@@ -106,7 +108,7 @@ class Vertex(Gemini):
     # -- settings ---------------------------------------------------------------------------------
 
     def option(self, call: Call, name: str) -> Any:
-        """A Vertex option: the call keyword, else the adapter option / constructor / settings."""
+        """A Vertex option: an engine param, else the adapter option / constructor / settings."""
         value = call.params.get(name)
         return value if value is not None else self.setting(call, name)
 
@@ -201,8 +203,10 @@ class Vertex(Gemini):
         """The request without its access token; credentials and project resolved (no I/O but
         ``google.auth.default()``'s first look-up)."""
         publisher = self.publisher_for(request, call)
+        headers: dict[str, str] = {}
         if publisher == "anthropic":
             body = self._claude.vertex_body(request, call, stream=stream)
+            headers = self._claude.vertex_headers(request)
         else:
             body = self.build_body(request, call)
         model = path_segment(request.model, provider=self.name)
@@ -236,7 +240,7 @@ class Vertex(Gemini):
             f"{self.base(call)}/projects/{project}/locations/{location}"
             f"/publishers/{publisher}/models/{model}:{method}"
         )
-        return _Draft(self.json_request(call, url, body, {}), credentials)
+        return _Draft(self.json_request(call, url, body, headers), credentials)
 
     def build_request(self, request: Request, call: Call, *, stream: bool) -> HttpRequest:
         """The whole request, the access token fetched now (blocking; for ``prepare_request``)."""

@@ -11,10 +11,14 @@ from typing import Any, ClassVar
 from ...adapters import Call
 from ...data.request import Request
 from ..anthropic import Anthropic
+from ..anthropic.request import beta_headers
 
 __all__ = ["VERTEX_ANTHROPIC_VERSION", "ClaudeOnVertex", "is_claude"]
 
 VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
+# Vertex documents one of Claude's server tools, web search, behind its own beta header
+# (https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/web-search).
+VERTEX_BETAS = {"web_search": "web-search-2025-03-05"}
 
 
 def is_claude(model: Any) -> bool:
@@ -27,6 +31,7 @@ class ClaudeOnVertex(Anthropic):
     It sends nothing itself: the Vertex adapter owns URLs, credentials and transport."""
 
     name: ClassVar[str] = "vertex"
+    provider_tool_kinds: ClassVar[tuple[str, ...]] = tuple(VERTEX_BETAS)
 
     def vertex_body(self, request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
         """The ``rawPredict`` / ``streamRawPredict`` body."""
@@ -34,3 +39,7 @@ class ClaudeOnVertex(Anthropic):
         body.pop("model", None)
         body["anthropic_version"] = VERTEX_ANTHROPIC_VERSION
         return body
+
+    def vertex_headers(self, request: Request) -> dict[str, str]:
+        """``anthropic-beta`` for the server tools Vertex gates behind a beta."""
+        return beta_headers(request, VERTEX_BETAS)
