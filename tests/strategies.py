@@ -36,6 +36,7 @@ from allm.data import (
     StepResult,
     TextPart,
     Thread,
+    TokenLogprob,
     Tool,
     ToolCall,
     Usage,
@@ -80,6 +81,7 @@ __all__ = [
     "step_results",
     "text_parts",
     "threads",
+    "token_logprobs",
     "tool_calls",
     "tool_names",
     "tools",
@@ -283,6 +285,7 @@ requests = st.builds(
     metadata=metadata,
     reasoning=st.none() | reasonings,
     prompt_cache=st.none() | st.just("auto") | prompt_caches,
+    logprobs=st.none() | st.booleans() | st.integers(min_value=0, max_value=20),
 )
 
 usages = st.builds(
@@ -301,6 +304,16 @@ usages = st.builds(
 )
 
 finish_reasons = st.none() | st.sampled_from(FinishReason)
+
+_logprob_values = st.floats(min_value=-100, max_value=0, allow_nan=False)
+_alternatives = st.builds(TokenLogprob, texts, _logprob_values, st.none() | st.binary(max_size=4))
+token_logprobs = st.builds(
+    TokenLogprob,
+    token=texts,
+    logprob=_logprob_values,
+    bytes=st.none() | st.binary(max_size=4),
+    top=st.lists(_alternatives, max_size=2).map(tuple),
+)
 
 # ------------------------------------------------------------------------------------- errors
 
@@ -386,6 +399,7 @@ responses = st.builds(
     parsed=json_values,
     citations=st.lists(citations, max_size=2).map(tuple),
     server_tool_calls=st.lists(server_tool_calls, max_size=2).map(tuple),
+    logprobs=st.none() | st.lists(token_logprobs, max_size=3).map(tuple),
 )
 
 threads = st.builds(Thread, messages=st.lists(messages, max_size=2).map(tuple), metadata=metadata)
@@ -535,6 +549,11 @@ _usage_chunks = st.builds(
     ),
 )
 
+# What ``include_raw_chunks=True`` hands out for each provider event (allm/adapters/plan.py).
+_wire_chunks = st.tuples(
+    st.just("wire"), st.none() | ids, json_values | st.binary(max_size=8) | texts
+)
+
 EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     events.MessageStarted: st.builds(events.MessageStarted, messages),
     events.TextDelta: st.builds(events.TextDelta, texts, st.none() | ids),
@@ -542,6 +561,9 @@ EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
     events.ReasoningDelta: st.builds(events.ReasoningDelta, texts, st.none() | ids),
     events.ReasoningCompleted: st.builds(
         events.ReasoningCompleted, texts, optional_texts, st.none() | ids
+    ),
+    events.LogprobsDelta: st.builds(
+        events.LogprobsDelta, st.lists(token_logprobs, max_size=3).map(tuple)
     ),
     events.ToolCallStarted: st.builds(events.ToolCallStarted, ids, tool_names),
     events.ToolCallDelta: st.builds(events.ToolCallDelta, ids, texts),
@@ -564,7 +586,7 @@ EVENT_STRATEGIES: dict[type[Any], st.SearchStrategy[Any]] = {
         st.lists(tool_calls, max_size=2).map(tuple),
     ),
     events.ChatCompleted: st.builds(events.ChatCompleted, chat_results),
-    events.RawChunk: st.builds(events.RawChunk, json_values | _usage_chunks),
+    events.RawChunk: st.builds(events.RawChunk, json_values | _usage_chunks | _wire_chunks),
     events.ErrorEvent: st.builds(events.ErrorEvent, error_values),
     events.ServerToolCallCompleted: st.builds(events.ServerToolCallCompleted, server_tool_calls),
     events.CitationAdded: st.builds(events.CitationAdded, citations),
@@ -596,6 +618,7 @@ DATA_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "PromptCache": prompt_caches,
     "Tool": tools,
     "ToolCall": tool_calls,
+    "TokenLogprob": token_logprobs,
     "Request": requests,
     "Response": responses,
     "Usage": usages,

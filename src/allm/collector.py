@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from ._text import TextBuffer
 from .data.messages import Message, Role
-from .data.response import FinishReason, Response, Usage, add_usage
+from .data.response import FinishReason, Response, TokenLogprob, Usage, add_usage
 from .data.results import ChatResult, HaltReason, StepResult, Thread
 from .data.server_tools import Citation, ServerToolCall
 from .data.tools import ToolCall
@@ -17,6 +17,7 @@ from .events import (
     CitationAdded,
     ErrorEvent,
     Event,
+    LogprobsDelta,
     MessageCompleted,
     MessageStarted,
     OutputCompleted,
@@ -57,6 +58,7 @@ class StreamCollector:
         "_calls",
         "_citations",
         "_dispatch",
+        "_logprobs",
         "_reasoning_parts",
         "_text_parts",
         "chat_result",
@@ -100,6 +102,7 @@ class StreamCollector:
             TextCompleted: self._text_completed,
             ReasoningDelta: self._reasoning_delta,
             ReasoningCompleted: self._reasoning_completed,
+            LogprobsDelta: self._logprobs_delta,
             ToolCallStarted: self._tool_call_started,
             ToolCallDelta: self._tool_call_delta,
             ToolCallCompleted: self._tool_call_completed,
@@ -125,6 +128,8 @@ class StreamCollector:
         self._reasoning_parts = TextBuffer()
         self.reasoning_blocks: list[dict[str, Any]] = []
         self.saw_reasoning = False
+        # None until a LogprobsDelta comes: a call that did not ask keeps no per-token list.
+        self._logprobs: list[TokenLogprob] | None = None
         # Calls by id in first-seen order, as the event that last told of each (a ``ToolCall``
         # is built when they are read); argument fragments are kept apart until then.
         self._calls: dict[str, ToolCall | ToolCallStarted | ToolCallCompleted] = {}
@@ -195,6 +200,11 @@ class StreamCollector:
             {"text": event.text, "signature": event.signature, "id": event.id}
         )
 
+    def _logprobs_delta(self, event: LogprobsDelta) -> None:
+        if self._logprobs is None:
+            self._logprobs = []
+        self._logprobs.extend(event.items)
+
     def _tool_call_started(self, event: ToolCallStarted) -> None:
         if event.id not in self._calls:
             self._calls[event.id] = event
@@ -259,6 +269,7 @@ class StreamCollector:
         )
         self.usage = Usage()
         self._text_parts = TextBuffer()
+        self._logprobs = None
         self._calls = {}
         self._argument_parts = {}
         self.server_tool_calls = []
@@ -384,6 +395,7 @@ class StreamCollector:
             metadata=metadata,
             reasoning=self.reasoning,
             parsed=self.parsed,
+            logprobs=None if self._logprobs is None else tuple(self._logprobs),
             citations=tuple(self._citations),
             server_tool_calls=tuple(self.server_tool_calls),
         )

@@ -3,7 +3,7 @@
 An adapter stream is::
 
     MessageStarted
-    (TextDelta | TextCompleted | ReasoningDelta | ReasoningCompleted
+    (TextDelta | TextCompleted | ReasoningDelta | ReasoningCompleted | LogprobsDelta
      | ToolCallStarted | ToolCallDelta | ToolCallCompleted | ServerToolCallCompleted
      | CitationAdded | RawChunk)*
     (MessageCompleted RawChunk* | ErrorEvent)
@@ -17,6 +17,8 @@ JSON answer grows, one ``OutputCompleted`` after an attempt that validated, and 
 before each re-ask (the next attempt's adapter events follow it).
 
 Token usage travels as ``RawChunk(("usage", {Usage field: value}))``; it passes every filter.
+With ``include_raw_chunks=True`` each provider event also comes as ``RawChunk(("wire", name,
+payload))`` before the events decoded from it (docs/requests.md).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .data.messages import Message
-from .data.response import FinishReason, Response
+from .data.response import FinishReason, Response, TokenLogprob
 from .data.results import ChatResult, Thread
 from .data.server_tools import Citation, ServerToolCall
 from .data.tools import ToolCall
@@ -41,6 +43,7 @@ __all__ = [
     "CitationAdded",
     "ErrorEvent",
     "Event",
+    "LogprobsDelta",
     "MessageCompleted",
     "MessageStarted",
     "OutputCompleted",
@@ -108,6 +111,18 @@ class ReasoningCompleted:
     text: str
     signature: str | None = None
     id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogprobsDelta:
+    """Log probabilities of the next output tokens, in order (only when the call asked)."""
+
+    type: ClassVar[str] = "logprobs_delta"
+    items: tuple[TokenLogprob, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.items, tuple):
+            object.__setattr__(self, "items", tuple(self.items))
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +306,7 @@ Event = (
     | TextCompleted
     | ReasoningDelta
     | ReasoningCompleted
+    | LogprobsDelta
     | ToolCallStarted
     | ToolCallDelta
     | ToolCallCompleted
@@ -317,6 +333,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TextCompleted,
     ReasoningDelta,
     ReasoningCompleted,
+    LogprobsDelta,
     ToolCallStarted,
     ToolCallDelta,
     ToolCallCompleted,
@@ -344,6 +361,7 @@ ADAPTER_EVENT_TYPES: tuple[type[Event], ...] = (
     TextCompleted,
     ReasoningDelta,
     ReasoningCompleted,
+    LogprobsDelta,
     ToolCallStarted,
     ToolCallDelta,
     ToolCallCompleted,

@@ -21,7 +21,7 @@ from .data.reasoning import (
     PromptCache,
     Reasoning,
 )
-from .data.request import Request
+from .data.request import MAX_TOP_LOGPROBS, Request
 from .data.results import Session, SessionStatus, Thread
 from .data.server_tools import PROVIDER_TOOL_KINDS, ProviderTool
 from .data.tools import RESERVED_TOOL_NAMES, TOOL_NAME_PATTERN, Tool, ToolCall
@@ -344,7 +344,8 @@ def image_request(value: Any) -> None:
 
 def _errors_neutral(req: Request) -> list[tuple[tuple[str | int, ...], str]]:
     """The neutral sampling fields: ``stop`` strings, ``top_p`` in [0, 1], a 64-bit integer
-    ``seed``, a bool ``parallel_tool_calls``."""
+    ``seed``, a bool ``parallel_tool_calls``, ``logprobs`` a bool or a count of alternatives in
+    [0, 20]."""
     errors: list[tuple[tuple[str | int, ...], str]] = []
     if not isinstance(req.stop, tuple):
         errors.append((("stop",), "invalid_type"))
@@ -365,6 +366,12 @@ def _errors_neutral(req: Request) -> list[tuple[tuple[str | int, ...], str]]:
         errors.append((("seed",), "out_of_range"))  # every wire takes a 64-bit integer at most
     if req.parallel_tool_calls is not None and not isinstance(req.parallel_tool_calls, bool):
         errors.append((("parallel_tool_calls",), "invalid_type"))
+    logprobs = req.logprobs
+    if logprobs is not None and not isinstance(logprobs, bool):
+        if not isinstance(logprobs, int):
+            errors.append((("logprobs",), "invalid_type"))
+        elif not 0 <= logprobs <= MAX_TOP_LOGPROBS:
+            errors.append((("logprobs",), "out_of_range"))
     errors.extend(_errors_reasoning(req.reasoning))
     errors.extend(_errors_cache(req))
     return errors

@@ -23,7 +23,10 @@ def life(
     ``(job, every status seen while waiting, finished job, items)``. ``opts`` go to every call."""
     import allm.batch as batch
     from allm import from_json, to_json
+    from allm.batch._prepare import BATCH_KEYS
 
+    # the job's own keywords belong to submit; wait and results take only the call's transport
+    control = {key: value for key, value in opts.items() if key not in BATCH_KEYS}
     seen: list[str] = []
 
     def progress(job: Any) -> None:
@@ -32,14 +35,14 @@ def life(
     if mode == "sync":
         job = batch.submit(engine, entries, **opts)
         started = from_json(to_json(job)) if resume else job
-        done = batch.wait(engine, started, poll_interval=0, on_progress=progress, **opts)
-        return job, seen, done, list(batch.results(engine, done, **opts))
+        done = batch.wait(engine, started, poll_interval=0, on_progress=progress, **control)
+        return job, seen, done, list(batch.results(engine, done, **control))
 
     async def run() -> tuple[Any, Any, list[Any]]:
         job = await batch.asubmit(engine, entries, **opts)
         started = from_json(to_json(job)) if resume else job
-        done = await batch.await_(engine, started, poll_interval=0, on_progress=progress, **opts)
-        return job, done, [item async for item in batch.aresults(engine, done, **opts)]
+        done = await batch.await_(engine, started, poll_interval=0, on_progress=progress, **control)
+        return job, done, [item async for item in batch.aresults(engine, done, **control)]
 
     import anyio
 

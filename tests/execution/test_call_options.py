@@ -153,8 +153,9 @@ def test_the_aliases_and_the_retry_keyword_reach_the_call() -> None:
     allm.generate(
         fake(record), HI, reasoning_effort="high", verbosity="low", retry=False, logprobs=2
     )
-    _, call = record[0]
-    assert call.params == {"reasoning_effort": "high", "verbosity": "low", "logprobs": 2}
+    request, call = record[0]
+    assert call.params == {"reasoning_effort": "high", "verbosity": "low"}
+    assert request.logprobs == 2  # a neutral field, not a provider parameter
     assert call.retry == NO_RETRY
 
 

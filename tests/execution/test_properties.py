@@ -12,6 +12,7 @@ import allm
 from allm import StreamCollector
 from allm.events import (
     ADAPTER_EVENT_TYPES,
+    LogprobsDelta,
     MessageCompleted,
     MessageStarted,
     TextCompleted,
@@ -33,9 +34,20 @@ short_text = st.text(max_size=6)
 call_ids = st.sampled_from(["c1", "c2", "c3"])
 small_ints = st.integers(min_value=0, max_value=1000)
 
+token_logprobs = st.builds(
+    allm.TokenLogprob,
+    short_text,
+    st.floats(min_value=-50, max_value=0, allow_nan=False),
+    st.none() | st.binary(max_size=3),
+    st.lists(
+        st.builds(allm.TokenLogprob, short_text, st.floats(-50, 0, allow_nan=False)), max_size=2
+    ).map(tuple),
+)
+
 entries = st.one_of(
     short_text.map(fake.text),
     short_text.map(fake.reasoning),
+    st.lists(token_logprobs, max_size=3).map(lambda items: fake.logprobs(*items)),
     st.builds(
         lambda id, name, arguments: fake.tool_call(id=id, name=name, arguments=arguments),
         call_ids,
@@ -87,15 +99,44 @@ def engine_for(script: list[Any]) -> allm.Engine:
     return allm.Engine(adapter="fake", adapter_opts={"script": script})
 
 
+# What a call may ask beside its messages: nothing, reasoning, log probabilities.
+call_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "reasoning": st.sampled_from(["low", "high", allm.Reasoning(budget_tokens=2048)]),
+        "logprobs": st.booleans() | st.integers(0, 20),
+    },
+)
+
+
 @PROPERTY_SETTINGS
-@given(script=scripts())
-def test_f032_generate_equals_the_fold_of_stream_generate(driver, script) -> None:
-    generated = driver.generate(engine_for(script), MESSAGES, request_id=REQUEST_ID)
-    events = driver.events(engine_for(script), MESSAGES, request_id=REQUEST_ID)
+@given(script=scripts(), opts=call_options)
+def test_f032_generate_equals_the_fold_of_stream_generate(driver, script, opts) -> None:
+    generated = driver.generate(engine_for(script), MESSAGES, request_id=REQUEST_ID, **opts)
+    events = driver.events(engine_for(script), MESSAGES, request_id=REQUEST_ID, **opts)
     folded = StreamCollector(request_id=REQUEST_ID).apply_all(events).to_response()
     assert generated == folded
-    collected = driver.collect(engine_for(script), MESSAGES, request_id=REQUEST_ID)
+    collected = driver.collect(engine_for(script), MESSAGES, request_id=REQUEST_ID, **opts)
     assert collected == generated
+    logprobs = [item for e in events if isinstance(e, LogprobsDelta) for item in e.items]
+    assert folded.logprobs == (
+        tuple(logprobs) if any(isinstance(e, LogprobsDelta) for e in events) else None
+    )
+    if "reasoning" in opts:
+        assert "reasoning" in folded.metadata["reasoning_sent"]
+
+
+@PROPERTY_SETTINGS
+@given(script=scripts(), opts=call_options)
+def test_the_whole_path_folds_logprobs_and_reasoning_sent_as_the_stream_does(
+    driver, script, opts
+) -> None:
+    script = [entry for entry in script if not isinstance(entry, fake.Error)]
+    whole = driver.generate(engine_for(script), MESSAGES, streaming=False, **opts)
+    streamed = driver.generate(engine_for(script), MESSAGES, **opts)
+    assert whole.logprobs == streamed.logprobs
+    assert whole.metadata.get("reasoning_sent") == streamed.metadata.get("reasoning_sent")
+    assert whole.output_text == streamed.output_text
 
 
 @PROPERTY_SETTINGS

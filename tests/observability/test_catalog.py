@@ -77,6 +77,25 @@ def test_every_row_states_every_capability_and_its_prices(bundled):
             assert "output limit not yet recorded" in ref.metadata["notes"], ref
 
 
+def test_prompt_caching_is_stated_where_the_provider_caches(bundled):
+    # Every model the providers cache prompts for has a cached-input price, and only those:
+    # OpenAI excludes gpt-4o-2024-05-13 and prices no cached input for o3-pro.
+    for ref in bundled:
+        if "prompt_caching" in ref.capabilities:
+            cached = "cached_input" in (ref.pricing or {})
+            assert ref.capabilities["prompt_caching"] is cached, ref
+    lacking = {ref.id for ref in bundled if ref.capabilities.get("prompt_caching") is False}
+    assert lacking == {"gpt-4o-2024-05-13", "o3-pro"}
+
+
+def test_caching_asked_of_a_model_without_it_is_rejected(installed):
+    engine = allm.Engine(adapter="fake", adapter_opts={"scripts": [[text("x")]] * 2})
+    with pytest.raises(ValidationError) as info:
+        allm.generate(engine, USER, model="openai:gpt-4o-2024-05-13", prompt_cache="auto")
+    assert info.value.errors == ((("prompt_cache",), "prompt_caching_disabled"),)
+    assert allm.generate(engine, USER, model="anthropic:claude-sonnet-4-5", prompt_cache="auto")
+
+
 def test_every_audio_row_states_its_use_and_its_prices(bundled):
     audio = [ref for ref in bundled if _is_audio(ref)]
     assert {ref.id for ref in audio} >= {

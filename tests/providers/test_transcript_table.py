@@ -55,6 +55,7 @@ def test_the_table_renders_every_row() -> None:
 
 
 def _composed() -> list[tuple[str, str, tuple[Any, Any, Any]]]:
+    from . import compose_logprobs
     from .azure import compose_azure
     from .mistral import compose_mistral
     from .ollama import compose_ollama
@@ -68,6 +69,7 @@ def _composed() -> list[tuple[str, str, tuple[Any, Any, Any]]]:
         ("ollama", compose_ollama),
     ):
         found += [(directory, n, c) for n, c in module.cases().items()]
+    found += [(d, n, c) for (d, n), c in compose_logprobs.cases().items()]
     for preset in compose_presets.DOCS:
         composed = compose_presets.Composer(preset).cases()
         found += [(f"presets/{preset}", n, c) for n, c in composed.items()]

@@ -236,4 +236,24 @@ def check_response(response: allm.Response, expect: dict[str, Any]) -> list[str]
         same("usage.reasoning_tokens", got.reasoning_tokens, usage.get("reasoning_tokens"))
     if expect.get("refusal"):
         same("metadata.refusal", response.metadata.get("refusal"), expect["refusal"])
+    if "logprobs" in expect:
+        same("logprobs", logprobs_of(response), expect["logprobs"])
     return problems
+
+
+def logprobs_of(response: allm.Response) -> list[dict[str, Any]] | None:
+    """``response.logprobs`` in the expect.json spelling (bytes as a list of ints)."""
+    if response.logprobs is None:
+        return None
+
+    def item(token: allm.TokenLogprob, nested: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "token": token.token,
+            "logprob": token.logprob,
+            "bytes": None if token.bytes is None else list(token.bytes),
+        }
+        if nested:
+            out["top"] = [item(alternative, False) for alternative in token.top]
+        return out
+
+    return [item(token, True) for token in response.logprobs]

@@ -60,7 +60,9 @@ class Call:
     ``provider_settings`` this provider's ``allm.configure(providers=...)`` entry, which ranks
     below the adapter's own constructor settings. The key is not resolved here: adapters call
     ``HttpSettings.api_key(call)`` after their own checks (so a request that fails locally never
-    needs a key), which also refuses a key that cannot be sent.
+    needs a key), which also refuses a key that cannot be sent. ``raw_chunks`` is the call's
+    ``include_raw_chunks``: a streaming adapter then hands out each provider event it decodes
+    as a ``RawChunk`` too (nothing is done per event when it is off).
     """
 
     request_id: str
@@ -71,6 +73,7 @@ class Call:
     api_key: str | None = field(default=None, repr=False)
     retry: RetryPolicy | None = None
     provider_settings: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    raw_chunks: bool = False
 
     def opt(self, name: str, default: Any = None) -> Any:
         """An adapter option by name."""

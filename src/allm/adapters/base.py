@@ -9,7 +9,6 @@ A provider subclasses ``HttpAdapter`` and supplies four pure pieces: ``build_bod
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Generator, Iterator, Mapping
 from dataclasses import replace
@@ -22,8 +21,8 @@ from ..data.request import Request
 from ..data.response import Response
 from ..effects import Effect
 from ..errors import AdapterError, ConfigurationError, FieldError, ValidationError
-from ..events import ErrorEvent, Event, MessageCompleted, MessageStarted
-from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
+from ..events import ErrorEvent, Event, MessageStarted
+from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying, widened
 from . import Call
 from .http import (
     DEFAULT_MAX_CONNECTIONS,
@@ -38,6 +37,7 @@ from .http import (
     header_problem,
 )
 from .options import encode_body
+from .plan import stamp_completed, started_first, wire_chunk, with_wire_chunks
 from .sse import DEFAULT_MAX_LINE_BYTES, SSEDecoder
 
 __all__ = [
@@ -367,10 +367,7 @@ class HttpAdapter(HttpSettings):
         policy = call.retry or NO_RETRY
         if not self.extra_retry_statuses:
             return policy
-        try:
-            return _widened(policy, self.extra_retry_statuses)
-        except TypeError:  # a policy built with a list somewhere is not hashable
-            return _widened.__wrapped__(policy, self.extra_retry_statuses)
+        return widened(policy, self.extra_retry_statuses)
 
     # -- what a provider supplies -----------------------------------------------------------------
 
@@ -462,9 +459,16 @@ class HttpAdapter(HttpSettings):
         sent = self.reasoning_sent(request, call)
         if not sent:
             return plan
-        return _stamp_completed(plan, {"reasoning_sent": sent})
+        return stamp_completed(plan, {"reasoning_sent": sent})
 
     def _stream_plan(
+        self, call: Call, http_request: HttpRequest, decoder: StreamDecoder
+    ) -> Generator[Any, Any, None]:
+        """The read loop; with ``include_raw_chunks`` every provider event also as a RawChunk."""
+        plan = self._read_loop(call, http_request, decoder)
+        return started_first(plan) if call.raw_chunks else plan
+
+    def _read_loop(
         self, call: Call, http_request: HttpRequest, decoder: StreamDecoder
     ) -> Generator[Any, Any, None]:
         outcome = yield from self._open(call, http_request, stream=True)
@@ -480,7 +484,8 @@ class HttpAdapter(HttpSettings):
         sse = self.frame_decoder(limit)
         buffered = bytearray()
         read = HttpRead(result.handle)  # one effect object for the whole body
-        feed_sse, feed = sse.feed, decoder.feed
+        feed_sse = sse.feed
+        feed = with_wire_chunks(decoder.feed) if call.raw_chunks else decoder.feed
         while chunk is not None:
             if isinstance(chunk, TransportFailure):
                 for event in decoder.fail(self._transport_error(chunk, call)):
@@ -520,11 +525,13 @@ class HttpAdapter(HttpSettings):
                     return
             chunk = yield read
         if decoder.raw_body:
+            if call.raw_chunks:
+                yield wire_chunk(bytes(buffered))
             for event in decoder.finish_body(bytes(buffered)):
                 yield event
             return
         for sse_event in sse.finish():  # an NDJSON body's last line may lack its newline
-            for event in decoder.feed(sse_event):
+            for event in feed(sse_event):
                 yield event
         for event in decoder.finish():
             yield event
@@ -567,32 +574,6 @@ class HttpAdapter(HttpSettings):
             status=None if result is None else result.status,
             request_id=call.request_id,
         )
-
-
-@functools.lru_cache(maxsize=64)
-def _widened(policy: RetryPolicy, statuses: tuple[int, ...]) -> RetryPolicy:
-    """``policy`` retrying ``statuses`` too (policies are few and frozen: built once each)."""
-    extra = tuple(s for s in statuses if s not in policy.retry_on)
-    return replace(policy, retry_on=(*policy.retry_on, *extra)) if extra else policy
-
-
-def _stamp_completed(
-    plan: Generator[Any, Any, None], metadata: Mapping[str, Any]
-) -> Generator[Any, Any, None]:
-    """``plan`` with ``metadata`` added to its ``MessageCompleted`` events (replies pass through;
-    closing it closes ``plan``)."""
-    reply: Any = None
-    try:
-        while True:
-            try:
-                item = plan.send(reply)
-            except StopIteration:
-                return
-            if isinstance(item, MessageCompleted):
-                item = replace(item, metadata={**item.metadata, **metadata})
-            reply = yield item
-    finally:
-        plan.close()
 
 
 def _with_provider(

@@ -7,7 +7,8 @@ The file (``allm/catalog/models.json``, or any file of the same shape given to
      "models": [{"provider": "openai", "id": "gpt-4.1", "name": "GPT-4.1",
                  "aliases": ["gpt-4.1-2025-04-14"],
                  "capabilities": {"tools": true, "vision": true, "json_native": true,
-                                  "reasoning": false, "streaming": true},
+                                  "reasoning": false, "prompt_caching": true,
+                                  "streaming": true},
                  "limits": {"context": 1047576, "output": 32768},
                  "pricing": {"input": 2, "cached_input": 0.5, "output": 8,
                              "tiers": [{"above_input_tokens": 200000, "input": 4}]},
@@ -48,7 +49,9 @@ __all__ = [
 ]
 
 FORMAT = 1
-CAPABILITY_KEYS = frozenset({"tools", "vision", "json_native", "reasoning", "streaming"})
+CAPABILITY_KEYS = frozenset(
+    {"tools", "vision", "json_native", "reasoning", "prompt_caching", "streaming"}
+)
 # Image models (design §15.2, image variant): a flag and the operations the model supports.
 # ``image_generation`` is the flag allm.execution.images reads; ``images_enabled`` the design's.
 IMAGE_CAPABILITY_KEYS = frozenset(

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .models import ModelRef
     from .moderation import ModerationRequest, ModerationResponse, ModerationResult
     from .request import Request, json_schema
-    from .response import FinishReason, Response, Usage
+    from .response import FinishReason, Response, TokenLogprob, Usage
     from .results import (
         RESERVED_HALT_REASONS,
         ChatResult,
@@ -94,6 +94,7 @@ _LAZY = {
     "Tool": "tools",
     "ToolCall": "tools",
     "ToolFailure": "tools",
+    "TokenLogprob": "response",
     "TranscriptSpan": "audio",
     "Transcription": "audio",
     "TranscriptionRequest": "audio",
@@ -143,6 +144,7 @@ __all__ = [
     "StepResult",
     "TextPart",
     "Thread",
+    "TokenLogprob",
     "Tool",
     "ToolCall",
     "TranscriptSpan",

@@ -10,7 +10,10 @@ from .messages import Message
 from .reasoning import PromptCache, Reasoning
 from .tools import Tool, normalize_schema
 
-__all__ = ["Request", "ResponseFormat", "ToolChoice", "json_schema"]
+__all__ = ["MAX_TOP_LOGPROBS", "Request", "ResponseFormat", "ToolChoice", "json_schema"]
+
+# The most alternatives per token a wire returns (OpenAI ``top_logprobs``, Gemini ``logprobs``).
+MAX_TOP_LOGPROBS = 20
 
 ToolChoice = str | tuple[str, str] | Mapping[str, Any] | None
 # ``"text"``, a wave-1 format dict, or a typed output: a Python type, a bare JSON schema or an
@@ -52,6 +55,8 @@ class Request:
     top_p: float | None = None
     seed: int | None = None
     parallel_tool_calls: bool | None = None
+    # True, or how many alternatives per token; None or False asks for nothing.
+    logprobs: bool | int | None = None
     # Reasoning and prompt caching, translated per wire (docs/requests.md); a bare effort string
     # becomes ``Reasoning(effort=...)``.
     reasoning: Reasoning | str | None = None

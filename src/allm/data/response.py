@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -11,7 +12,7 @@ from .messages import ImagePart, Message
 from .server_tools import Citation, ServerToolCall
 from .tools import ToolCall
 
-__all__ = ["FinishReason", "Response", "Usage", "add_usage"]
+__all__ = ["FinishReason", "Response", "TokenLogprob", "Usage", "add_usage"]
 
 
 class FinishReason(str, Enum):
@@ -75,12 +76,28 @@ def add_usage(first: Usage, second: Usage) -> Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One output token and its log probability; ``bytes`` its UTF-8 bytes when the provider
+    gives them, ``top`` the most likely alternatives at that position (when asked for)."""
+
+    token: str
+    logprob: float
+    bytes: builtins.bytes | None = None
+    top: tuple[TokenLogprob, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.top, tuple):
+            object.__setattr__(self, "top", tuple(self.top))
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """The result of one model call.
 
     After a failure mid-stream, ``finish_reason`` is ``"error"`` and ``error`` (also
     ``metadata["error"]``, kept for compatibility) holds the error; everything received before it (text, tool calls, usage) is kept. With a typed
-    output (``response_format=SomeType``), ``parsed`` is the validated value.
+    output (``response_format=SomeType``), ``parsed`` is the validated value. ``logprobs`` holds
+    the output tokens' log probabilities when the call asked for them (``logprobs=``), else None.
     """
 
     id: str | None = None
@@ -98,11 +115,14 @@ class Response:
     parsed: Any = None
     citations: tuple[Citation, ...] = ()
     server_tool_calls: tuple[ServerToolCall, ...] = ()
+    logprobs: tuple[TokenLogprob, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("tool_calls", "citations", "server_tool_calls"):
             if not isinstance(getattr(self, name), tuple):
                 object.__setattr__(self, name, tuple(getattr(self, name)))
+        if self.logprobs is not None and not isinstance(self.logprobs, tuple):
+            object.__setattr__(self, "logprobs", tuple(self.logprobs))
         if type(self.finish_reason) is str:
             object.__setattr__(self, "finish_reason", FinishReason(self.finish_reason))
 

@@ -66,11 +66,12 @@ def stream_generate(
     Keyword Args:
         emit_text_deltas (bool): Pass ``TextDelta`` events to the consumer (default True).
         emit_tool_deltas (bool): Pass ``ToolCallDelta`` events (default True).
-        include_raw_chunks (bool): Pass ``RawChunk`` events (default False; usage always passes).
+        include_raw_chunks (bool): Pass ``RawChunk`` events, each provider event among them
+            (default False; usage always passes).
         on_event (Callable[[Event], None]): Sees every adapter event, before the filters.
         model (str): And every call option of ``generate`` (temperature, max_tokens, tools,
-            tool_choice, response_format, api_key, request_id, adapter_opts, base_url, headers,
-            timeout, stream_timeout, http_client, provider_options).
+            tool_choice, response_format, logprobs, api_key, request_id, adapter_opts, base_url,
+            headers, timeout, stream_timeout, http_client, provider_options).
 
     Returns:
         An ``EventStream`` of ``allm.events`` values.
@@ -115,6 +116,8 @@ def generate(
         tools (list[Tool]): Tools the model may call, instead of the engine's.
         tool_choice (str | dict): ``"auto"``, ``"none"``, ``"required"`` or one named tool.
         response_format (dict): ``allm.json_schema(...)`` or ``{"type": "json_object"}``.
+        logprobs (bool | int): Token log probabilities in ``Response.logprobs`` (an int: that
+            many alternatives per token too); refused where the wire has none.
         api_key (str): The key for this call only; never stored, logged or shown.
         request_id (str): The call's id in the response and in telemetry.
         adapter_opts (dict): Adapter options for this call, over the engine's.

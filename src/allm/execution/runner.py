@@ -83,7 +83,15 @@ ORCHESTRATION_KEYS = frozenset(
     }
 )
 # The neutral fields every wire translates or refuses (docs/requests.md).
-NEUTRAL_KEYS = ("stop", "top_p", "seed", "parallel_tool_calls", "reasoning", "prompt_cache")
+NEUTRAL_KEYS = (
+    "stop",
+    "top_p",
+    "seed",
+    "parallel_tool_calls",
+    "logprobs",
+    "reasoning",
+    "prompt_cache",
+)
 # Call keywords that override the request's own fields (call keyword > request field > engine).
 REQUEST_FIELD_KEYS = frozenset(
     {
@@ -502,6 +510,7 @@ def _resolve_call(
         api_key=opts.get("api_key") or None,
         retry=policy_from(opts["retry"]) if "retry" in opts else engine.retry_policy(),
         provider_settings=settings_for(adapter),
+        raw_chunks=opts.get("include_raw_chunks") is True,
     )
     return final, call, model_ref
 

@@ -14,6 +14,7 @@ __all__ = [
     "as_list",
     "as_str",
     "decode_json",
+    "is_set",
     "language_code",
     "parse_tool_arguments",
     "refuse_unsupported",
@@ -84,14 +85,16 @@ def language_code(name: str) -> str:
     return _CODES.get(lowered, lowered)
 
 
+def is_set(request: Any, name: str) -> bool:
+    """Whether the neutral field ``name`` asks for something (``logprobs=False`` asks nothing)."""
+    value = getattr(request, name, None)
+    return value not in (None, ()) and not (name == "logprobs" and value is False)
+
+
 def unsupported_fields(request: Any, names: tuple[str, ...]) -> list[Any]:
     """``((field,), "unsupported_option")`` for each neutral field of ``names`` set on
     ``request``."""
-    return [
-        ((name,), "unsupported_option")
-        for name in names
-        if getattr(request, name, None) not in (None, ())
-    ]
+    return [((name,), "unsupported_option") for name in names if is_set(request, name)]
 
 
 def refuse_unsupported(request: Any, unsupported: tuple[str, ...]) -> None:

@@ -133,6 +133,8 @@ def request_from_wire(body: dict[str, Any]) -> allm.Request:
         fields["response_format"] = (
             allm.json_schema("answer", schema) if schema is not None else {"type": "json_object"}
         )
+    if config.pop("responseLogprobs", None) is True:
+        fields["logprobs"] = config.pop("logprobs", True)
     if config:
         options["generationConfig"] = config
     tools = []

@@ -278,9 +278,10 @@ LINES: list[Line] = [
         lambda: {"options": {"safety_identifier": "user-1"}},
     ),
     line("options None removes a key", "options_none", lambda: {"options": {"temperature": None}}),
+    # token log probabilities
+    line("logprobs=True", "logprobs", lambda: {"logprobs": True}),
+    line("logprobs=3", "logprobs", lambda: {"logprobs": 3}),
     # later work: each line runs once its name exists (skipped with the reason until then)
-    line("logprobs=True", "logprobs", lambda: {"logprobs": True}, needs="Request.logprobs"),
-    line("logprobs=3", "logprobs", lambda: {"logprobs": 3}, needs="Request.logprobs"),
     line(
         "provider_options openai",
         "provider_options",

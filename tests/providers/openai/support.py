@@ -110,6 +110,10 @@ def chat_request(body: dict[str, Any]) -> tuple[allm.Request, dict[str, Any]]:
                 fields["response_format"] = value["type"]
         elif key in PARAMS:
             params[key] = value
+        elif key == "logprobs" and value is True:
+            fields["logprobs"] = body.get("top_logprobs", True)
+        elif key == "top_logprobs" and body.get("logprobs") is True:
+            continue
         else:
             options[key] = value
     return allm.Request(messages=tuple(messages), options=options, **fields), params
@@ -192,6 +196,10 @@ def responses_request(body: dict[str, Any]) -> tuple[allm.Request, dict[str, Any
                 params["reasoning_effort"] = value["effort"]
             if "summary" in value:
                 params["reasoning_summary"] = value["summary"]
+        elif key == "include" and value == ["message.output_text.logprobs"]:
+            fields["logprobs"] = body.get("top_logprobs", True)
+        elif key == "top_logprobs" and "logprobs" in fields:
+            continue
         else:
             options[key] = value
     return allm.Request(messages=tuple(messages), options=options, **fields), params

@@ -12,6 +12,7 @@ from ...data.request import Request
 from ...data.response import Response, Usage
 from ...errors import AdapterError, EngineError, ValidationError
 from ..parts import part_problems, tool_problems
+from ..wire import is_set
 from .caching import thinking_fields, thinking_problems
 from .decode import AnthropicStreamDecoder
 from .errors import _snippet, classify
@@ -78,9 +79,7 @@ class Anthropic(AnthropicRequests):
         if synthetic is not None and any(tool.name == synthetic for tool in request.tools):
             problems.append((("tools",), "collides_with_structured_output_tool"))
         problems.extend(
-            ((name,), "unsupported_option")
-            for name in UNSUPPORTED_NEUTRAL
-            if getattr(request, name) is not None
+            ((name,), "unsupported_option") for name in UNSUPPORTED_NEUTRAL if is_set(request, name)
         )
         problems.extend(part_problems(request.messages, part_rule))
         problems.extend(tool_problems(request.tools, self.provider_tool_kinds))

@@ -15,7 +15,7 @@ THINKING_ID = "thinking"
 REDACTED_THINKING_ID = "redacted_thinking"
 _TOOL_CHOICE_TYPES = frozenset({"auto", "any", "none", "tool"})
 # The neutral fields the Messages API has no body field for.
-UNSUPPORTED_NEUTRAL = ("seed",)
+UNSUPPORTED_NEUTRAL = ("seed", "logprobs")
 _FORMAT_TYPES = frozenset({"json_schema", "json_object", "text"})
 
 

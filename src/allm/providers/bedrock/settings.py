@@ -99,5 +99,5 @@ NOT_BODY = frozenset(
     }
 )
 # The neutral fields Converse has no field for.
-UNSUPPORTED_NEUTRAL = ("seed", "parallel_tool_calls")
+UNSUPPORTED_NEUTRAL = ("seed", "parallel_tool_calls", "logprobs")
 IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}

@@ -15,6 +15,7 @@ this module or tuples::
     usage(input_tokens=3)      ("usage", {"input_tokens": 3})
     raw_chunk(x)               ("raw_chunk", x)
     reasoning("...")           ("reasoning", "...")
+    logprobs(("Hi", -0.1))     ("logprobs", [("Hi", -0.1)])   TokenLogprob values or pairs
     finish("stop")             ("finish", "stop")
     error("rate_limited")      ("error", "rate_limited")
     delay(50)                  ("delay", 50)        milliseconds
@@ -29,7 +30,8 @@ Other options: ``retry_until_call=n`` (the first n-1 calls fail with a retryable
 ``usage`` (applied to every call, winning over script entries), ``record`` (a callable or list that
 receives ``(request, call)`` when a call opens), ``cleanup_observer`` (called once when a stream
 ends or is abandoned), ``script_cursor`` (a ``ScriptCursor`` shared between engines). Each engine
-has its own cursor otherwise.
+has its own cursor otherwise. A call with ``reasoning=`` gets ``metadata["reasoning_sent"] ==
+{"reasoning": {...}}``: the ``Reasoning`` fields it set, as a wire would record its own.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from .entries import (
     Error,
     Finish,
     HarnessOk,
+    LogprobsEntry,
     PreflightError,
     RawChunkEntry,
     Reasoning,
@@ -53,6 +56,7 @@ from .entries import (
     error,
     error_event,
     finish,
+    logprobs,
     ok,
     preflight_error,
     raw_chunk,
@@ -75,6 +79,7 @@ __all__ = [
     "Fake",
     "Finish",
     "HarnessOk",
+    "LogprobsEntry",
     "PreflightError",
     "RawChunkEntry",
     "Reasoning",
@@ -87,6 +92,7 @@ __all__ = [
     "error",
     "error_event",
     "finish",
+    "logprobs",
     "ok",
     "preflight_error",
     "raw_chunk",

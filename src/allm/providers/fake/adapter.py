@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from ...adapters import Call
+from ...adapters.plan import stamp_completed
 from ...data.messages import Message, Role
+from ...data.reasoning import Reasoning
 from ...data.request import Request
 from ...data.response import Response, Usage
 from ...effects import Effect
@@ -20,6 +23,20 @@ from ...retry import NO_RETRY, Fail, Ok, Outcome, Retry, retrying
 from .entries import _USAGE_FIELDS, Entry, PreflightError
 from .replay import _build_response, _error_fields, _stream_entries
 from .script import CursorBook, ScriptCursor, _is_list_of_lists, _usage_fields, parse_script, record
+
+
+def reasoning_sent(request: Request) -> dict[str, Any]:
+    """What a call's ``reasoning=`` asked, as a wire records the body keys it set: the
+    ``Reasoning`` fields that are set, under ``"reasoning"`` (empty when none was given)."""
+    reasoning = request.reasoning
+    if not isinstance(reasoning, Reasoning):
+        return {}
+    fields = (
+        ("effort", reasoning.effort),
+        ("budget_tokens", reasoning.budget_tokens),
+        ("summary", reasoning.summary),
+    )
+    return {"reasoning": {name: value for name, value in fields if value is not None}}
 
 
 def _no_script(call: Call, message: str) -> AdapterError:
@@ -141,7 +158,9 @@ class Fake:
             raise ConfigurationError(
                 "invalid_option", problems=["cleanup_observer must be callable"]
             )
-        return self._replay(request, call, entries, usage_override, observer)
+        plan = self._replay(request, call, entries, usage_override, observer)
+        sent = reasoning_sent(request)
+        return stamp_completed(plan, {"reasoning_sent": sent}) if sent else plan
 
     def _replay(
         self,
@@ -150,7 +169,7 @@ class Fake:
         entries: tuple[Entry, ...] | None,
         usage_override: dict[str, Any] | None,
         observer: Callable[[], Any] | None,
-    ) -> Iterator[Event | Effect]:
+    ) -> Generator[Event | Effect, Any, None]:
         try:
             self._record(request, call)
             if entries is None:
@@ -197,6 +216,9 @@ class Fake:
         policy = call.retry or NO_RETRY
         meta = {"provider": "fake", "request_id": call.request_id}
         outcome = yield from retrying(policy, meta, attempt)
-        if isinstance(outcome, Ok):
+        if not isinstance(outcome, Ok):
+            raise outcome.error
+        sent = reasoning_sent(request)
+        if not sent:
             return outcome.value
-        raise outcome.error
+        return replace(outcome.value, metadata={**outcome.value.metadata, "reasoning_sent": sent})

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ...data.response import FinishReason, Usage
+from ...data.response import FinishReason, TokenLogprob, Usage
 from ...data.server_tools import Citation, ServerToolCall
 
 _USAGE_FIELDS = frozenset(f.name for f in fields(Usage))
@@ -29,6 +29,13 @@ class Reasoning:
 
     text: str
     signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogprobsEntry:
+    """Token log probabilities: one ``LogprobsDelta`` when streaming, ``Response.logprobs``."""
+
+    items: tuple[TokenLogprob, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +124,7 @@ class HarnessOk:
 Entry = (
     Text
     | Reasoning
+    | LogprobsEntry
     | ToolCallEntry
     | ToolCallDeltaEntry
     | UsageEntry
@@ -138,6 +146,31 @@ def text(value: str) -> Text:
 def reasoning(value: str, signature: str | None = None) -> Reasoning:
     """Reasoning text."""
     return Reasoning(value, signature)
+
+
+def logprobs(*items: TokenLogprob | tuple[str, float]) -> LogprobsEntry:
+    """Log probabilities of the next tokens: ``TokenLogprob`` values or ``(token, logprob)``."""
+    return LogprobsEntry(token_logprobs(items))
+
+
+def token_logprobs(items: Any) -> tuple[TokenLogprob, ...]:
+    """``items`` as ``TokenLogprob`` values (a ``(token, logprob)`` pair is one without
+    alternatives); a ``TypeError`` names the first item that is neither."""
+    out = []
+    for item in items:
+        if isinstance(item, TokenLogprob):
+            out.append(item)
+        elif (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], int | float)
+            and not isinstance(item[1], bool)
+        ):
+            out.append(TokenLogprob(item[0], float(item[1])))
+        else:
+            raise TypeError(f"not a TokenLogprob or a (token, logprob) pair: {item!r}")
+    return tuple(out)
 
 
 def tool_call(
@@ -217,6 +250,7 @@ def ok(**payload: Any) -> HarnessOk:
 _ENTRY_TYPES = (
     Text,
     Reasoning,
+    LogprobsEntry,
     ToolCallEntry,
     ToolCallDeltaEntry,
     UsageEntry,

@@ -8,13 +8,14 @@ from typing import Any
 from ..._json import JSONDecodeError, dumps, loads
 from ...adapters import Call
 from ...data.messages import Message, Role
-from ...data.response import FinishReason, Response, Usage
+from ...data.response import FinishReason, Response, TokenLogprob, Usage
 from ...data.tools import ToolCall
 from ...effects import Effect, Sleep
 from ...errors import AdapterError, AllmError, StreamError
 from ...events import (
     ErrorEvent,
     Event,
+    LogprobsDelta,
     MessageCompleted,
     MessageStarted,
     RawChunk,
@@ -34,6 +35,7 @@ from .entries import (
     Error,
     Finish,
     HarnessOk,
+    LogprobsEntry,
     RawChunkEntry,
     Reasoning,
     ServerEntry,
@@ -123,6 +125,8 @@ def _stream_entries(
             reasoning_parts.append(entry.text)  # type: ignore[union-attr]
             signature = entry.signature or signature  # type: ignore[union-attr]
             yield ReasoningDelta(entry.text)  # type: ignore[union-attr]
+        elif kind is LogprobsEntry:
+            yield LogprobsDelta(entry.items)  # type: ignore[union-attr]
         elif kind is ToolCallEntry:
             assert isinstance(entry, ToolCallEntry)
             call = buffer.add(entry)
@@ -179,6 +183,7 @@ def _build_response(
     reasoning_parts: list[str] = []
     buffer = _ToolCallBuffer()
     usage_fields: dict[str, Any] | None = None
+    logprobs: list[TokenLogprob] | None = None
     finish_reason = "stop"
     found = Extras()
     for entry in entries:
@@ -189,6 +194,9 @@ def _build_response(
             text_parts.append(entry.text)  # type: ignore[union-attr]
         elif kind is Reasoning:
             reasoning_parts.append(entry.text)  # type: ignore[union-attr]
+        elif kind is LogprobsEntry:
+            logprobs = logprobs if logprobs is not None else []
+            logprobs.extend(entry.items)  # type: ignore[union-attr]
         elif kind is ToolCallEntry:
             buffer.add(entry)  # type: ignore[arg-type]
         elif kind is ToolCallDeltaEntry:
@@ -232,6 +240,7 @@ def _build_response(
             usage=Usage(**usage_fields) if usage_fields else Usage(),
             metadata={} if entries else {"empty_script": True},
             reasoning="".join(reasoning_parts) if reasoning_parts else None,
+            logprobs=None if logprobs is None else tuple(logprobs),
             **found.response_fields(),
         )
     )

@@ -19,12 +19,14 @@ from .entries import (
     Error,
     Finish,
     HarnessOk,
+    LogprobsEntry,
     PreflightError,
     RawChunkEntry,
     Reasoning,
     Text,
     ToolCallDeltaEntry,
     UsageEntry,
+    token_logprobs,
     tool_call,
 )
 
@@ -78,6 +80,12 @@ def _parse_entry(raw: Any, where: str, problems: list[str]) -> Entry | None:
             entry = UsageEntry(_usage_fields(values) if isinstance(values, Usage) else dict(values))
         elif kind == "raw_chunk" and len(args) == 1:
             entry = RawChunkEntry(args[0])
+        elif kind == "logprobs" and len(args) == 1 and isinstance(args[0], list | tuple):
+            try:
+                entry = LogprobsEntry(token_logprobs(args[0]))
+            except TypeError as exc:
+                problems.append(f"{where}: logprobs: {exc}")
+                return None
         elif kind == "finish" and len(args) == 1:
             entry = Finish(args[0])
         elif kind == "error" and len(args) == 1:

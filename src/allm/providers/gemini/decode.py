@@ -18,6 +18,7 @@ from ...errors import AdapterError
 from ...events import (
     ErrorEvent,
     Event,
+    LogprobsDelta,
     MessageCompleted,
     MessageStarted,
     RawChunk,
@@ -28,6 +29,7 @@ from ...events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
+from ..logprobs import gemini_tokens
 from ..parts import assistant_content
 from ..wire import as_int
 from .errors import _error_from, _snippet, _unwrap
@@ -274,6 +276,11 @@ class GeminiStreamDecoder(StreamDecoder):
                 for part in parts:
                     if _is_map(part):
                         part_of(part, out)
+            logprobs = candidate.get("logprobsResult")
+            if logprobs:  # absent unless the call asked for them
+                tokens = gemini_tokens(logprobs)
+                if tokens:
+                    out.append(LogprobsDelta(tokens))
             self.found.candidate(candidate)
             ratings = candidate.get("safetyRatings")
             if ratings:

@@ -15,6 +15,7 @@ from ...data.request import Request
 from ...data.server_tools import ProviderTool
 from ...errors import ValidationError
 from ...output import native_format
+from ..logprobs import asked, top_alternatives
 from .settings import (
     _GENERATION_CONFIG_KEYS,
     _NOT_BODY,
@@ -134,6 +135,11 @@ def generation_config(request: Request, call: Call) -> tuple[dict[str, Any], dic
         config["topP"] = request.top_p
     if request.seed is not None:
         config["seed"] = request.seed
+    if asked(request):
+        config["responseLogprobs"] = True
+        alternatives = top_alternatives(request)
+        if alternatives is not None:
+            config["logprobs"] = alternatives
     fmt = native_format(request.response_format, "gemini")
     if isinstance(fmt, Mapping):
         kind = fmt.get("type")

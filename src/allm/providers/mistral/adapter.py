@@ -12,6 +12,7 @@ from ...data.request import Request
 from ...data.response import Response
 from ...errors import AdapterError
 from ..openai import CHAT_COMPLETIONS, OpenAICompatible, parse_chat_body
+from ..wire import refuse_unsupported
 from .decode import MistralStreamDecoder, finish_error, normalized_body
 from .errors import classify_mistral_error
 from .request import adapt_body, mistral_content, mistral_part_rule
@@ -22,6 +23,7 @@ class Mistral(OpenAICompatible):
     overrides it). ``tool_choice="required"`` is sent as ``"any"``, ``seed`` as
     ``random_seed``; ``safe_prompt`` (and any other Mistral field) passes through as a call
     keyword or option; tool-call ids are sent as the nine letters and digits Mistral requires;
+    ``logprobs`` is refused (the API has none);
     ``thinking`` content chunks (magistral) are reasoning; ``model_length`` is ``length``."""
 
     name: ClassVar[str] = "mistral"
@@ -33,6 +35,11 @@ class Mistral(OpenAICompatible):
     def endpoint_for(self, request: Request, call: Call) -> str:
         """Mistral speaks Chat Completions only."""
         return CHAT_COMPLETIONS
+
+    def check(self, request: Request, call: Call) -> None:
+        """The shared checks; Mistral's chat API returns no token log probabilities."""
+        super().check(request, call)
+        refuse_unsupported(request, ("logprobs",))
 
     def auth_headers(self, call: Call) -> dict[str, str]:
         """``Authorization: Bearer`` with the Mistral key (required)."""

@@ -19,6 +19,7 @@ from ...data.tools import ToolCall
 from ...errors import AdapterError
 from ...events import (
     Event,
+    LogprobsDelta,
     MessageCompleted,
     RawChunk,
     ReasoningCompleted,
@@ -29,6 +30,7 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..logprobs import openai_tokens
 from ..openai import OpenAIDecoder, parse_arguments, snippet, usage_fields
 from ..wire import as_dict, as_int, as_list, as_str, decode_json
 
@@ -118,6 +120,10 @@ class OllamaStreamDecoder(OpenAIDecoder):
             events.append(TextDelta(content))
         for item in as_list(message.get("tool_calls")):
             self._tool_call(as_dict(item), events)
+        if chunk.get("logprobs"):  # only when the call asked for them
+            tokens = openai_tokens(chunk["logprobs"])
+            if tokens:
+                events.append(LogprobsDelta(tokens))
         if chunk.get("done") is True:
             self.raw_finish = as_str(chunk.get("done_reason"))
             self.usage = ollama_usage(chunk)

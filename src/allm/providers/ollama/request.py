@@ -14,6 +14,7 @@ from ...data.messages import ImagePart, Role
 from ...data.request import Request
 from ...errors import ValidationError
 from ...output import native_format
+from ..logprobs import asked, top_alternatives
 from ..openai import json_schema_format, merge_extras
 
 _log = logging.getLogger("allm.providers.ollama")
@@ -143,5 +144,10 @@ def build_body(request: Request, call: Call, *, stream: bool) -> dict[str, Any]:
     if neutral:
         given = body.get("options")
         body["options"] = {**(given if isinstance(given, Mapping) else {}), **neutral}
+    if asked(request):
+        body["logprobs"] = True
+        top = top_alternatives(request)
+        if top is not None:
+            body["top_logprobs"] = top
     body["stream"] = stream
     return body

@@ -15,6 +15,7 @@ from ...data.tools import ToolCall
 from ...errors import AdapterError
 from ...events import (
     Event,
+    LogprobsDelta,
     MessageCompleted,
     RawChunk,
     ReasoningCompleted,
@@ -25,6 +26,7 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..logprobs import openai_tokens
 from ..parts import Extras, url_citation
 from ..wire import as_dict, as_int, as_list, as_str, decode_json
 from .decode import (
@@ -92,6 +94,11 @@ class ChatStreamDecoder(OpenAIDecoder):
                 continue
             delta = as_dict(choice.get("delta"))
             self._delta(delta, events)
+            logprobs = choice.get("logprobs")
+            if logprobs:  # null unless the call asked for them
+                tokens = openai_tokens(as_dict(logprobs).get("content"))
+                if tokens:
+                    events.append(LogprobsDelta(tokens))
             finish = as_str(choice.get("finish_reason"))
             if finish:
                 self.raw_finish = finish
@@ -298,6 +305,7 @@ def parse_chat_body(
         )
     raw_finish = as_str(choice.get("finish_reason"))
     usage = body.get("usage")
+    logprobs = openai_tokens(as_dict(choice.get("logprobs")).get("content"))
     metadata: dict[str, Any] = {}
     if provider_request_id:
         metadata["provider_request_id"] = provider_request_id
@@ -323,5 +331,6 @@ def parse_chat_body(
         raw=body,
         metadata=metadata,
         reasoning=reasoning if isinstance(reasoning, str) and reasoning else None,
+        logprobs=logprobs or None,
         citations=citations,
     )

@@ -10,6 +10,7 @@ from ...data.request import Request
 from ...data.server_tools import ProviderTool, provider_tools_of
 from ...data.tools import Tool
 from ...output import native_format
+from ..logprobs import asked, top_alternatives
 from .request import (
     content_text,
     document_filename,
@@ -157,8 +158,9 @@ def chat_response_format(response_format: Any) -> dict[str, Any] | None:
 
 
 def chat_neutral_fields(request: Request) -> dict[str, Any]:
-    """``stop``, ``top_p``, ``seed`` and ``parallel_tool_calls`` as Chat Completions spells them
-    (``parallel_tool_calls`` only beside tools: the API refuses it without them)."""
+    """``stop``, ``top_p``, ``seed``, ``parallel_tool_calls`` and ``logprobs`` as Chat Completions
+    spells them (``parallel_tool_calls`` only beside tools: the API refuses it without them;
+    ``logprobs: true`` with ``top_logprobs`` when a count was given)."""
     out: dict[str, Any] = {}
     if request.stop:
         out["stop"] = list(request.stop)
@@ -168,4 +170,9 @@ def chat_neutral_fields(request: Request) -> dict[str, Any]:
         out["seed"] = request.seed
     if request.parallel_tool_calls is not None and request.tools:
         out["parallel_tool_calls"] = request.parallel_tool_calls
+    if asked(request):
+        out["logprobs"] = True
+        top = top_alternatives(request)
+        if top is not None:
+            out["top_logprobs"] = top
     return out

@@ -16,6 +16,7 @@ from ...errors import AdapterError
 from ...events import (
     ErrorEvent,
     Event,
+    LogprobsDelta,
     MessageCompleted,
     MessageStarted,
     RawChunk,
@@ -246,6 +247,8 @@ def events_from_response(response: Response) -> list[Event]:
                 call.id, call.name, call.arguments, call.raw_arguments, dict(call.metadata)
             )
         )
+    if response.logprobs:
+        events.append(LogprobsDelta(response.logprobs))
     if response.output_text:
         events.append(TextCompleted(response.output_text))
     metadata = dict(response.metadata)

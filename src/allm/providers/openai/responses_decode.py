@@ -10,11 +10,12 @@ from ..._text import TextBuffer
 from ...adapters import Call
 from ...adapters.sse import SSEEvent
 from ...data.messages import Message, Role
-from ...data.response import FinishReason, Response, Usage
+from ...data.response import FinishReason, Response, TokenLogprob, Usage
 from ...data.server_tools import Citation, ServerToolCall
 from ...data.tools import ToolCall
 from ...events import (
     Event,
+    LogprobsDelta,
     MessageCompleted,
     RawChunk,
     ReasoningCompleted,
@@ -25,6 +26,7 @@ from ...events import (
     ToolCallDelta,
     ToolCallStarted,
 )
+from ..logprobs import openai_tokens
 from ..parts import Extras, assistant_content, image_part, url_citation
 from ..wire import as_dict, as_int, as_list, as_str, decode_json
 from .decode import OpenAIDecoder, parse_arguments, usage_fields, wire_usage
@@ -114,15 +116,17 @@ def file_citation(raw: Any, offset: int) -> Citation | None:
 
 
 class Output:
-    """What a response's ``output`` list holds, normalized."""
+    """What a response's ``output`` list holds, normalized (the ``output_text`` parts' token
+    log probabilities too, unless ``logprobs`` is false: a stream already sent them)."""
 
-    __slots__ = ("calls", "extras", "reasoning", "refusal", "text")
+    __slots__ = ("calls", "extras", "logprobs", "reasoning", "refusal", "text")
 
-    def __init__(self, output: Any) -> None:
+    def __init__(self, output: Any, *, logprobs: bool = True) -> None:
         text: list[str] = []
         refusal: list[str] = []
         self.calls: list[ToolCall] = []
         self.reasoning: list[dict[str, Any]] = []
+        self.logprobs: list[TokenLogprob] = []
         self.extras = Extras()
         for item in as_list(output):
             if not isinstance(item, dict):
@@ -138,6 +142,8 @@ class Output:
                             found = url_citation(note, offset=offset) or file_citation(note, offset)
                             self.extras.add_citation(found)
                         text.append(part["text"])
+                        if logprobs and part.get("logprobs"):
+                            self.logprobs.extend(openai_tokens(part["logprobs"]))
                     elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
                         refusal.append(part["refusal"])
             elif kind == "function_call":
@@ -229,6 +235,7 @@ def parse_body(
         raw=body,
         metadata=metadata,
         reasoning="".join(b["text"] for b in output.reasoning) if output.reasoning else None,
+        logprobs=tuple(output.logprobs) or None,
         **output.extras.response_fields(),
     )
 
@@ -263,6 +270,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         self.by_index: dict[int, _Item] = {}
         self.reasoning_sent: set[str] = set()
         self.reasoning_kept: list[dict[str, Any]] = []
+        self.streamed_logprobs = False
 
     def handle(self, event: SSEEvent) -> list[Event]:
         try:
@@ -286,10 +294,16 @@ class ResponsesStreamDecoder(OpenAIDecoder):
             return []
         if kind == "response.output_text.delta":
             delta = as_str(payload.get("delta"))
+            events: list[Event] = []
             if delta:
                 self.text.append(delta)
-                return [TextDelta(delta)]
-            return []
+                events.append(TextDelta(delta))
+            if payload.get("logprobs"):  # an empty list unless the call asked for them
+                tokens = openai_tokens(payload["logprobs"])
+                if tokens:
+                    self.streamed_logprobs = True
+                    events.append(LogprobsDelta(tokens))
+            return events
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             delta = as_str(payload.get("delta"))
             return [ReasoningDelta(delta, as_str(payload.get("item_id")))] if delta else []
@@ -348,7 +362,7 @@ class ResponsesStreamDecoder(OpenAIDecoder):
         """The terminal response: usage, late reasoning, tool calls, text, then the message."""
         self.done = True
         self._note(response)
-        output = Output(response.get("output"))
+        output = Output(response.get("output"), logprobs=not self.streamed_logprobs)
         usage = response.get("usage")
         if isinstance(usage, dict):
             self.usage = responses_usage(usage)
@@ -377,6 +391,8 @@ class ResponsesStreamDecoder(OpenAIDecoder):
                     call.id, call.name, call.arguments, call.raw_arguments, dict(call.metadata)
                 )
             )
+        if output.logprobs:
+            events.append(LogprobsDelta(tuple(output.logprobs)))
         text = output.text or "".join(self.text)
         if text:
             events.append(TextCompleted(text))

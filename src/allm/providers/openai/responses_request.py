@@ -11,6 +11,7 @@ from ...data.messages import DocumentPart, ImagePart, Message, Role, TextPart
 from ...data.request import Request
 from ...data.server_tools import ProviderTool
 from ...output import native_format
+from ..logprobs import asked, top_alternatives
 from .request import (
     content_text,
     document_filename,
@@ -28,6 +29,7 @@ from .thinking import cache_fields, responses_reasoning
 
 _REASONING_MODELS = re.compile(r"^(gpt-5|o[1-9])")
 _ENCRYPTED = "reasoning.encrypted_content"
+_LOGPROBS = "message.output_text.logprobs"
 RESPONSES_PROVIDER_KINDS = ("web_search", "code_execution", "file_search")
 
 
@@ -236,4 +238,11 @@ def build_body(
         body["top_p"] = request.top_p
     if request.parallel_tool_calls is not None and request.tools:
         body["parallel_tool_calls"] = request.parallel_tool_calls
+    if asked(request):
+        given = body.get("include")
+        include = list(given) if isinstance(given, list | tuple) else []
+        body["include"] = include if _LOGPROBS in include else [*include, _LOGPROBS]
+        top = top_alternatives(request)
+        if top is not None:
+            body["top_logprobs"] = top
     return body
