@@ -8,9 +8,9 @@ when the drive ends, however it ends.
 
 ``Transport`` holds one pooled ``httpx.Client`` and one ``httpx.AsyncClient`` per event loop for
 an adapter configuration, unless clients were injected. Its pools hold up to ``max_connections``
-connections (``DEFAULT_MAX_CONNECTIONS`` unless the adapter option says otherwise), and keep as
-many alive between calls, so a burst of concurrent streams neither queues for a connection nor
-reconnects on the next burst.
+connections (``DEFAULT_MAX_CONNECTIONS`` unless the adapter option says otherwise), so a burst of
+concurrent streams does not queue for a connection; up to ``DEFAULT_KEEPALIVE_CONNECTIONS`` stay
+alive between calls (see docs/design/performance.md for why not all of them).
 
 Hardening (see docs/security.md): a header that cannot be sent (CR, LF, control or non-ASCII
 characters) is a ``ConfigurationError`` when the request is built, before any I/O; a failure's text
@@ -43,6 +43,7 @@ __all__ = [
     "HttpRequest",
     "HttpResult",
     "HttpSend",
+    "DEFAULT_KEEPALIVE_CONNECTIONS",
     "DEFAULT_MAX_CONNECTIONS",
     "Transport",
     "TransportFailure",
@@ -52,6 +53,9 @@ __all__ = [
 ]
 
 DEFAULT_MAX_CONNECTIONS = 1024
+# httpcore's pool does work proportional to idle x open connections whenever a request starts or
+# ends: 1,000 idle ones made a burst of 1,000 streams 7x slower than 100 (docs/design/performance.md).
+DEFAULT_KEEPALIVE_CONNECTIONS = 100
 
 # Headers whose values are secrets; so is any header whose name mentions a key, token, secret,
 # password, cookie or auth (``x-my-api-key``, ``proxy-authorization``, ...).
@@ -344,7 +348,8 @@ class Transport:
         import httpx
 
         size = self.max_connections
-        return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        keep = min(size, DEFAULT_KEEPALIVE_CONNECTIONS)
+        return httpx.Limits(max_connections=size, max_keepalive_connections=keep)
 
     def close(self) -> None:
         """Close the clients this transport created (injected ones are the caller's)."""
