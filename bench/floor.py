@@ -259,6 +259,7 @@ def concurrent(base: str, wire: str, rounds: int, streams: int = 1000) -> dict[s
     import httpx
 
     import allm
+    from allm.adapters.http import DEFAULT_KEEPALIVE_CONNECTIONS
     from bench import wires
 
     small = f"{base}/{wire}/small"
@@ -276,7 +277,10 @@ def concurrent(base: str, wire: str, rounds: int, streams: int = 1000) -> dict[s
         stop = asyncio.Event()
         watcher = asyncio.create_task(watch(name, stop))
         if name == "floor":
-            limits = httpx.Limits(max_connections=streams, max_keepalive_connections=streams)
+            # The pool allm's own clients use: both sides then pay httpcore's pool bookkeeping
+            # alike (it grows with idle x open connections; see docs/design/performance.md).
+            keep = min(streams, DEFAULT_KEEPALIVE_CONNECTIONS)
+            limits = httpx.Limits(max_connections=streams, max_keepalive_connections=keep)
             async with httpx.AsyncClient(limits=limits, timeout=120) as client:
                 url = small + wires.PATHS[wire]
                 await asyncio.gather(*(floor_astream(client, wire, url) for _ in range(streams)))

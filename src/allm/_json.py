@@ -12,6 +12,7 @@ the standard library: it refuses ``NaN`` where orjson would write ``null``.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 __all__ = ["FAST", "JSONDecodeError", "dumps", "loads", "loads_wire"]
@@ -22,9 +23,42 @@ _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 _decoder = json.JSONDecoder()
 
 
+def _new_encode() -> Any:
+    """The C encoder that ``_encoder.encode`` builds on every call, built once per thread (its
+    cycle check's dict is its own), or ``_encoder.encode`` where there is none."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has the accelerator
+        return None
+    markers: dict[int, Any] = {}
+    return make(
+        markers,
+        _encoder.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        False,
+        False,
+        False,
+    )
+
+
+_local = threading.local()
+
+
 def dumps(value: Any) -> str:
     """Compact JSON; ``NaN`` and infinities are refused (they are not JSON)."""
-    return _encoder.encode(value)
+    try:
+        encode = _local.encode
+    except AttributeError:
+        encode = _local.encode = _new_encode()
+    if encode is None:  # pragma: no cover
+        return _encoder.encode(value)
+    try:
+        return "".join(encode(value, 0))
+    except BaseException:
+        _local.encode = _new_encode()  # a failure leaves its containers in the cycle check
+        raise
 
 
 _scan = _decoder.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from ._text import TextBuffer
 from .data.messages import Message, Role
@@ -130,8 +130,9 @@ class StreamCollector:
         self.saw_reasoning = False
         # None until a LogprobsDelta comes: a call that did not ask keeps no per-token list.
         self._logprobs: list[TokenLogprob] | None = None
-        # Calls by id in first-seen order; argument fragments are kept apart until read.
-        self._calls: dict[str, ToolCall] = {}
+        # Calls by id in first-seen order, as the event that last told of each (a ``ToolCall``
+        # is built when they are read); argument fragments are kept apart until then.
+        self._calls: dict[str, ToolCall | ToolCallStarted | ToolCallCompleted] = {}
         self._argument_parts: dict[str, TextBuffer] = {}
         self.server_tool_calls: list[ServerToolCall] = []
         self._citations: list[Citation] = []
@@ -206,7 +207,7 @@ class StreamCollector:
 
     def _tool_call_started(self, event: ToolCallStarted) -> None:
         if event.id not in self._calls:
-            self._calls[event.id] = ToolCall(event.id, event.name, {}, "")
+            self._calls[event.id] = event
 
     def _tool_call_delta(self, event: ToolCallDelta) -> None:
         if event.id not in self._calls:
@@ -218,10 +219,9 @@ class StreamCollector:
 
     def _tool_call_completed(self, event: ToolCallCompleted) -> None:
         # A dict keeps first-insertion order, so overwriting never moves the call.
-        self._calls[event.id] = ToolCall(
-            event.id, event.name, event.arguments, event.raw_arguments, event.metadata
-        )
-        self._argument_parts.pop(event.id, None)
+        self._calls[event.id] = event
+        if self._argument_parts:
+            self._argument_parts.pop(event.id, None)
 
     def _server_tool_call(self, event: ServerToolCallCompleted) -> None:
         self.server_tool_calls.append(event.call)
@@ -345,12 +345,18 @@ class StreamCollector:
     @property
     def tool_calls(self) -> dict[str, ToolCall]:
         """The tool calls folded so far, by id, in first-seen order."""
+        calls = self._calls
+        for call_id, call in calls.items():
+            if type(call) is ToolCallCompleted:
+                calls[call_id] = call.to_tool_call()
+            elif type(call) is ToolCallStarted:
+                calls[call_id] = ToolCall(call.id, call.name, {}, "")
         for call_id, parts in self._argument_parts.items():
-            call = self._calls[call_id]
-            raw = (call.raw_arguments or "") + parts.text()
-            self._calls[call_id] = ToolCall(call.id, call.name, {}, raw, call.metadata)
+            known = cast(ToolCall, calls[call_id])  # made a ToolCall just above
+            raw = (known.raw_arguments or "") + parts.text()
+            calls[call_id] = ToolCall(known.id, known.name, {}, raw, known.metadata)
         self._argument_parts.clear()
-        return self._calls
+        return calls  # type: ignore[return-value]  # every value is a ToolCall now
 
     @property
     def current_text(self) -> str:

@@ -7,10 +7,11 @@ by the policy's ``deadline_ms`` (or lifts the bound an earlier request set).
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Generic, TypeVar
 
 from . import codec, telemetry
@@ -25,6 +26,7 @@ __all__ = [
     "RetryPolicy",
     "policy_from",
     "retrying",
+    "widened",
 ]
 
 T = TypeVar("T")
@@ -81,6 +83,21 @@ codec.register(RetryPolicy)
 DEFAULT_POLICY = RetryPolicy()
 NO_RETRY = RetryPolicy(max_attempts=1)
 _FIELDS = frozenset(f.name for f in fields(RetryPolicy))
+
+
+def widened(policy: RetryPolicy, statuses: tuple[int | str, ...]) -> RetryPolicy:
+    """``policy`` retrying ``statuses`` (statuses or error reasons) too."""
+    try:
+        return _widened(policy, statuses)
+    except TypeError:  # a policy built with a list somewhere is not hashable
+        return _widened.__wrapped__(policy, statuses)
+
+
+@functools.lru_cache(maxsize=64)
+def _widened(policy: RetryPolicy, statuses: tuple[int | str, ...]) -> RetryPolicy:
+    # Policies are few and frozen: each widening is built once.
+    extra = tuple(s for s in statuses if s not in policy.retry_on)
+    return replace(policy, retry_on=(*policy.retry_on, *extra)) if extra else policy
 
 
 def policy_from(setting: Any) -> RetryPolicy:

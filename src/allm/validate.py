@@ -67,8 +67,18 @@ def errors_json(value: Any, path: Path = ()) -> list[FieldError]:
     return errors
 
 
+def _is_map(value: Any) -> bool:
+    """A mapping; a plain dict is told without the ABC check."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _walk_json(value: Any, path: Path, errors: list[FieldError], open_ids: set[int]) -> None:
-    if value is None or isinstance(value, str | bool | int):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return
+    if kind is dict and not value:
+        return  # the common empty options, metadata and params
+    if isinstance(value, str | bool | int):
         return
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
@@ -120,7 +130,7 @@ def errors_message(msg: Any, path: Path = ()) -> list[FieldError]:
             errors.append(((*path, "tool_calls", index), "invalid_type"))
         else:
             errors.extend(errors_json(call.arguments, (*path, "tool_calls", index, "arguments")))
-    if not isinstance(msg.metadata, Mapping):
+    if not _is_map(msg.metadata):
         errors.append(((*path, "metadata"), "not_a_map"))
     return errors
 
@@ -143,7 +153,7 @@ def errors_tool(value: Any, path: Path = ()) -> list[FieldError]:
         errors.append(((*path, "name"), "reserved_tool_name"))
     if not isinstance(value.description, str):
         errors.append(((*path, "description"), "not_a_string"))
-    if not isinstance(value.schema, Mapping):
+    if not _is_map(value.schema):
         errors.append(((*path, "schema"), "not_a_map"))
     else:
         errors.extend(errors_json(value.schema, (*path, "schema")))
@@ -197,7 +207,7 @@ def errors_request(req: Any) -> list[FieldError]:
             errors.append((("tool_choice",), "invalid_shape"))
         elif choice[1] not in seen:
             errors.append((("tool_choice",), "unknown_tool"))
-    elif isinstance(choice, Mapping):
+    elif _is_map(choice):
         errors.extend(errors_json(choice, ("tool_choice",)))
     elif choice is not None:
         errors.append((("tool_choice",), "invalid_shape"))
@@ -216,11 +226,11 @@ def errors_request(req: Any) -> list[FieldError]:
     errors.extend(_errors_response_format(req.response_format))
     if req.structured_finalize and not _is_json_schema_format(req.response_format):
         errors.append((("structured_finalize",), "requires_json_schema"))
-    if not isinstance(req.options, Mapping):
+    if not _is_map(req.options):
         errors.append((("options",), "not_a_map"))
     else:
         errors.extend(errors_json(req.options, ("options",)))
-    if not isinstance(req.metadata, Mapping):
+    if not _is_map(req.metadata):
         errors.append((("metadata",), "not_a_map"))
     return errors
 

@@ -12,7 +12,7 @@ import pytest
 from tests.providers.wire import load
 
 import allm
-from allm.adapters.http import DEFAULT_MAX_CONNECTIONS
+from allm.adapters.http import DEFAULT_KEEPALIVE_CONNECTIONS, DEFAULT_MAX_CONNECTIONS
 from allm.errors import ConfigurationError
 from allm.events import MessageCompleted, TextDelta
 from allm.providers.anthropic import Anthropic
@@ -145,12 +145,17 @@ def test_a_long_tail_after_the_terminal_event_is_cut(server: LoopbackServer) -> 
     assert server.connections == 2
 
 
-def pool_limit(adapter: Any, opts: dict[str, Any]) -> int:
+def pool_limits(adapter: Any, opts: dict[str, Any]) -> tuple[int, int]:
+    """The sync pool's most connections and most kept alive."""
     from allm.adapters import Call
 
     call = Call("r", allm.Engine(adapter=adapter), adapter_opts=opts)
-    client = adapter.transport(call).sync_client()
-    return int(client._transport._pool._max_connections)
+    pool = adapter.transport(call).sync_client()._transport._pool
+    return int(pool._max_connections), int(pool._max_keepalive_connections)
+
+
+def pool_limit(adapter: Any, opts: dict[str, Any]) -> int:
+    return pool_limits(adapter, opts)[0]
 
 
 def test_pools_hold_max_connections() -> None:
@@ -158,6 +163,11 @@ def test_pools_hold_max_connections() -> None:
     try:
         assert pool_limit(adapter, {}) == DEFAULT_MAX_CONNECTIONS >= 1000
         assert pool_limit(adapter, {"max_connections": 3}) == 3
+        # A small pool keeps all its connections alive, a large one at most the default.
+        assert pool_limits(adapter, {"max_connections": 3})[1] == 3
+        assert (
+            pool_limits(adapter, {})[1] == DEFAULT_KEEPALIVE_CONNECTIONS < DEFAULT_MAX_CONNECTIONS
+        )
     finally:
         adapter.close()
     own = Anthropic(max_connections=7)

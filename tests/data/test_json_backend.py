@@ -93,3 +93,42 @@ def test_without_orjson_the_standard_library_parses(monkeypatch: pytest.MonkeyPa
         monkeypatch.undo()
         importlib.reload(_json)
     assert _json.FAST is True
+
+
+@given(JSON)
+def test_dumps_writes_what_the_standard_library_writes(value: Any) -> None:
+    assert _json.dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_a_failed_dumps_leaves_the_next_one_unharmed() -> None:
+    shared = {"a": 1}
+    cycle: list[Any] = [shared]
+    cycle.append(cycle)
+    for bad, error in (
+        (cycle, "Circular reference detected"),
+        ({"x": shared, "y": math.nan}, "Out of range float"),
+        ({"x": shared, "y": object()}, "not JSON serializable"),
+    ):
+        with pytest.raises((ValueError, TypeError), match=error):
+            _json.dumps(bad)
+        # ``shared`` was inside the failed value: it is no cycle now
+        assert _json.dumps([shared, shared]) == '[{"a":1},{"a":1}]'
+
+
+def test_each_thread_encodes_on_its_own() -> None:
+    import threading
+
+    shared = {"k": list(range(50))}
+    seen: list[str] = []
+
+    def work() -> None:
+        for _ in range(200):
+            seen.append(_json.dumps({"a": shared, "b": shared}))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(seen) == {_json.dumps({"a": shared, "b": shared})}
+    assert len(seen) == 800

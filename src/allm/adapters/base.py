@@ -22,7 +22,7 @@ from ..data.response import Response
 from ..effects import Effect
 from ..errors import AdapterError, ConfigurationError, FieldError, ValidationError
 from ..events import ErrorEvent, Event, MessageStarted
-from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying
+from ..retry import NO_RETRY, Fail, Ok, Outcome, Retry, RetryPolicy, retrying, widened
 from . import Call
 from .http import (
     DEFAULT_MAX_CONNECTIONS,
@@ -365,8 +365,9 @@ class HttpAdapter(HttpSettings):
     def retry_policy(self, call: Call) -> RetryPolicy:
         """The call's policy, widened with this provider's extra retryable statuses."""
         policy = call.retry or NO_RETRY
-        extra = tuple(s for s in self.extra_retry_statuses if s not in policy.retry_on)
-        return replace(policy, retry_on=(*policy.retry_on, *extra)) if extra else policy
+        if not self.extra_retry_statuses:
+            return policy
+        return widened(policy, self.extra_retry_statuses)
 
     # -- what a provider supplies -----------------------------------------------------------------
 

@@ -8,9 +8,9 @@ when the drive ends, however it ends.
 
 ``Transport`` holds one pooled ``httpx.Client`` and one ``httpx.AsyncClient`` per event loop for
 an adapter configuration, unless clients were injected. Its pools hold up to ``max_connections``
-connections (``DEFAULT_MAX_CONNECTIONS`` unless the adapter option says otherwise), and keep as
-many alive between calls, so a burst of concurrent streams neither queues for a connection nor
-reconnects on the next burst.
+connections (``DEFAULT_MAX_CONNECTIONS`` unless the adapter option says otherwise), so a burst of
+concurrent streams does not queue for a connection; up to ``DEFAULT_KEEPALIVE_CONNECTIONS`` stay
+alive between calls (see docs/design/performance.md for why not all of them).
 
 Hardening (see docs/security.md): a header that cannot be sent (CR, LF, control or non-ASCII
 characters) is a ``ConfigurationError`` when the request is built, before any I/O; a failure's text
@@ -22,7 +22,6 @@ before any answer is sent again once, on a fresh connection.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import weakref
@@ -32,8 +31,8 @@ from typing import Any
 
 from .. import _secrets
 from ..effects import Effect, Scope
-from ..errors import ConfigurationError
 from .body_parts import AsyncParts, Parts
+from .headers import SECRET_HEADERS, check_headers, header_problem, is_secret_header
 
 __all__ = [
     "SECRET_HEADERS",
@@ -42,6 +41,7 @@ __all__ = [
     "HttpRequest",
     "HttpResult",
     "HttpSend",
+    "DEFAULT_KEEPALIVE_CONNECTIONS",
     "DEFAULT_MAX_CONNECTIONS",
     "Transport",
     "TransportFailure",
@@ -51,14 +51,9 @@ __all__ = [
 ]
 
 DEFAULT_MAX_CONNECTIONS = 1024
-
-# Headers whose values are secrets; so is any header whose name mentions a key, token, secret,
-# password, cookie or auth (``x-my-api-key``, ``proxy-authorization``, ...).
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
-_SECRET_NAME = re.compile(r"key|token|secret|passw|cookie|auth", re.IGNORECASE)
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# httpcore's pool does work proportional to idle x open connections whenever a request starts or
+# ends: 1,000 idle ones made a burst of 1,000 streams 7x slower than 100 (docs/design/performance.md).
+DEFAULT_KEEPALIVE_CONNECTIONS = 100
 
 
 class _ScrubSecrets(logging.Filter):
@@ -84,46 +79,6 @@ _TRANSPORT_LOGGERS = (
 )
 for _name in _TRANSPORT_LOGGERS:
     logging.getLogger(_name).addFilter(_ScrubSecrets())
-
-
-def is_secret_header(name: str) -> bool:
-    """Whether a header's value is a secret (never shown, scrubbed from every error)."""
-    lowered = name.lower()
-    return lowered in SECRET_HEADERS or _SECRET_NAME.search(lowered) is not None
-
-
-def header_problem(value: str) -> str | None:
-    """Why ``value`` cannot be sent as an HTTP header value, or None. Says what is wrong,
-    never what the value is."""
-    if _FIELD_VALUE.fullmatch(value):
-        return None
-    if "\r" in value or "\n" in value:
-        return "it contains a line break (CR or LF)"
-    if _CONTROL.search(value):
-        return "it contains a control character"
-    if not value.isascii():
-        return "it contains a non-ASCII character"
-    return "it has leading or trailing whitespace"
-
-
-def check_headers(headers: tuple[tuple[str, str], ...]) -> None:
-    """Raise ``ConfigurationError("invalid_header")`` naming every header that cannot be sent
-    (never its value); remember the values of secret headers as secrets."""
-    problems = []
-    for name, value in headers:
-        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-            problems.append(f"{name!r} is not a valid HTTP header name")
-            continue
-        if not isinstance(value, str):
-            problems.append(f"header {name!r}: its value must be a str, got {type(value).__name__}")
-            continue
-        if is_secret_header(name):
-            _secrets.remember(value)
-        problem = header_problem(value)
-        if problem is not None:
-            problems.append(f"header {name!r} cannot be sent: {problem}")
-    if problems:
-        raise ConfigurationError("invalid_header", problems=problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +290,8 @@ class Transport:
         import httpx
 
         size = self.max_connections
-        return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        keep = min(size, DEFAULT_KEEPALIVE_CONNECTIONS)
+        return httpx.Limits(max_connections=size, max_keepalive_connections=keep)
 
     def close(self) -> None:
         """Close the clients this transport created (injected ones are the caller's)."""
@@ -352,10 +308,37 @@ async def _close_when_loop_ends(client: Any) -> AsyncIterator[None]:
 
 
 def _timeout(connect: float | None, read: float | None, deadline: float | None) -> Any:
+    if deadline is None:
+        found = _TIMEOUTS.get((connect, read))
+        if found is not None:
+            return found
     import httpx
 
     connect = _left(deadline, connect)
-    return httpx.Timeout(connect=connect, read=_left(deadline, read), write=connect, pool=connect)
+    timeout = httpx.Timeout(
+        connect=connect, read=_left(deadline, read), write=connect, pool=connect
+    )
+    if deadline is None and len(_TIMEOUTS) < 64:
+        _TIMEOUTS[(connect, read)] = timeout
+    return timeout
+
+
+# Timeouts without a deadline, by (connect, read): a few settings, each built once.
+_TIMEOUTS: dict[tuple[float | None, float | None], Any] = {}
+
+
+def _head(response: Any) -> dict[str, str]:
+    """The response's headers by lower-case name (repeated ones joined with ", ", as
+    ``httpx.Headers.items`` does), decoded once."""
+    head: dict[str, str] = {}
+    try:
+        for raw_key, raw_value in response.headers.raw:
+            key = raw_key.decode("ascii").lower()
+            value = raw_value.decode("ascii")
+            head[key] = f"{head[key]}, {value}" if key in head else value
+    except UnicodeDecodeError:  # httpx decodes non-ASCII heads as UTF-8 or Latin-1
+        return {key.lower(): value for key, value in response.headers.items()}
+    return head
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +387,7 @@ class HttpSend(Effect):
                     return _failure(exc, self.request, deadline)
             except (ValueError, TypeError) as exc:  # httpx refused to encode the request
                 return _failure(exc, self.request)
-        headers = {key.lower(): value for key, value in response.headers.items()}
+        headers = _head(response)
         watchdog = _Watchdog(response, deadline)
         if self.stream and response.status_code < 400:
             handle = scope.add(_SyncBody(response, watchdog, self.request, deadline))
@@ -439,7 +422,7 @@ class HttpSend(Effect):
                     return _failure(exc, self.request, deadline)
             except (ValueError, TypeError) as exc:  # httpx refused to encode the request
                 return _failure(exc, self.request)
-        headers = {key.lower(): value for key, value in response.headers.items()}
+        headers = _head(response)
         if self.stream and response.status_code < 400:
             handle = scope.add(_AsyncBody(response, self.request))
             return HttpResult(response.status_code, headers, b"", handle)
@@ -521,28 +504,29 @@ class HttpRead(Effect):
 
     handle: int
 
-    def run_sync(self, scope: Scope) -> bytes | TransportFailure | None:
-        import httpx
+    # Run once per chunk: the modules a failure needs are imported when one happens.
 
+    def run_sync(self, scope: Scope) -> bytes | TransportFailure | None:
         body: _SyncBody = scope.resources[self.handle]
         try:
             return next(body.chunks)  # type: ignore[no-any-return]
         except StopIteration:
             scope.close(self.handle)
             return None
-        except httpx.HTTPError as exc:
+        except Exception as exc:
+            if not _is_http_error(exc):
+                raise
             scope.close(self.handle)
             return _failure(exc, body.request, body.deadline)
 
     async def run_async(self, scope: Scope) -> bytes | TransportFailure | None:
-        import anyio
-        import httpx
-
         body: _AsyncBody = scope.resources[self.handle]
         deadline = scope.deadline
         try:
             if deadline is None:
                 return await body.chunks.__anext__()  # type: ignore[no-any-return]
+            import anyio
+
             with anyio.fail_after(_left(deadline, None)):
                 return await body.chunks.__anext__()  # type: ignore[no-any-return]
         except StopAsyncIteration:
@@ -551,9 +535,17 @@ class HttpRead(Effect):
         except TimeoutError:
             await scope.aclose(self.handle)
             return _deadline_passed()
-        except httpx.HTTPError as exc:
+        except Exception as exc:
+            if not _is_http_error(exc):
+                raise
             await scope.aclose(self.handle)
             return _failure(exc, body.request, deadline)
+
+
+def _is_http_error(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, httpx.HTTPError)
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,4 +59,4 @@ def encode_body(body: Mapping[str, Any], call: Call) -> bytes:
     """A JSON request body as sent: ``body`` with the call's provider options merged in."""
     if call.provider_options:
         body = deep_merge(body, call.provider_options, none_removes=True)
-    return dumps(dict(body)).encode("utf-8")
+    return dumps(body if type(body) is dict else dict(body)).encode("utf-8")

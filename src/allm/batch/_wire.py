@@ -5,7 +5,7 @@ headers), retried under the engine's policy, errors classified by the adapter's 
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .._json import dumps, loads_wire
@@ -14,7 +14,7 @@ from ..adapters.http import HttpRead, HttpRequest, HttpResult, HttpSend, Transpo
 from ..effects import Effect
 from ..errors import AdapterError
 from ..execution.surface import RETRY_REASONS
-from ..retry import NO_RETRY, Ok, Outcome, Retry, retrying
+from ..retry import NO_RETRY, Ok, Outcome, Retry, retrying, widened
 
 __all__ = ["Wire"]
 
@@ -56,9 +56,7 @@ class Wire:
     ) -> Generator[Effect, Any, HttpResult]:
         """Send under the engine's retry policy (widened with the transient reasons, as every
         non-chat surface is); the result, or the ``AdapterError`` it ended with, raised."""
-        policy = self.call.retry or NO_RETRY
-        extra = tuple(reason for reason in RETRY_REASONS if reason not in policy.retry_on)
-        policy = replace(policy, retry_on=(*policy.retry_on, *extra))
+        policy = widened(self.call.retry or NO_RETRY, RETRY_REASONS)
         transport = self.adapter.transport(self.call)
         timeout = float(self.adapter.setting(self.call, "timeout", DEFAULT_TIMEOUT))
 

@@ -45,7 +45,9 @@ def _failed(error: AllmError, request_id: str) -> Response:
 
 
 def _whole(response: Response, request_id: str, log: AttemptLog) -> Response:
-    return log.finish(replace(response, request_id=request_id))
+    if response.request_id != request_id:  # the adapter's plan already set it, as a rule
+        response = replace(response, request_id=request_id)
+    return log.finish(response)
 
 
 def stream_generate(

@@ -54,7 +54,7 @@ from ..errors import (
     ValidationError,
 )
 from ..registry import resolve_adapter
-from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying
+from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying, widened
 from .runner import engine_opts_for, settings_for
 
 __all__ = [
@@ -357,8 +357,7 @@ class _Job:
             raise ConfigurationError("invalid_option", problems=problems)
         retry = self.control.get("retry")
         policy = policy_from(engine.retry if retry is None else retry)
-        extra = tuple(reason for reason in IMAGE_RETRY_REASONS if reason not in policy.retry_on)
-        self.policy = replace(policy, retry_on=(*policy.retry_on, *extra))
+        self.policy = widened(policy, IMAGE_RETRY_REASONS)
 
         model = self.request.model
         self.request = request = replace(self.request, model=_model_id(model, adapter))

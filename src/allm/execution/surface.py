@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Generic, TypeGuard, TypeVar
 
 from .. import telemetry, validate
@@ -22,7 +22,7 @@ from ..data.models import ModelRef
 from ..effects import Effect
 from ..engine import Engine, new_id
 from ..errors import AdapterError, AllmError, ConfigurationError, EngineError, FieldError
-from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying
+from ..retry import Ok, Outcome, Retry, RetryPolicy, policy_from, retrying, widened
 from .runner import engine_opts_for, settings_for
 
 __all__ = [
@@ -163,7 +163,6 @@ class SurfaceCall:
             model_id = getattr(adapter, "default_model", None)
         retry = control.get("retry")
         policy = policy_from(engine.retry if retry is None else retry)
-        extra = tuple(reason for reason in RETRY_REASONS if reason not in policy.retry_on)
         slots = [(getattr(engine, surface.adapter_slot), getattr(engine, surface.model_slot))]
         adapter_opts = dict(engine_opts_for(engine, adapter, slots))
         adapter_opts.update(control.get("adapter_opts") or {})
@@ -193,7 +192,7 @@ class SurfaceCall:
             model_id if isinstance(model_id, str) else None,
             ref,
             call,
-            replace(policy, retry_on=(*policy.retry_on, *extra)),
+            widened(policy, RETRY_REASONS),
             limit,
         )
 

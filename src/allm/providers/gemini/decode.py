@@ -357,7 +357,10 @@ class GeminiStreamDecoder(StreamDecoder):
     ) -> None:
         name = str(function.get("name") or "")
         args = function.get("args")
-        arguments = dict(args) if (type(args) is dict or isinstance(args, Mapping)) else {}
+        if type(args) is dict:  # parsed JSON, ours alone: no copy
+            arguments: dict[str, Any] = args
+        else:
+            arguments = dict(args) if isinstance(args, Mapping) else {}
         raw = dumps(args if args is not None else {})
         metadata: dict[str, Any] = {}
         call_id = function.get("id")
