@@ -40,7 +40,13 @@ T = TypeVar("T")
 # names those modules, loading them by path as the adapter registry loads adapters.
 _registry: dict[str, type[Any]] = {}
 _filled = False
-_SELF_REGISTERING = ("allm.engine", "allm.retry", "allm.limits", "allm.middleware", "allm.history")
+_SELF_REGISTERING = (
+    "allm.engine",
+    "allm.retry",
+    "allm.limits",
+    "allm.middleware.builtins",
+    "allm.history",
+)
 _by_class: dict[type[Any], str] = {}
 _field_plans: dict[type[Any], tuple[tuple[str, str, Any], ...]] = {}
 
@@ -240,12 +246,38 @@ def _atom_failure(detail: str, path: tuple[str | int, ...]) -> _DecodeFailure:
     return _DecodeFailure(path, "atom_decode_failed", detail)
 
 
+class _LazyNames(Mapping[str, Any]):
+    """Names a class's string annotations use that its modules import only for type checking:
+    looked up through each module's ``__getattr__``, which imports them on first use (so a
+    module can keep field types it rarely needs off the import path)."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self._modules = [sys.modules.get(base.__module__) for base in cls.__mro__]
+
+    def __getitem__(self, name: str) -> Any:
+        for module in self._modules:
+            lazy = getattr(module, "__getattr__", None)
+            if lazy is None:
+                continue
+            try:
+                return lazy(name)
+            except AttributeError:
+                continue
+        raise KeyError(name)
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 def _plan_for(cls: type[Any]) -> tuple[tuple[str, str, Any], ...]:
     """Per field: how to read it back (``tuple``, ``enum`` / ``literal`` with its values, ``any``)."""
     plan = _field_plans.get(cls)
     if plan is not None:
         return plan
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, localns=_LazyNames(cls))
     entries = []
     for f in dataclasses.fields(cls):
         kind: str = "any"

@@ -9,15 +9,16 @@ import base64
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import codec
-from .data.mcp import HttpServer, SseServer, StdioServer
-from .data.server_tools import ProviderTool
-from .data.tools import Tool
 from .errors import ConfigurationError
-from .limits import Limits
 from .retry import RetryPolicy, policy_from
+
+if TYPE_CHECKING:
+    from .data.mcp import HttpServer, SseServer, StdioServer
+    from .data.tools import Tool
+    from .limits import Limits
 
 __all__ = [
     "DEFAULT_FALLBACK_ON",
@@ -74,6 +75,35 @@ ENGINE_FIELD_KEYS = frozenset(
 )
 
 
+def _annotation_names() -> dict[str, Any]:
+    """The field types an engine's checks and the codec's type hints name, imported on first use:
+    a first call on an engine without tools, MCP servers or limits never loads their modules."""
+    from .data.mcp import HttpServer, SseServer, StdioServer
+    from .data.server_tools import ProviderTool
+    from .data.tools import Tool
+    from .limits import Limits
+
+    return {
+        "HttpServer": HttpServer,
+        "SseServer": SseServer,
+        "StdioServer": StdioServer,
+        "ProviderTool": ProviderTool,
+        "Tool": Tool,
+        "Limits": Limits,
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_NAMES:
+        return _annotation_names()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_LAZY_NAMES = frozenset(
+    {"HttpServer", "SseServer", "StdioServer", "ProviderTool", "Tool", "Limits"}
+)
+
+
 class EngineResources(Protocol):
     """Live resources a room above keeps per engine id (``allm.mcp``'s server sessions): the
     engine stays plain data and closes them through this hook without importing that room."""
@@ -93,8 +123,6 @@ def add_resources(owner: EngineResources) -> None:
     if owner not in _resources:
         _resources.append(owner)
 
-
-_MCP_SERVER_TYPES = (StdioServer, HttpServer, SseServer)
 
 # Adapter slots of the surfaces beside chat; each takes a class, an instance or a name.
 SURFACE_SLOTS = (
@@ -182,17 +210,23 @@ class Engine:
             object.__setattr__(self, "fallback_on", tuple(self.fallback_on))
         problems.extend(fallback_on_problems(self.fallback_on, "fallback_on"))
         problems.extend(self._resilience_problems())
-        for item in self.tools:
-            if not isinstance(item, Tool | ProviderTool):
-                problems.append(f"tools must hold Tool or ProviderTool values, got {item!r}")
+        if self.tools:
+            names = _annotation_names()
+            tool_types = (names["Tool"], names["ProviderTool"])
+            for item in self.tools:
+                if not isinstance(item, tool_types):
+                    problems.append(f"tools must hold Tool or ProviderTool values, got {item!r}")
         if not isinstance(self.mcp_servers, tuple):
             object.__setattr__(self, "mcp_servers", tuple(self.mcp_servers))
-        for index, server in enumerate(self.mcp_servers):
-            if not isinstance(server, _MCP_SERVER_TYPES):
-                problems.append(
-                    f"mcp_servers[{index}] must be allm.mcp.stdio(...), http(...) or sse(...), "
-                    f"got {type(server).__name__}"
-                )
+        if self.mcp_servers:
+            names = _annotation_names()
+            server_types = (names["StdioServer"], names["HttpServer"], names["SseServer"])
+            for index, server in enumerate(self.mcp_servers):
+                if not isinstance(server, server_types):
+                    problems.append(
+                        f"mcp_servers[{index}] must be allm.mcp.stdio(...), http(...) or sse(...), "
+                        f"got {type(server).__name__}"
+                    )
         for name in ("adapter_opts", "params", "context", "metadata", "provider_options"):
             if not isinstance(getattr(self, name), Mapping):
                 problems.append(f"{name} must be a mapping, got {getattr(self, name)!r}")
@@ -259,7 +293,7 @@ class Engine:
                     f"fallbacks[{index}] {item!r} must name a registered provider as "
                     f"'provider:id' ({problem or 'unknown provider'})"
                 )
-        if self.limits is not None and not isinstance(self.limits, Limits):
+        if self.limits is not None and not isinstance(self.limits, _annotation_names()["Limits"]):
             problems.append(f"limits must be an allm.Limits, got {self.limits!r}")
         if not isinstance(self.middleware, tuple):
             return [*problems, f"middleware must be a sequence, got {self.middleware!r}"]

@@ -158,6 +158,12 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
+        if name.isidentifier() and not name.startswith("_"):
+            try:  # a submodule not imported yet (``allm.data.mcp``): loaded on first use
+                return importlib.import_module(f"allm.data.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"allm.data.{name}":
+                    raise
         raise AttributeError(f"module 'allm.data' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"allm.data.{module_name}"), name)
     globals()[name] = value  # later lookups skip this function

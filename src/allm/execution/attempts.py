@@ -24,7 +24,6 @@ from ..engine import Engine
 from ..errors import AllmError, ConfigurationError
 from ..events import ErrorEvent, Event, MessageStarted
 from ..middleware import MiddlewareContext, wrap_plan
-from .limiting import estimate_tokens, limited, limiter_of
 from .runner import CallPlan, Prepared, generate_plan, plan_call, stream_plan, with_costs
 
 __all__ = ["AttemptLog", "finish_response", "prepare", "prepare_generate"]
@@ -110,9 +109,12 @@ def _attempt(
         )
     else:
         plan = generate_plan(engine, planned.adapter, planned.request, planned.call, opts)
-    limiter = limiter_of(engine, planned.adapter, planned.call.api_key)
-    if limiter is not None:
-        plan = limited(plan, limiter, request_id, estimate_tokens(planned.request))
+    if engine.limits is not None:  # the limiter's modules load only for an engine with limits
+        from .limiting import estimate_tokens, limited, limiter_of
+
+        limiter = limiter_of(engine, planned.adapter, planned.call.api_key)
+        if limiter is not None:
+            plan = limited(plan, limiter, request_id, estimate_tokens(planned.request))
     return planned, _Attempt(_label(planned), planned.model_ref, plan)
 
 

@@ -28,15 +28,7 @@ from ..errors import ConfigurationError, EngineError, ValidationError
 from ..events import Event, RawChunk, TextDelta, ToolCallDelta
 from ..middleware import MiddlewareContext, transform_request
 from ..model_refs import model_ref_problem, split_model_ref
-from ..output import (
-    OutputSpec,
-    as_spec,
-    output_retries,
-    resolve,
-    resolve_mode,
-    typed_generate,
-    typed_stream,
-)
+from ..output import OutputSpec, as_spec, output_retries, resolve, resolve_mode
 from ..registry import registered_names, resolve_adapter
 from ..retry import policy_from
 from .options import merged_provider_options
@@ -368,6 +360,7 @@ def stream_plan(
     plan = wrap(adapter.stream(planned.request, call))
     spec = planned.request.response_format
     if isinstance(spec, OutputSpec):
+        from ..output.plan import typed_stream
 
         def start(again: Request) -> Iterator[Event | Effect]:
             return wrap(adapter.stream(again, call))
@@ -384,6 +377,7 @@ def generate_plan(
     spec = final.response_format
     if not isinstance(spec, OutputSpec):
         return plan
+    from ..output.plan import typed_generate
 
     def start(again: Request) -> Any:
         return adapter.generate(again, call)

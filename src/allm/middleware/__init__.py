@@ -8,17 +8,21 @@ API alike. The built-ins are frozen dataclasses, so engines carrying them stay s
 
 from __future__ import annotations
 
-from .builtins import (
-    DefaultOptions,
-    ExtractReasoning,
-    LogRequests,
-    Redact,
-    default_options,
-    extract_reasoning,
-    log_requests,
-    redact,
-)
+from typing import TYPE_CHECKING, Any
+
 from .chain import MiddlewareContext, transform_request, wrap_plan
+
+if TYPE_CHECKING:
+    from .builtins import (
+        DefaultOptions,
+        ExtractReasoning,
+        LogRequests,
+        Redact,
+        default_options,
+        extract_reasoning,
+        log_requests,
+        redact,
+    )
 
 __all__ = [
     "DefaultOptions",
@@ -33,3 +37,14 @@ __all__ = [
     "transform_request",
     "wrap_plan",
 ]
+
+_BUILTINS = frozenset(__all__) - {"MiddlewareContext", "transform_request", "wrap_plan"}
+
+
+def __getattr__(name: str) -> Any:
+    # The built-ins load on first use: a call on an engine without middleware never needs them.
+    if name in _BUILTINS:
+        from . import builtins
+
+        return getattr(builtins, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,14 +10,15 @@ import sys
 import types
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..data.request import Request
 from ..errors import ConfigurationError, ValidationError
-from .check import check_available, validate_answer
-from .plan import output_tool_name, typed_generate, typed_request, typed_stream
-from .schema import anthropic_native_schema, gemini_schema, openai_schema
 from .spec import MODES, OutputSpec, as_spec, is_typed_output, output
+
+if TYPE_CHECKING:
+    from .check import validate_answer
+    from .plan import output_tool_name, typed_generate, typed_stream
 
 __all__ = [
     "DEFAULT_OUTPUT_RETRIES",
@@ -77,6 +78,9 @@ def resolve(request: Request, adapter: Any, model_ref: Any) -> tuple[Request, Ou
     spec = as_spec(request.response_format)
     if spec is None:
         return request, None
+    from .check import check_available
+    from .plan import typed_request
+
     check_available(spec)
     spec = replace(spec, mode=resolve_mode(spec, adapter, model_ref))
     return typed_request(request, spec), spec
@@ -101,6 +105,8 @@ def native_format(response_format: Any, wire: str) -> Any:
     spec = response_format
     if spec.mode != "native":
         return None
+    from .schema import gemini_schema, openai_schema
+
     if wire == "gemini":
         return {"type": "json_schema", "name": spec.name, "schema": gemini_schema(spec)}
     schema, strict = openai_schema(spec)
@@ -111,7 +117,27 @@ def anthropic_output_config(response_format: Any) -> dict[str, Any] | None:
     """Anthropic's ``output_config`` for a native-mode spec, else ``None``."""
     if not isinstance(response_format, OutputSpec) or response_format.mode != "native":
         return None
+    from .schema import anthropic_native_schema
+
     return {"format": {"type": "json_schema", "schema": anthropic_native_schema(response_format)}}
+
+
+# The typed-output machinery loads on first use: a call without a typed output never needs it.
+_LAZY = {
+    "validate_answer": "check",
+    "output_tool_name": "plan",
+    "typed_generate": "plan",
+    "typed_stream": "plan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 class _CallableModule(types.ModuleType):
