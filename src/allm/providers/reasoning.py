@@ -121,6 +121,14 @@ def cache_retention(request: Request) -> str | None:
     return "short" if value == "auto" else None
 
 
+def cache_key_problems(request: Request) -> list[FieldError]:
+    """A ``PromptCache(key=...)`` on a wire with no cache key field."""
+    value = request.prompt_cache
+    if isinstance(value, PromptCache) and value.key is not None:
+        return [unsupported("prompt_cache", "key")]
+    return []
+
+
 def has_cache_points(message: Message) -> bool:
     """Whether a message's content holds a ``CachePoint``."""
     content = message.content

@@ -7,18 +7,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...data.messages import Message, Role, TextPart
-from ...data.reasoning import CachePoint, PromptCache
+from ...data.reasoning import CachePoint
 from ...data.request import Request
 from ...errors import FieldError
 from ..reasoning import (
     MAX_CACHE_BREAKPOINTS,
+    cache_key_problems,
     cache_retention,
     claude_thinking,
     claude_thinking_problems,
     has_cache_points,
     refuse,
     requested_reasoning,
-    unsupported,
 )
 
 
@@ -85,9 +85,7 @@ def apply_auto_cache(body: dict[str, Any], request: Request) -> None:
     (the system prompt is marked by ``system_field``), then count: more than four breakpoints is
     a ``ValidationError``."""
     retention = cache_retention(request)
-    problems: list[FieldError] = []
-    if isinstance(request.prompt_cache, PromptCache) and request.prompt_cache.key is not None:
-        problems.append(unsupported("prompt_cache", "key"))
+    problems = cache_key_problems(request)
     if retention is not None:
         tools = body.get("tools")
         if tools:

@@ -11,7 +11,13 @@ from ...data.reasoning import CachePoint, PromptCache
 from ...data.request import Request
 from ...data.server_tools import ProviderTool
 from ...errors import FieldError
-from ..reasoning import MAX_CACHE_BREAKPOINTS, cache_retention, refuse, unsupported
+from ..reasoning import (
+    MAX_CACHE_BREAKPOINTS,
+    cache_key_problems,
+    cache_retention,
+    refuse,
+    unsupported,
+)
 from .models import caching
 
 
@@ -55,15 +61,13 @@ def cache_problems(request: Request) -> list[FieldError]:
     model without prompt caching, tool caching on Nova, a one-hour retention where only the
     default TTL exists, a cache ``key`` (Converse has no field for one)."""
     support = caching(str(request.model or ""))
-    problems: list[FieldError] = []
+    problems = cache_key_problems(request)
     value = request.prompt_cache
-    if isinstance(value, PromptCache) and value.key is not None:
-        problems.append(unsupported("prompt_cache", "key"))
+    long_ttl = support is not None and support.long
     if value is not None and support is None:
         problems.append(unsupported("prompt_cache"))
-    elif isinstance(value, PromptCache) and value.retention == "long" and support is not None:
-        if not support.long:
-            problems.append(unsupported("prompt_cache", "retention"))
+    elif isinstance(value, PromptCache) and value.retention == "long" and not long_ttl:
+        problems.append(unsupported("prompt_cache", "retention"))
     for index, tool in enumerate(request.tools):
         if not isinstance(tool, ProviderTool) and tool.cache and not (support and support.tools):
             problems.append(unsupported("tools", index, "cache"))
@@ -75,7 +79,7 @@ def cache_problems(request: Request) -> list[FieldError]:
                 continue
             if support is None:
                 problems.append(unsupported("messages", index, "content", position))
-            elif part.retention == "long" and not support.long:
+            elif part.retention == "long" and not long_ttl:
                 problems.append(unsupported("messages", index, "content", position, "retention"))
     return problems
 
