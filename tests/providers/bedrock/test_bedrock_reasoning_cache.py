@@ -379,3 +379,23 @@ def test_markers_never_lose_or_reorder_text(parts: list[str | None]) -> None:
     first_text = next((i for i, p in enumerate(parts) if p is not None), len(parts))
     expected = sum(1 for i, p in enumerate(parts) if p is None and i > first_text)
     assert sum(1 for b in blocks if "cachePoint" in b) == expected
+
+
+def test_the_async_call_sends_the_same_body_and_records_the_same() -> None:
+    import asyncio
+
+    wire = Wire()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        return wire(request)
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    engine = allm.Engine(
+        adapter=adapter(), model=SONNET_45, adapter_opts={"async_http_client": client}, retry=False
+    )
+    messages = [allm.system("rules"), allm.user(["doc", allm.CachePoint(), "q"])]
+    opts: dict[str, Any] = {"reasoning": "medium", "prompt_cache": "auto"}
+    response = asyncio.run(allm.agenerate(engine, messages, streaming=False, api_key="k", **opts))
+    body, sync_response = sent(SONNET_45, messages, **opts)
+    assert wire.bodies == [body]
+    assert response.metadata["reasoning_sent"] == sync_response.metadata["reasoning_sent"]

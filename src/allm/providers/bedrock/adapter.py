@@ -45,7 +45,9 @@ class Bedrock(HttpAdapter):
     with the standard AWS credential chain (botocore, extra ``bedrock``). Converse's own fields
     (``guardrail_config``, ``performance_config``, ...) and ``top_p`` / ``stop`` are read from
     engine params or ``request.options``; anything else goes to the model in
-    ``additionalModelRequestFields`` (``top_k``, ``thinking``, ...). ``provider_options=
+    ``additionalModelRequestFields`` (``top_k``, ``thinking``, ...); ``reasoning=`` and prompt
+    caching are written per model family (``models.py``, docs/one-request.md).
+    ``provider_options=
     {"bedrock": {...}}`` is merged into the Converse body as written (its wire names).
     """
 
