@@ -348,10 +348,10 @@ class StreamCollector:
         calls = self._calls
         # The completed message's own calls, when they are the events' values: kept, not rebuilt.
         message = self.last_message
-        known = {c.id: c for c in message.tool_calls} if message is not None else {}
+        sent = {c.id: c for c in message.tool_calls} if message is not None else {}
         for call_id, call in calls.items():
             if type(call) is ToolCallCompleted:
-                same = known.get(call_id)
+                same = sent.get(call_id)
                 if (
                     same is not None
                     and same.arguments is call.arguments
