@@ -161,3 +161,51 @@ def test_gemini_takes_five_stop_sequences_and_refuses_a_sixth() -> None:
     assert body["generationConfig"]["stopSequences"] == five
     errors = refused("gemini", "gemini-2.5-flash", GEMINI_ANSWER, stop=[*five, "f"])
     assert errors == ((("stop",), "too_many_stop_sequences"),)
+
+
+@pytest.mark.parametrize(
+    ("opts", "sent"),
+    [
+        ({"reasoning": "high"}, "high"),
+        ({"reasoning": "xhigh"}, "high"),
+        ({"reasoning": "none"}, "none"),
+        ({"reasoning_effort": "high"}, "high"),
+    ],
+)
+def test_mistral_sends_the_two_efforts_its_reference_lists(opts: dict[str, Any], sent: str) -> None:
+    body, response = sent_body("mistral", "mistral-small-latest", CHAT_ANSWER, **opts)
+    assert body["reasoning_effort"] == sent
+    assert response.metadata["reasoning_sent"] == {"reasoning_effort": sent}
+
+
+@pytest.mark.parametrize(
+    ("opts", "path"),
+    [
+        ({"reasoning": "low"}, ("reasoning", "effort")),
+        ({"reasoning": "minimal"}, ("reasoning", "effort")),
+        ({"reasoning": "medium"}, ("reasoning", "effort")),
+        ({"reasoning_effort": "medium"}, ("reasoning_effort",)),
+        ({"reasoning_summary": "auto"}, ("reasoning_summary",)),
+        ({"verbosity": "low"}, ("verbosity",)),
+        ({"logprobs": True}, ("logprobs",)),
+    ],
+)
+def test_mistral_refuses_what_its_reference_does_not_list(opts: dict[str, Any], path: Any) -> None:
+    errors = refused("mistral", "mistral-small-latest", CHAT_ANSWER, **opts)
+    assert errors == ((path, "unsupported_option"),)
+
+
+# -- a prompt-cache key where the wire has no field -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("adapter", "model", "answer"),
+    [("gemini", "gemini-2.5-flash", GEMINI_ANSWER), ("ollama", "qwen3", OLLAMA_ANSWER)],
+)
+def test_a_prompt_cache_key_is_refused_where_caching_is_implicit(
+    adapter: str, model: str, answer: dict[str, Any]
+) -> None:
+    errors = refused(adapter, model, answer, prompt_cache=allm.PromptCache(key="tenant-7"))
+    assert errors == ((("prompt_cache", "key"), "unsupported_option"),)
+    body, _ = sent_body(adapter, model, answer, prompt_cache="auto")  # implicit: nothing sent
+    assert "prompt_cache_key" not in json.dumps(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ REASONING_ALIASES = ("reasoning_effort", "reasoning_summary")
 # Thinking budgets for an effort on the wires that take tokens (Anthropic, Gemini 2.5).
 EFFORT_BUDGETS = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 16384, "xhigh": 32768}
 MAX_CACHE_BREAKPOINTS = 4
+# Tokens left for the answer above a thinking budget when the caller set no ``max_tokens``.
+ANSWER_TOKENS = 1024
 
 
 def requested_reasoning(request: Request, params: Mapping[str, Any]) -> Reasoning | None:
@@ -47,6 +50,66 @@ def unsupported(*path: str | int) -> FieldError:
     return (path, "unsupported_option")
 
 
+# -- Claude's thinking (the Messages API, and Claude on Bedrock and Vertex) -------------------------
+
+# Claude models that only take adaptive thinking (a ``budget_tokens`` is a 400 there).
+_ADAPTIVE_ONLY = re.compile(r"^claude-(opus-4-7|mythos|[a-z]+-5)")
+_ADAPTIVE_EFFORT = {"minimal": "low", "low": "low", "medium": "medium", "high": "high"}
+_ADAPTIVE_EFFORT["xhigh"] = "max"
+_MIN_BUDGET = 1024
+_FORCING = ("required", "any")
+
+
+def claude_thinking(
+    reasoning: Reasoning | None, model: str, max_tokens: int | None
+) -> dict[str, Any]:
+    """The Messages-API keys a ``Reasoning`` sets on Claude ``model`` (its Anthropic name):
+    ``thinking`` with the effort's budget, ``max_tokens`` raised above the budget when the caller
+    set none, adaptive ``thinking`` and ``output_config.effort`` on adaptive-only models;
+    ``"none"`` disables thinking."""
+    if reasoning is None:
+        return {}
+    if reasoning.effort == "none":
+        return {"thinking": {"type": "disabled"}}
+    if _ADAPTIVE_ONLY.match(model) and reasoning.budget_tokens is None:
+        out: dict[str, Any] = {"thinking": {"type": "adaptive"}}
+        if reasoning.effort is not None:
+            out["output_config"] = {"effort": _ADAPTIVE_EFFORT[reasoning.effort]}
+        return out
+    budget = budget_for(reasoning) or EFFORT_BUDGETS["medium"]  # a summary alone: medium
+    out = {"thinking": {"type": "enabled", "budget_tokens": budget}}
+    if max_tokens is None:
+        out["max_tokens"] = budget + ANSWER_TOKENS
+    return out
+
+
+def claude_thinking_problems(
+    reasoning: Reasoning | None, model: str, request: Request
+) -> list[FieldError]:
+    """What Claude refuses beside thinking: a budget below 1,024 tokens or not below
+    ``max_tokens``, a budget on an adaptive-only model, a temperature other than 1, a ``top_p``
+    below 0.95, a forced tool choice."""
+    if reasoning is None or reasoning.effort == "none":
+        return []
+    problems: list[FieldError] = []
+    budget = reasoning.budget_tokens
+    if budget is not None and _ADAPTIVE_ONLY.match(model):
+        problems.append(unsupported("reasoning", "budget_tokens"))
+    elif isinstance(budget, int) and budget < _MIN_BUDGET:
+        problems.append((("reasoning", "budget_tokens"), "out_of_range"))
+    sent = claude_thinking(reasoning, model, request.max_tokens)["thinking"].get("budget_tokens")
+    if request.max_tokens is not None and isinstance(sent, int) and request.max_tokens <= sent:
+        problems.append((("max_tokens",), "below_thinking_budget"))
+    if request.temperature is not None and request.temperature != 1:
+        problems.append(unsupported("temperature"))
+    if request.top_p is not None and request.top_p < 0.95:
+        problems.append(unsupported("top_p"))
+    choice = request.tool_choice
+    if choice in _FORCING or isinstance(choice, tuple):
+        problems.append(unsupported("tool_choice"))
+    return problems
+
+
 # -- prompt caching -------------------------------------------------------------------------------
 
 
@@ -56,6 +119,14 @@ def cache_retention(request: Request) -> str | None:
     if isinstance(value, PromptCache):
         return value.retention
     return "short" if value == "auto" else None
+
+
+def cache_key_problems(request: Request) -> list[FieldError]:
+    """A ``PromptCache(key=...)`` on a wire with no cache key field."""
+    value = request.prompt_cache
+    if isinstance(value, PromptCache) and value.key is not None:
+        return [unsupported("prompt_cache", "key")]
+    return []
 
 
 def has_cache_points(message: Message) -> bool:

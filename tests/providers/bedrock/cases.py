@@ -63,6 +63,16 @@ def _reasoning_question() -> allm.Request:
     )
 
 
+def _cached_question() -> allm.Request:
+    rules = allm.Message(allm.Role.SYSTEM, (allm.TextPart("Be brief."), allm.CachePoint()))
+    return allm.request([rules, allm.user("Say hello.")], max_tokens=200)
+
+
+_BODY_CACHED = {
+    "messages": [{"role": "user", "content": [{"text": "Say hello."}]}],
+    "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
+    "inferenceConfig": {"maxTokens": 200},
+}
 _BODY_QUESTION = {
     "messages": [{"role": "user", "content": [{"text": "Say hello."}]}],
     "system": [{"text": "Be brief."}],
@@ -312,6 +322,19 @@ def transcripts() -> list[Transcript]:
             hello + _stop("end_turn") + _metadata(_usage(6, 9, read=1200, write=300)),
             _expect(text, "stop", "end_turn", _expected_usage(6, 9, read=1200, write=300)),
             notes=["inputTokens excludes cache reads and writes; input_tokens adds them."],
+        ),
+        Transcript(
+            "cache_point_stream", True, _cached_question, _BODY_CACHED,
+            hello + _stop("end_turn") + _metadata(_usage(6, 9, read=1200, write=300)),
+            _expect(text, "stop", "end_turn", _expected_usage(6, 9, read=1200, write=300)),
+            notes=["A CachePoint in the system message is a cachePoint block after its text."],
+        ),
+        Transcript(
+            "cache_point_nonstream", False, _cached_question, _BODY_CACHED,
+            _whole([{"text": text}], "end_turn", _usage(6, 9, read=1200, write=300)),
+            _expect(text, "stop", "end_turn", _expected_usage(6, 9, read=1200, write=300)),
+            headers=dict(JSON_HEADERS),
+            notes=["Converse's usage has cacheReadInputTokens and cacheWriteInputTokens."],
         ),
         Transcript(
             "max_tokens_stream", True, _question, _BODY_QUESTION,

@@ -3,79 +3,36 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ...data.messages import Message, Role, TextPart
-from ...data.reasoning import CachePoint, PromptCache
+from ...data.reasoning import CachePoint
 from ...data.request import Request
 from ...errors import FieldError
 from ..reasoning import (
-    EFFORT_BUDGETS,
     MAX_CACHE_BREAKPOINTS,
-    budget_for,
+    cache_key_problems,
     cache_retention,
+    claude_thinking,
+    claude_thinking_problems,
     has_cache_points,
     refuse,
     requested_reasoning,
-    unsupported,
 )
-from .settings import DEFAULT_MAX_TOKENS
-
-# Models that only take adaptive thinking (a ``budget_tokens`` is a 400 there).
-_ADAPTIVE_ONLY = re.compile(r"^claude-(opus-4-7|mythos|[a-z]+-5)")
-_ADAPTIVE_EFFORT = {"minimal": "low", "low": "low", "medium": "medium", "high": "high"}
-_ADAPTIVE_EFFORT["xhigh"] = "max"
-_MIN_BUDGET = 1024
-_FORCING = ("required", "any")
 
 
 def thinking_fields(request: Request, params: Mapping[str, Any]) -> dict[str, Any]:
     """The body keys the call's reasoning sets: ``thinking`` (and ``max_tokens`` raised above the
     budget when the caller set none, ``output_config.effort`` on adaptive-only models)."""
     reasoning = requested_reasoning(request, params)
-    if reasoning is None:
-        return {}
-    if reasoning.effort == "none":
-        return {"thinking": {"type": "disabled"}}
-    if _ADAPTIVE_ONLY.match(str(request.model or "")) and reasoning.budget_tokens is None:
-        out: dict[str, Any] = {"thinking": {"type": "adaptive"}}
-        if reasoning.effort is not None:
-            out["output_config"] = {"effort": _ADAPTIVE_EFFORT[reasoning.effort]}
-        return out
-    budget = budget_for(reasoning) or EFFORT_BUDGETS["medium"]  # a summary alone: medium
-    out = {"thinking": {"type": "enabled", "budget_tokens": budget}}
-    if request.max_tokens is None:
-        out["max_tokens"] = budget + DEFAULT_MAX_TOKENS
-    return out
+    return claude_thinking(reasoning, str(request.model or ""), request.max_tokens)
 
 
 def thinking_problems(request: Request, params: Mapping[str, Any]) -> list[FieldError]:
-    """What the Messages API refuses beside thinking: a budget below 1,024 tokens or not below
-    ``max_tokens``, a budget on an adaptive-only model, a temperature other than 1, a ``top_p``
-    below 0.95, a forced tool choice."""
+    """What the Messages API refuses beside thinking (``claude_thinking_problems``)."""
     reasoning = requested_reasoning(request, params)
-    if reasoning is None or reasoning.effort == "none":
-        return []
-    problems: list[FieldError] = []
-    budget = reasoning.budget_tokens
-    if budget is not None and _ADAPTIVE_ONLY.match(str(request.model or "")):
-        problems.append(unsupported("reasoning", "budget_tokens"))
-    elif isinstance(budget, int) and budget < _MIN_BUDGET:
-        problems.append((("reasoning", "budget_tokens"), "out_of_range"))
-    fields = thinking_fields(request, params)
-    sent = fields["thinking"].get("budget_tokens")
-    if request.max_tokens is not None and isinstance(sent, int) and request.max_tokens <= sent:
-        problems.append((("max_tokens",), "below_thinking_budget"))
-    if request.temperature is not None and request.temperature != 1:
-        problems.append(unsupported("temperature"))
-    if request.top_p is not None and request.top_p < 0.95:
-        problems.append(unsupported("top_p"))
-    choice = request.tool_choice
-    if choice in _FORCING or isinstance(choice, tuple):
-        problems.append(unsupported("tool_choice"))
-    return problems
+    return claude_thinking_problems(reasoning, str(request.model or ""), request)
 
 
 # -- prompt caching -------------------------------------------------------------------------------
@@ -128,9 +85,7 @@ def apply_auto_cache(body: dict[str, Any], request: Request) -> None:
     (the system prompt is marked by ``system_field``), then count: more than four breakpoints is
     a ``ValidationError``."""
     retention = cache_retention(request)
-    problems: list[FieldError] = []
-    if isinstance(request.prompt_cache, PromptCache) and request.prompt_cache.key is not None:
-        problems.append(unsupported("prompt_cache", "key"))
+    problems = cache_key_problems(request)
     if retention is not None:
         tools = body.get("tools")
         if tools:

@@ -21,11 +21,13 @@ from ...data.response import Response
 from ...errors import AdapterError, ConfigurationError, EngineError, ValidationError
 from ..wire import refuse_unsupported
 from . import auth
+from .caching import cache_problems
 from .decode import BedrockStreamDecoder
 from .errors import http_error
 from .parts import parts_and_tools_problems
 from .request import build_body
 from .settings import EVENT_STREAM_TYPE, HOST_TEMPLATE, REGION_VARIABLES, UNSUPPORTED_NEUTRAL
+from .thinking import reasoning_fields, reasoning_problems
 
 _REGION = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 _CREDENTIAL_OPTIONS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "profile")
@@ -43,7 +45,9 @@ class Bedrock(HttpAdapter):
     with the standard AWS credential chain (botocore, extra ``bedrock``). Converse's own fields
     (``guardrail_config``, ``performance_config``, ...) and ``top_p`` / ``stop`` are read from
     engine params or ``request.options``; anything else goes to the model in
-    ``additionalModelRequestFields`` (``top_k``, ``thinking``, ...). ``provider_options=
+    ``additionalModelRequestFields`` (``top_k``, ``thinking``, ...); ``reasoning=`` and prompt
+    caching are written per model family (``models.py``, docs/one-request.md).
+    ``provider_options=
     {"bedrock": {...}}`` is merged into the Converse body as written (its wire names).
     """
 
@@ -78,7 +82,8 @@ class Bedrock(HttpAdapter):
 
     def check(self, request: Request, call: Call) -> None:
         """Images, documents, audio and provider tools, the model id (ARNs too), the neutral
-        fields and tool choice Converse has."""
+        fields and tool choice Converse has, reasoning and prompt caching as the model takes
+        them."""
         raise_image_errors(request)
         if not isinstance(request.model, str) or not request.model:
             raise EngineError("missing_model", "Bedrock needs a model id", provider=self.name)
@@ -99,6 +104,8 @@ class Bedrock(HttpAdapter):
                 if isinstance(part, ImagePart) and part.image.source.type == "url":
                     problems.append((("messages", index, "content", part_index), "image_url"))
         problems.extend(parts_and_tools_problems(request))
+        problems.extend(reasoning_problems(request, call.params))
+        problems.extend(cache_problems(request))
         if problems:
             raise ValidationError("invalid_request", errors=problems)
         self.region_for(call)
@@ -125,6 +132,11 @@ class Bedrock(HttpAdapter):
                 "invalid_option", problems=[f"region {region!r} is not an AWS region name"]
             )
         return region
+
+    def reasoning_sent(self, request: Request, call: Call) -> dict[str, Any]:
+        """``additionalModelRequestFields.thinking`` / ``.reasoningConfig`` (and the
+        ``inferenceConfig.maxTokens`` raised above a budget), nested as in the body."""
+        return reasoning_fields(request, call.params)
 
     # -- request ----------------------------------------------------------------------------------
 

@@ -9,10 +9,14 @@ from typing import Any
 
 from ...adapters import Call
 from ...adapters.base import text_of
+from ...adapters.options import deep_merge
 from ...data.messages import AudioPart, DocumentPart, Image, ImagePart, Message, Role, TextPart
+from ...data.reasoning import CachePoint
 from ...data.request import Request
 from ...data.server_tools import ProviderTool
 from ..parts import server_tool_calls
+from ..reasoning import REASONING_ALIASES, has_cache_points
+from .caching import apply_auto_cache, cache_point, system_blocks
 from .parts import audio_block, document_block, system_tools
 from .settings import (
     ADDITIONAL,
@@ -24,18 +28,22 @@ from .settings import (
     REDACTED_REASONING_ID,
     TOP_LEVEL,
 )
+from .thinking import reasoning_fields
+
+# The neutral reasoning keywords: mapped by ``thinking``, never sent as written.
+_NEUTRAL_PARAMS = frozenset({*REASONING_ALIASES, "verbosity"})
 
 
 def build_body(request: Request, call: Call) -> dict[str, Any]:
     """The Converse / ConverseStream body (the same for both; no credential in it)."""
     body: dict[str, Any] = {"messages": wire_messages(request.messages)}
-    system = [text_of(m.content) for m in request.messages if m.role == Role.SYSTEM]
+    system = system_blocks(request.messages)
     if system:
-        body["system"] = [{"text": text} for text in system]
+        body["system"] = system
     inference: dict[str, Any] = {}
     additional: dict[str, Any] = {}
     for name, value in {**call.params, **request.options}.items():
-        if name in NOT_BODY or value is None:
+        if name in NOT_BODY or name in _NEUTRAL_PARAMS or value is None:
             continue
         if name in TOP_LEVEL:
             body[TOP_LEVEL[name]] = value
@@ -55,30 +63,38 @@ def build_body(request: Request, call: Call) -> dict[str, Any]:
         inference["topP"] = request.top_p
     if request.stop:
         inference["stopSequences"] = list(request.stop)
+    fragment = reasoning_fields(request, call.params)
+    for key, value in fragment.get("inferenceConfig", {}).items():
+        inference.setdefault(key, value)
     if inference:
         body["inferenceConfig"] = inference
     tool_config = _tool_config(request)
     if tool_config is not None:
         body["toolConfig"] = tool_config
+    # A raw ``thinking`` (or ``reasoningConfig``) in the options is kept; the neutral field's
+    # keys are merged over it, so ``reasoning=`` wins where both say something.
+    additional = deep_merge(additional, fragment.get("additionalModelRequestFields", {}))
     if additional:
         body["additionalModelRequestFields"] = additional
+    apply_auto_cache(body, request)
     return body
 
 
 def _tool_config(request: Request) -> dict[str, Any] | None:
     if not request.tools:
         return None
-    tools = [
-        {
-            "toolSpec": {
-                "name": tool.name,
-                "description": tool.description or tool.name,
-                "inputSchema": {"json": dict(tool.schema or {"type": "object"})},
-            }
+    tools: list[dict[str, Any]] = []
+    for tool in request.tools:
+        if isinstance(tool, ProviderTool):
+            continue
+        spec = {
+            "name": tool.name,
+            "description": tool.description or tool.name,
+            "inputSchema": {"json": dict(tool.schema or {"type": "object"})},
         }
-        for tool in request.tools
-        if not isinstance(tool, ProviderTool)
-    ]
+        tools.append({"toolSpec": spec})
+        if tool.cache:  # the tools up to this one are a cached prefix
+            tools.append(cache_point("short"))
     tools.extend(system_tools(request.tools))
     config: dict[str, Any] = {"tools": tools}
     choice = wire_tool_choice(request.tool_choice)
@@ -135,6 +151,8 @@ def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                 wire.append({"role": "user", "content": results})
             else:
                 results.append(block)
+            if has_cache_points(message):  # a tool result cannot hold one: it follows
+                results.append(cache_point(_retention(message)))
             continue
         results = None
         if role == Role.ASSISTANT:
@@ -146,13 +164,23 @@ def wire_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     return wire
 
 
-def user_content(content: Any) -> list[dict[str, Any]]:
-    """Text, image, document and audio blocks."""
+def _retention(message: Message) -> str:
+    """The retention of a message's last ``CachePoint``."""
+    points = [p for p in message.content if isinstance(p, CachePoint)]
+    return points[-1].retention if points else "short"
+
+
+def user_content(content: Any, *, marks: bool = True) -> list[dict[str, Any]]:
+    """Text, image, document and audio blocks; with ``marks``, a ``cachePoint`` block after the
+    block before each ``CachePoint``."""
     if isinstance(content, str):
         return [{"text": content}]
     blocks: list[dict[str, Any]] = []
     for part in content:
-        if isinstance(part, TextPart):
+        if isinstance(part, CachePoint):
+            if marks and blocks:
+                blocks.append(cache_point(part.retention))
+        elif isinstance(part, TextPart):
             blocks.append({"text": part.text})
         elif isinstance(part, ImagePart):
             blocks.append(image_block(part.image))
@@ -177,7 +205,7 @@ def tool_result_block(message: Message) -> dict[str, Any]:
     """A tool message as a ``toolResult`` block (text, or text and images)."""
     result: dict[str, Any] = {
         "toolUseId": message.tool_call_id,
-        "content": user_content(message.content),
+        "content": user_content(message.content, marks=False),
     }
     if message.metadata.get("is_error") is True:
         result["status"] = "error"
@@ -226,4 +254,6 @@ def assistant_content(message: Message) -> list[dict[str, Any]]:
                 }
             }
         )
+    if blocks and has_cache_points(message):
+        blocks.append(cache_point(_retention(message)))
     return blocks

@@ -22,7 +22,7 @@ from ...data.response import Response
 from ...data.server_tools import ProviderTool
 from ...errors import AdapterError, EngineError
 from ..parts import tool_problems
-from ..reasoning import refuse
+from ..reasoning import cache_key_problems, refuse
 from ..wire import refuse_unsupported
 from .decode import GeminiStreamDecoder
 from .errors import _error_from, _snippet, _unwrap
@@ -70,6 +70,7 @@ class Gemini(HttpAdapter):
         problems = tool_problems(request.tools, self.provider_tool_kinds) + thinking_problems(
             request
         )
+        problems.extend(cache_key_problems(request))  # caching is implicit: a key has no field
         if len(request.stop) > MAX_STOP_SEQUENCES:  # GenerationConfig.stopSequences: up to 5
             problems.append((("stop",), "too_many_stop_sequences"))
         refuse(problems)

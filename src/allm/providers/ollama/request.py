@@ -17,7 +17,7 @@ from ...errors import FieldError, ValidationError
 from ...output import native_format
 from ..logprobs import asked, top_alternatives
 from ..openai import json_schema_format, merge_extras
-from ..reasoning import unsupported
+from ..reasoning import cache_key_problems, unsupported
 
 # Call keywords this adapter reads itself: never copied into the body as they are.
 OWN_PARAMS = ("reasoning_effort", "think", "max_line_bytes")
@@ -120,8 +120,8 @@ def reasoning_sent(request: Request, call: Call) -> dict[str, Any]:
 
 def neutral_problems(request: Request) -> list[FieldError]:
     """What ``/api/chat`` cannot express: ``parallel_tool_calls``, a ``tool_choice`` that forces
-    a call (the API has no ``tool_choice``), a reasoning budget or summary."""
-    problems: list[FieldError] = []
+    a call (the API has no ``tool_choice``), a reasoning budget or summary, a prompt-cache key."""
+    problems = cache_key_problems(request)
     if request.parallel_tool_calls is not None:
         problems.append(unsupported("parallel_tool_calls"))
     if request.tool_choice not in (None, "auto", "none"):
