@@ -346,9 +346,22 @@ class StreamCollector:
     def tool_calls(self) -> dict[str, ToolCall]:
         """The tool calls folded so far, by id, in first-seen order."""
         calls = self._calls
+        # The completed message's own calls, when they are the events' values: kept, not rebuilt.
+        message = self.last_message
+        sent = {c.id: c for c in message.tool_calls} if message is not None else {}
         for call_id, call in calls.items():
             if type(call) is ToolCallCompleted:
-                calls[call_id] = call.to_tool_call()
+                same = sent.get(call_id)
+                if (
+                    same is not None
+                    and same.arguments is call.arguments
+                    and same.metadata is call.metadata
+                    and same.name == call.name
+                    and same.raw_arguments == call.raw_arguments
+                ):
+                    calls[call_id] = same
+                else:
+                    calls[call_id] = call.to_tool_call()
             elif type(call) is ToolCallStarted:
                 calls[call_id] = ToolCall(call.id, call.name, {}, "")
         for call_id, parts in self._argument_parts.items():

@@ -157,3 +157,56 @@ def test_one_read_per_event_decodes_as_byte_by_byte(lines: list[str], newline: s
 def test_whole_event_reads_keep_what_earlier_reads_started(reads: list[bytes]) -> None:
     joined = b"".join(reads)
     assert decode(*reads) == decode(*(joined[i : i + 1] for i in range(len(joined))))
+
+
+_field_text = st.text(
+    alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=("Cs",)),
+    max_size=12,
+)
+
+
+@given(
+    events=st.lists(
+        st.tuples(_field_text, _field_text, st.sampled_from(["event: ", "event:"])), max_size=8
+    )
+)
+def test_named_events_one_per_read_decode_as_byte_by_byte(
+    events: list[tuple[str, str, str]],
+) -> None:
+    # Anthropic writes ``event:`` and ``data:`` in one read: the named-event path of the decoder.
+    reads = [f"{prefix}{name}\ndata: {data}\n\n".encode() for name, data, prefix in events]
+    joined = b"".join(reads)
+    decoded = decode(*reads)
+    assert decoded == decode(*(joined[i : i + 1] for i in range(len(joined))))
+    expected = []
+    for name, data, prefix in events:
+        value = (prefix + name)[6:]
+        expected.append((value.removeprefix(" ") or "message", data))
+    assert [(e.event, e.data) for e in decoded] == expected
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        [b"event: a\ndata: x\ndata: y\n\n"],  # two data lines
+        [b"event: a\ndata: x\n\nevent: b\ndata: y\n\n"],  # two events in one read
+        [b"event: a\r\ndata: x\r\n\r\n"],  # CRLF framed
+        [b"event: a\nid: 3\ndata: x\n\n"],  # another field between
+        [b"event: a\ndata: x\n", b"\n"],  # the blank line in the next read
+        [b"id: 7\n\n", b"event: a\ndata: x\n\n"],  # the last id carries over
+        [b"event: a"],  # no line end at all
+    ],
+)
+def test_named_event_reads_of_other_shapes_take_the_general_path(reads: list[bytes]) -> None:
+    joined = b"".join(reads)
+    assert decode(*reads) == decode(*(joined[i : i + 1] for i in range(len(joined))))
+
+
+def test_a_named_event_over_the_line_limit_fails_as_on_the_general_path() -> None:
+    for chunk in (
+        b"event: a\ndata: " + b"x" * 40 + b"\n\n",
+        b"event: " + b"n" * 40 + b"\ndata: x\n\n",
+    ):
+        decoder = SSEDecoder(32)
+        assert decoder.feed(chunk) == []
+        assert isinstance(decoder.error, MalformedResponseError)

@@ -70,7 +70,7 @@ class SSEDecoder:
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
         if not self._tail and not self._has_data and not self._event and self._id is None:
-            event = self._whole_event(chunk)
+            event = self._named_event(chunk) if chunk[:6] == b"event:" else self._whole_event(chunk)
             if event is not None:
                 return [event]
         if self._tail and b"\n" not in chunk and b"\r" not in chunk:
@@ -127,6 +127,31 @@ class SSEDecoder:
             return None
         value = chunk[6:end] if chunk[5:6] == b" " else chunk[5:end]
         return SSEEvent(value.decode("utf-8", "replace"), "message", self._last_id)
+
+    def _named_event(self, chunk: bytes) -> SSEEvent | None:
+        """The one event of a chunk that is exactly ``event: ...``, ``data: ...`` and a blank line
+        (LF framed), as Anthropic writes them; None for any other chunk (the general path)."""
+        first = chunk.find(b"\n")
+        start = first + 1
+        if (
+            chunk[start : start + 5] != b"data:"
+            or self._retry is not None
+            or chunk.find(b"\n", start) != len(chunk) - 2
+            or chunk[-1] != 10
+            or b"\r" in chunk
+            or len(chunk) - start > self._max
+            or first > self._max
+        ):
+            return None
+        name = chunk[7:first] if chunk[6:7] == b" " else chunk[6:first]
+        value = (
+            chunk[start + 6 : -2] if chunk[start + 5 : start + 6] == b" " else chunk[start + 5 : -2]
+        )
+        return SSEEvent(
+            value.decode("utf-8", "replace"),
+            name.decode("utf-8", "replace") or "message",
+            self._last_id,
+        )
 
     def _feed_any_newline(self, data: bytes | bytearray, events: list[SSEEvent]) -> list[SSEEvent]:
         start = 0

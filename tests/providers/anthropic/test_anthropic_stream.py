@@ -713,3 +713,27 @@ def test_non_streaming_redacted_thinking_and_odd_blocks(driver: Any) -> None:
     assert response.tool_calls == ()
     assert response.finish_reason == "stop"
     assert response.usage.total_tokens == 6
+
+
+def test_text_deltas_empty_or_not_text_are_read_as_the_general_path_reads_them() -> None:
+    from allm.adapters.sse import SSEEvent
+    from allm.providers.anthropic.decode import AnthropicStreamDecoder
+
+    def delta(decoder: AnthropicStreamDecoder, value: Any) -> list[Any]:
+        body = {"type": "content_block_delta", "index": 0, "delta": value}
+        return decoder.feed(SSEEvent(json.dumps(body), "content_block_delta"))
+
+    decoder = AnthropicStreamDecoder("anthropic", "req", None)
+    start = {"type": "message_start", "message": {"id": "msg_1", "model": "m"}}
+    assert kinds(decoder.feed(SSEEvent(json.dumps(start), "message_start"))) == ["MessageStarted"]
+    assert delta(decoder, {"type": "text_delta", "text": ""}) == []
+    assert delta(decoder, {"type": "text_delta", "text": 7}) == []
+    assert delta(decoder, {"type": "text_delta", "text": "hi"}) == [TextDelta("hi")]
+    assert delta(decoder, ["not", "an", "object"]) == []
+    assert decoder.turn.text == "hi"
+    # Before message_start, a delta still opens the message first.
+    early = AnthropicStreamDecoder("anthropic", "req", None)
+    assert kinds(delta(early, {"type": "text_delta", "text": "a"})) == [
+        "MessageStarted",
+        "TextDelta",
+    ]

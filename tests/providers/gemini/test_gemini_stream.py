@@ -516,3 +516,15 @@ def test_decoder_edges() -> None:
     assert decoder.feed(SSEEvent("{}")) == []
     assert decoder.finish() == []
     assert decoder.fail(allm.AdapterError("network_error")) == []
+
+
+def test_a_function_call_without_a_string_name_is_named_by_its_text() -> None:
+    from allm.events import ToolCallCompleted as Completed
+    from allm.providers.gemini.decode import GeminiStreamDecoder
+
+    decoder = GeminiStreamDecoder("gemini", "req")
+    parts = [{"functionCall": {"args": {"a": 1}}}, {"functionCall": {"name": 7, "args": {}}}]
+    events = decoder.payload({"responseId": "r1", "candidates": [{"content": {"parts": parts}}]})
+    calls = [e for e in events if isinstance(e, Completed)]
+    assert [c.name for c in calls] == ["", "7"]
+    assert calls[0].id != calls[1].id and all(c.metadata["synthetic_id"] for c in calls)

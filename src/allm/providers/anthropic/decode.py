@@ -67,6 +67,7 @@ class AnthropicStreamDecoder(StreamDecoder):
         self.provider = provider
         self.request_id = request_id
         self.turn = _Turn(structured, None)
+        self._append_text = self.turn.text_parts.append  # the turn keeps one buffer throughout
         self.blocks: dict[Any, _Block] = {}
         self.started = False
         self.done = False
@@ -168,7 +169,7 @@ class AnthropicStreamDecoder(StreamDecoder):
             data = loads_wire(event.data)
         except ValueError:
             data = None
-        if not isinstance(data, dict):
+        if type(data) is not dict and not isinstance(data, dict):
             return self._error(
                 AdapterError(
                     "malformed_response",
@@ -177,7 +178,18 @@ class AnthropicStreamDecoder(StreamDecoder):
                     request_id=self.turn.provider_request_id or self.request_id,
                 )
             )
+        # The JSON ``type`` names the event (the SSE event name is read only when it is absent).
         kind = data.get("type") or event.event
+        if kind == "content_block_delta" and self.started:
+            # The common event, one text delta, without the general dispatch below.
+            delta = data.get("delta")
+            if type(delta) is dict and delta.get("type") == "text_delta":
+                text = delta.get("text")
+                if type(text) is str:
+                    if not text:
+                        return []
+                    self._append_text(text)
+                    return [TextDelta(text)]
         out: list[Event] = []
         if kind == "content_block_delta":
             self._open(out)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
+from hashlib import sha256 as _sha256
 from typing import Any, TypeGuard
 
 from ..._json import dumps, loads_wire
@@ -319,7 +319,8 @@ class GeminiStreamDecoder(StreamDecoder):
         signature = signature if isinstance(signature, str) and signature else None
         function = get("functionCall")
         if function is not None and _is_map(function):
-            self._close_thoughts(None, out)
+            if self._thinking:
+                self._close_thoughts(None, out)
             self._function_call(function, signature, out)
             return
         if get("thought") is True:
@@ -355,24 +356,30 @@ class GeminiStreamDecoder(StreamDecoder):
     def _function_call(
         self, function: Mapping[str, Any], signature: str | None, out: list[Event]
     ) -> None:
-        name = str(function.get("name") or "")
-        args = function.get("args")
+        get = function.get
+        name = get("name")
+        if type(name) is not str:
+            name = str(name or "")
+        args = get("args")
         if type(args) is dict:  # parsed JSON, ours alone: no copy
             arguments: dict[str, Any] = args
         else:
             arguments = dict(args) if isinstance(args, Mapping) else {}
         raw = dumps(args if args is not None else {})
-        metadata: dict[str, Any] = {}
-        call_id = function.get("id")
-        if not isinstance(call_id, str) or not call_id:
+        call_id = get("id")
+        if call_id and isinstance(call_id, str):
+            metadata: dict[str, Any] = {}
+        else:
+            # Deterministic across processes (a replayed turn gets the same id; Python's own
+            # hash is salted per process), unique in the response by the index and, by the
+            # response id and the call, across the turns of a conversation.
             seed = f"{self.response_id}|{self._call_index}|{name}|{raw}"
-            call_id = "fc_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:24]
-            metadata["synthetic_id"] = True
+            call_id = "fc_" + _sha256(seed.encode("utf-8")).hexdigest()[:24]
+            metadata = {"synthetic_id": True}
         if signature:
             metadata["thought_signature"] = signature
         self._call_index += 1
-        call = ToolCall(call_id, name, arguments, raw, metadata)
-        self._calls.append(call)
+        self._calls.append(ToolCall(call_id, name, arguments, raw, metadata))
         out.append(ToolCallStarted(call_id, name))
         out.append(ToolCallCompleted(call_id, name, arguments, raw, metadata))
 

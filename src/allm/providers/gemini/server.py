@@ -56,10 +56,13 @@ class GeminiExtras(Extras):
 
     def candidate(self, candidate: Mapping[str, Any]) -> None:
         """Keep the latest grounding and URL context metadata of the candidate."""
-        if isinstance(candidate.get("groundingMetadata"), Mapping):
-            self.grounding = dict(candidate["groundingMetadata"])
-        if isinstance(candidate.get("urlContextMetadata"), Mapping):
-            self.url_context = dict(candidate["urlContextMetadata"])
+        # Absent on most chunks: test for None first (the ABC check of None is not free).
+        grounding = candidate.get("groundingMetadata")
+        if grounding is not None and isinstance(grounding, Mapping):
+            self.grounding = dict(grounding)
+        url_context = candidate.get("urlContextMetadata")
+        if url_context is not None and isinstance(url_context, Mapping):
+            self.url_context = dict(url_context)
 
     def finish(self, out: list[Event]) -> None:
         """The grounding's search call, URL context call and citations, at the answer's end."""
