@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_names
 from ..data.request import Request
 from ..errors import ConfigurationError, ValidationError
 from .spec import MODES, OutputSpec, as_spec, is_typed_output, output
@@ -124,20 +125,13 @@ def anthropic_output_config(response_format: Any) -> dict[str, Any] | None:
 
 # The typed-output machinery loads on first use: a call without a typed output never needs it.
 _LAZY = {
-    "validate_answer": "check",
-    "output_tool_name": "plan",
-    "typed_generate": "plan",
-    "typed_stream": "plan",
+    "validate_answer": "allm.output.check",
+    "output_tool_name": "allm.output.plan",
+    "typed_generate": "allm.output.plan",
+    "typed_stream": "allm.output.plan",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(globals(), _LAZY)
 
 
 class _CallableModule(types.ModuleType):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_names
 
 if TYPE_CHECKING:
     from .anthropic import Anthropic
@@ -33,27 +35,19 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Anthropic": ("allm.providers.anthropic", "Anthropic"),
-    "AzureOpenAI": ("allm.providers.azure", "AzureOpenAI"),
-    "Bedrock": ("allm.providers.bedrock", "Bedrock"),
-    "Fake": ("allm.providers.fake", "Fake"),
-    "FakeImages": ("allm.providers.fake_images", "FakeImages"),
-    "Gemini": ("allm.providers.gemini", "Gemini"),
-    "Mistral": ("allm.providers.mistral", "Mistral"),
-    "Ollama": ("allm.providers.ollama", "Ollama"),
-    "OpenAI": ("allm.providers.openai", "OpenAI"),
-    "OpenAICompatible": ("allm.providers.openai", "OpenAICompatible"),
-    "OpenAIImages": ("allm.providers.openai_images", "OpenAIImages"),
-    "Vertex": ("allm.providers.vertex", "Vertex"),
+    "Anthropic": "allm.providers.anthropic",
+    "AzureOpenAI": "allm.providers.azure",
+    "Bedrock": "allm.providers.bedrock",
+    "Fake": "allm.providers.fake",
+    "FakeImages": "allm.providers.fake_images",
+    "Gemini": "allm.providers.gemini",
+    "Mistral": "allm.providers.mistral",
+    "Ollama": "allm.providers.ollama",
+    "OpenAI": "allm.providers.openai",
+    "OpenAICompatible": "allm.providers.openai",
+    "OpenAIImages": "allm.providers.openai_images",
+    "Vertex": "allm.providers.vertex",
 }
 
 
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'allm.providers' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(target[0]), target[1])
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _LAZY)
