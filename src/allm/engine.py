@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import codec
+from ._lazy import lazy_names
 from .errors import ConfigurationError
 from .retry import RetryPolicy, policy_from
 
@@ -75,33 +76,18 @@ ENGINE_FIELD_KEYS = frozenset(
 )
 
 
-def _annotation_names() -> dict[str, Any]:
-    """The field types an engine's checks and the codec's type hints name, imported on first use:
-    a first call on an engine without tools, MCP servers or limits never loads their modules."""
-    from .data.mcp import HttpServer, SseServer, StdioServer
-    from .data.server_tools import ProviderTool
-    from .data.tools import Tool
-    from .limits import Limits
+# The field types only an engine with tools, MCP servers or limits needs (its checks and the
+# codec's type hints), imported on first use: a first call on a plain engine never loads them.
+_LAZY = {
+    "HttpServer": "allm.data.mcp",
+    "SseServer": "allm.data.mcp",
+    "StdioServer": "allm.data.mcp",
+    "ProviderTool": "allm.data.server_tools",
+    "Tool": "allm.data.tools",
+    "Limits": "allm.limits",
+}
 
-    return {
-        "HttpServer": HttpServer,
-        "SseServer": SseServer,
-        "StdioServer": StdioServer,
-        "ProviderTool": ProviderTool,
-        "Tool": Tool,
-        "Limits": Limits,
-    }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_NAMES:
-        return _annotation_names()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_LAZY_NAMES = frozenset(
-    {"HttpServer", "SseServer", "StdioServer", "ProviderTool", "Tool", "Limits"}
-)
+__getattr__ = lazy_names(globals(), _LAZY)
 
 
 class EngineResources(Protocol):
@@ -211,18 +197,19 @@ class Engine:
         problems.extend(fallback_on_problems(self.fallback_on, "fallback_on"))
         problems.extend(self._resilience_problems())
         if self.tools:
-            names = _annotation_names()
-            tool_types = (names["Tool"], names["ProviderTool"])
+            from .data.server_tools import ProviderTool
+            from .data.tools import Tool
+
             for item in self.tools:
-                if not isinstance(item, tool_types):
+                if not isinstance(item, Tool | ProviderTool):
                     problems.append(f"tools must hold Tool or ProviderTool values, got {item!r}")
         if not isinstance(self.mcp_servers, tuple):
             object.__setattr__(self, "mcp_servers", tuple(self.mcp_servers))
         if self.mcp_servers:
-            names = _annotation_names()
-            server_types = (names["StdioServer"], names["HttpServer"], names["SseServer"])
+            from .data.mcp import HttpServer, SseServer, StdioServer
+
             for index, server in enumerate(self.mcp_servers):
-                if not isinstance(server, server_types):
+                if not isinstance(server, StdioServer | HttpServer | SseServer):
                     problems.append(
                         f"mcp_servers[{index}] must be allm.mcp.stdio(...), http(...) or sse(...), "
                         f"got {type(server).__name__}"
@@ -293,8 +280,11 @@ class Engine:
                     f"fallbacks[{index}] {item!r} must name a registered provider as "
                     f"'provider:id' ({problem or 'unknown provider'})"
                 )
-        if self.limits is not None and not isinstance(self.limits, _annotation_names()["Limits"]):
-            problems.append(f"limits must be an allm.Limits, got {self.limits!r}")
+        if self.limits is not None:
+            from .limits import Limits
+
+            if not isinstance(self.limits, Limits):
+                problems.append(f"limits must be an allm.Limits, got {self.limits!r}")
         if not isinstance(self.middleware, tuple):
             return [*problems, f"middleware must be a sequence, got {self.middleware!r}"]
         for index, item in enumerate(self.middleware):

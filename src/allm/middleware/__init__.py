@@ -8,8 +8,9 @@ API alike. The built-ins are frozen dataclasses, so engines carrying them stay s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_names
 from .chain import MiddlewareContext, transform_request, wrap_plan
 
 if TYPE_CHECKING:
@@ -38,13 +39,6 @@ __all__ = [
     "wrap_plan",
 ]
 
+# The built-ins load on first use: a call on an engine without middleware never needs them.
 _BUILTINS = frozenset(__all__) - {"MiddlewareContext", "transform_request", "wrap_plan"}
-
-
-def __getattr__(name: str) -> Any:
-    # The built-ins load on first use: a call on an engine without middleware never needs them.
-    if name in _BUILTINS:
-        from . import builtins
-
-        return getattr(builtins, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(globals(), dict.fromkeys(_BUILTINS, "allm.middleware.builtins"))
